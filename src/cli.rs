@@ -1,0 +1,127 @@
+//! Command-line definitions. Every flag is documented where it is defined; `--help` shows it.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Parser, ValueEnum};
+
+use crate::rules::ExecApiVersion;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success: nothing to fix, dry run done, or fixes applied
+  1  --check found something that needs attention
+  2  error: bad usage, unreadable or invalid kubeconfig, refused or failed write
+     (nothing is written when a file has an error)
+
+Files: --kubeconfig PATH, else every file of $KUBECONFIG (colon-separated), else
+~/.kube/config (the invoking user's under sudo). Each file is checked and edited in
+place on its own; comments and formatting are kept byte for byte.
+
+Examples:
+  kubefix                      show what is wrong and the diff that fixes it
+  kubefix --check              exit 1 if anything needs attention (for scripts)
+  kubefix --apply              back up, then fix in place
+  kubefix --apply --exec-api-version v1
+  kubefix -o json --kubeconfig ./eks.yaml";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubefix",
+    version,
+    about = "Repair broken kubeconfig files without losing a comment",
+    long_about = "Finds what makes kubectl fail in a kubeconfig (exec plugins on the removed \
+                  client.authentication.k8s.io/v1alpha1, missing interactiveMode, ...), shows a \
+                  unified diff of the repair, and with --apply writes a backup and replaces the \
+                  file atomically. Only the repaired values change.",
+    after_help = AFTER_HELP,
+    group(ArgGroup::new("mode").args(["dry_run", "check", "apply"]))
+)]
+pub struct Cli {
+    /// Report findings and print the diff; write nothing (the default).
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Report findings; exit 1 if anything needs attention, else 0. Writes nothing.
+    #[arg(long)]
+    pub check: bool,
+
+    /// Fix in place: back up each changed file, then replace it atomically.
+    #[arg(long)]
+    pub apply: bool,
+
+    /// The kubeconfig to check (instead of $KUBECONFIG or ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// API version that exec plugins on v1alpha1 move to. v1 also adds
+    /// `interactiveMode: IfAvailable` where it is missing, as v1 requires.
+    #[arg(long, value_enum, default_value_t = ExecApiVersion::V1beta1, value_name = "VERSION")]
+    pub exec_api_version: ExecApiVersion,
+
+    /// Write backups to DIR instead of beside each kubeconfig.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// Show keys, certificates, tokens and passwords in diffs instead of redacting them.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Output format: human-readable text, or one JSON document on stdout.
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+
+    /// Print errors only.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also report files with no problems.
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// When to colour output (NO_COLOR is honoured with auto).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// What the command does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    DryRun,
+    Check,
+    Apply,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::DryRun => "dry-run",
+            Mode::Check => "check",
+            Mode::Apply => "apply",
+        }
+    }
+}
+
+impl Cli {
+    pub fn mode(&self) -> Mode {
+        if self.apply {
+            Mode::Apply
+        } else if self.check {
+            Mode::Check
+        } else {
+            Mode::DryRun
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The kubeconfig view: clusters, contexts and users of one file, each pointing at its nodes
+//! in the lossless [`Document`], so rules can read values and edit them in place.
+
+use crate::yaml::{Document, NodeId};
+
+/// Which list an entry comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Section {
+    Clusters,
+    Contexts,
+    Users,
+}
+
+impl Section {
+    pub const ALL: [Section; 3] = [Section::Clusters, Section::Contexts, Section::Users];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Clusters => "clusters",
+            Section::Contexts => "contexts",
+            Section::Users => "users",
+        }
+    }
+
+    /// The key of an item's body: `cluster`, `context`, `user`.
+    pub fn body_key(self) -> &'static str {
+        match self {
+            Section::Clusters => "cluster",
+            Section::Contexts => "context",
+            Section::Users => "user",
+        }
+    }
+}
+
+/// One item of `clusters`, `contexts` or `users`.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub section: Section,
+    pub name: Option<String>,
+    /// The item mapping (`- name: … user: …`).
+    pub item: NodeId,
+    /// The body mapping (`user: {…}`), if present and a mapping.
+    pub body: Option<NodeId>,
+}
+
+/// A typed view over one parsed kubeconfig.
+pub struct Kubeconfig<'d, 'a> {
+    pub doc: &'d Document<'a>,
+    pub root: Option<NodeId>,
+    pub clusters: Vec<Entry>,
+    pub contexts: Vec<Entry>,
+    pub users: Vec<Entry>,
+    pub current_context: Option<String>,
+}
+
+/// Why a parsed YAML document is not a kubeconfig; `at` is a byte offset.
+#[derive(Debug, Clone)]
+pub struct NotKubeconfig {
+    pub at: usize,
+    pub message: String,
+}
+
+impl<'d, 'a> Kubeconfig<'d, 'a> {
+    pub fn new(doc: &'d Document<'a>) -> Result<Kubeconfig<'d, 'a>, NotKubeconfig> {
+        let Some(root) = doc.root else {
+            return Err(NotKubeconfig {
+                at: 0,
+                message: "the file has no YAML content (empty or only comments)".into(),
+            });
+        };
+        let not = |at: usize, message: String| NotKubeconfig { at, message };
+        if doc.entries(root).is_none() {
+            return Err(not(
+                doc.node(root).span.start,
+                format!(
+                    "the top level is {}, but a kubeconfig is a mapping (apiVersion, kind, clusters, contexts, users)",
+                    doc.describe(root)
+                ),
+            ));
+        }
+        if let Some(kind) = doc.get(root, "kind") {
+            if let Some(k) = doc.scalar(kind) {
+                if k != "Config" {
+                    return Err(not(
+                        doc.node(kind).span.start,
+                        format!("kind is {k:?}, not \"Config\": this is not a kubeconfig"),
+                    ));
+                }
+            }
+        }
+        let known = [
+            "apiVersion",
+            "kind",
+            "clusters",
+            "contexts",
+            "users",
+            "current-context",
+            "preferences",
+        ];
+        if !doc
+            .entries(root)
+            .unwrap_or(&[])
+            .iter()
+            .any(|&(k, _)| doc.scalar(k).is_some_and(|k| known.contains(&k)))
+        {
+            return Err(not(
+                doc.node(root).span.start,
+                "none of the kubeconfig keys (apiVersion, kind, clusters, contexts, users, current-context) is present"
+                    .into(),
+            ));
+        }
+        let mut view = Kubeconfig {
+            doc,
+            root: Some(root),
+            clusters: Vec::new(),
+            contexts: Vec::new(),
+            users: Vec::new(),
+            current_context: doc
+                .get(root, "current-context")
+                .and_then(|n| doc.scalar(n))
+                .map(str::to_string),
+        };
+        for section in Section::ALL {
+            let Some(list) = doc.get(root, section.key()) else {
+                continue;
+            };
+            let items = match doc.items(list) {
+                Some(items) => items,
+                None if doc.scalar(list).is_none() && doc.entries(list).is_none() => continue, // null
+                None => {
+                    return Err(not(
+                        doc.node(list).span.start,
+                        format!(
+                            "{} must be a list, but it is {}",
+                            section.key(),
+                            doc.describe(list)
+                        ),
+                    ))
+                }
+            };
+            let mut entries = Vec::with_capacity(items.len());
+            for &item in items {
+                let item = doc.resolve(item);
+                if doc.entries(item).is_none() {
+                    return Err(not(
+                        doc.node(item).span.start,
+                        format!(
+                            "each item of {} must be a mapping with name and {}, but this one is {}",
+                            section.key(),
+                            section.body_key(),
+                            doc.describe(item)
+                        ),
+                    ));
+                }
+                let name = doc
+                    .get(item, "name")
+                    .and_then(|n| doc.scalar(n))
+                    .map(str::to_string);
+                let body = match doc.get(item, section.body_key()) {
+                    Some(b) if doc.entries(b).is_some() => Some(doc.resolve(b)),
+                    Some(b) if doc.scalar(b).is_none() && doc.items(b).is_none() => None, // null
+                    Some(b) => {
+                        return Err(not(
+                            doc.node(b).span.start,
+                            format!(
+                                "{} must be a mapping, but it is {}",
+                                section.body_key(),
+                                doc.describe(b)
+                            ),
+                        ))
+                    }
+                    None => None,
+                };
+                entries.push(Entry {
+                    section,
+                    name,
+                    item,
+                    body,
+                });
+            }
+            match section {
+                Section::Clusters => view.clusters = entries,
+                Section::Contexts => view.contexts = entries,
+                Section::Users => view.users = entries,
+            }
+        }
+        Ok(view)
+    }
+
+    /// Value node of `key` inside a mapping node, resolving aliases of the mapping.
+    pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
+        self.doc.get(map, key)
+    }
+
+    pub fn str_of(&self, map: NodeId, key: &str) -> Option<&str> {
+        self.doc.get(map, key).and_then(|n| self.doc.scalar(n))
+    }
+
+    /// 1-based line of a node.
+    pub fn line(&self, node: NodeId) -> usize {
+        self.doc.position(self.doc.node(node).span.start).line
+    }
+}

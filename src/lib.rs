@@ -1,0 +1,265 @@
+//! kubefix: repair broken kubeconfig files losslessly.
+//!
+//! Data flows one way: path → bytes → [`yaml::Document`] (spans) → [`kubeconfig::Kubeconfig`]
+//! view → [`rules`] → findings with fixes → one [`yaml::Patch`] per file → verified new text
+//! ([`plan`]) → redacted diff and report ([`render`]) → with `--apply`, lock, backup, atomic
+//! replace ([`persist`]). The binary is a thin wrapper around [`run`].
+
+pub mod cli;
+pub mod error;
+pub mod kubeconfig;
+pub mod model;
+pub mod persist;
+pub mod plan;
+pub mod render;
+pub mod rules;
+pub mod source;
+pub mod yaml;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use cli::{Cli, ColorChoice, Mode, Output};
+use error::Error;
+use plan::FilePlan;
+use render::{JsonError, JsonFile, JsonFinding, JsonReport, JsonSummary, Style};
+use rules::{RuleOptions, Severity};
+
+/// kubefix's documented exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Nothing to fix, dry run done, or fixes applied.
+    Ok = 0,
+    /// `--check` found something that needs attention.
+    NeedsAttention = 1,
+    /// Usage error, unreadable or invalid input, refused or failed write.
+    Error = 2,
+}
+
+/// A path for people: the home directory shown as `~`.
+pub fn display_path(path: &Path) -> String {
+    if let Some(home) = dirs::home_dir() {
+        if let Ok(rest) = path.strip_prefix(&home) {
+            if !home.as_os_str().is_empty() && home != Path::new("/") {
+                return format!("~/{}", rest.display());
+            }
+        }
+    }
+    path.display().to_string()
+}
+
+/// Run kubefix with parsed arguments. Reports go to `out`, diagnostics to `err`.
+pub fn run(cli: &Cli, env: &source::Env, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let mode = cli.mode();
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let style = Style {
+        color: color && cli.output == Output::Text,
+    };
+    let options = RuleOptions {
+        exec_api_version: cli.exec_api_version,
+    };
+
+    let mut errors: Vec<Error> = Vec::new();
+    let files = match source::select(cli.kubeconfig.as_deref(), env) {
+        Ok(files) => files,
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    };
+    let mut plans: Vec<FilePlan> = Vec::new();
+    for path in &files {
+        match plan::plan_file(path, &options) {
+            Ok(p) => plans.push(p),
+            Err(e) => errors.push(e),
+        }
+    }
+
+    // Write only when every file planned cleanly: an error anywhere means nothing is written.
+    let mut backups: Vec<Option<PathBuf>> = vec![None; plans.len()];
+    let mut written = vec![false; plans.len()];
+    if mode == Mode::Apply && errors.is_empty() {
+        let wopts = persist::WriteOptions {
+            backup_dir: cli.backup_dir.clone(),
+        };
+        for (i, p) in plans.iter().enumerate() {
+            let Some(new) = &p.new_text else { continue };
+            match persist::replace(&p.path, p.original.as_bytes(), new.as_bytes(), &wopts) {
+                Ok(w) => {
+                    backups[i] = Some(w.backup);
+                    written[i] = true;
+                }
+                Err(e) => {
+                    errors.push(e);
+                    break;
+                }
+            }
+        }
+    }
+
+    let attention = plans
+        .iter()
+        .flat_map(|p| &p.findings)
+        .filter(|f| f.severity <= Severity::Warning)
+        .count();
+
+    match cli.output {
+        Output::Json => {
+            let mut summary = JsonSummary {
+                files: plans.len(),
+                errors: errors.len(),
+                ..JsonSummary::default()
+            };
+            let files = plans
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let label = p.path.display().to_string();
+                    let findings: Vec<JsonFinding> = p
+                        .findings
+                        .iter()
+                        .map(|f| JsonFinding {
+                            rule: f.rule,
+                            severity: f.severity,
+                            message: f.message.clone(),
+                            entry: f.entry.clone(),
+                            line: f.line,
+                            fixable: f.fix.is_some(),
+                            fixed: f.fix.is_some() && written[i],
+                            fix: f.fix.as_ref().map(|x| x.title.clone()),
+                            kubectl_error: f.kubectl_error.clone(),
+                            hint: f.hint.clone(),
+                        })
+                        .collect();
+                    summary.findings += findings.len();
+                    summary.fixable += findings.iter().filter(|f| f.fixable).count();
+                    summary.fixed += findings.iter().filter(|f| f.fixed).count();
+                    JsonFile {
+                        diff: render::diff(p, &label, cli.show_secrets, Style { color: false }),
+                        path: label,
+                        changed: written[i],
+                        backup: backups[i].as_ref().map(|b| b.display().to_string()),
+                        findings,
+                    }
+                })
+                .collect();
+            let report = JsonReport {
+                schema_version: render::JSON_SCHEMA_VERSION,
+                mode: mode.name(),
+                files,
+                errors: errors
+                    .iter()
+                    .map(|e| JsonError {
+                        path: error_path(e).map(|p| p.display().to_string()),
+                        message: e.to_string(),
+                    })
+                    .collect(),
+                summary,
+            };
+            let _ = serde_json::to_writer_pretty(&mut *out, &report);
+            let _ = writeln!(out);
+        }
+        Output::Text => {
+            if !cli.quiet {
+                for (i, p) in plans.iter().enumerate() {
+                    let label = display_path(&p.path);
+                    let _ = write!(
+                        out,
+                        "{}",
+                        render::human_findings(p, &label, written[i], cli.verbose, style)
+                    );
+                    if mode != Mode::Check {
+                        let d = render::diff(p, &label, cli.show_secrets, style);
+                        if !d.is_empty() {
+                            let _ = write!(out, "\n{d}");
+                        }
+                    }
+                    if let Some(b) = &backups[i] {
+                        let _ = writeln!(out, "backup: {}", display_path(b));
+                    }
+                }
+                if errors.is_empty() {
+                    let _ = writeln!(out, "{}", summary_line(&plans, &written, mode));
+                }
+            }
+        }
+    }
+    for e in &errors {
+        let _ = writeln!(err, "kubefix: error: {e}");
+    }
+    if !errors.is_empty() {
+        if mode == Mode::Apply && !written.iter().any(|w| *w) {
+            let _ = writeln!(err, "kubefix: nothing was written");
+        }
+        return ExitCode::Error;
+    }
+    if mode == Mode::Check && attention > 0 {
+        return ExitCode::NeedsAttention;
+    }
+    ExitCode::Ok
+}
+
+fn error_path(e: &Error) -> Option<&Path> {
+    match e {
+        Error::Read { path, .. }
+        | Error::IsDirectory { path }
+        | Error::Invalid { path, .. }
+        | Error::InvalidNoPosition { path, .. }
+        | Error::Verify { path, .. }
+        | Error::Locked { path, .. }
+        | Error::Changed { path }
+        | Error::Write { path, .. } => Some(path),
+        Error::Usage(_) => None,
+    }
+}
+
+fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode) -> String {
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let fixable: usize = plans.iter().map(FilePlan::fixable).sum();
+    let other: usize = plans.iter().map(|p| p.findings.len() - p.fixable()).sum();
+    let names = |pred: &dyn Fn(usize) -> bool| {
+        plans
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pred(*i))
+            .map(|(_, p)| display_path(&p.path))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let line = if fixable == 0 {
+        format!("no fixes needed in {}", names(&|_| true))
+    } else if mode == Mode::Apply {
+        format!(
+            "{} applied in {}",
+            plural(fixable, "fix", "fixes"),
+            names(&|i| written[i])
+        )
+    } else {
+        format!(
+            "{} pending in {}; run kubefix --apply",
+            plural(fixable, "fix", "fixes"),
+            names(&|i| plans[i].changed())
+        )
+    };
+    if other > 0 {
+        format!(
+            "{line}; {} to fix by hand (see hints above)",
+            plural(other, "problem", "problems")
+        )
+    } else {
+        line
+    }
+}

@@ -1,0 +1,253 @@
+//! From a file's bytes to its findings and, if anything is fixable, the verified new text.
+//!
+//! One parse, every rule over the same view, all fixes spliced in one pass, then the result is
+//! parsed again and checked: it must mean exactly the original plus the intended changes, read
+//! as a kubeconfig, and leave nothing for a second run to fix. Any doubt is an error, and
+//! nothing gets written.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::kubeconfig::Kubeconfig;
+use crate::model;
+use crate::rules::{self, Context, Finding, RuleOptions};
+use crate::yaml::{self, Document, Edit, Patch, Value};
+
+/// Everything kubefix knows about one file before writing anything.
+#[derive(Debug)]
+pub struct FilePlan {
+    pub path: PathBuf,
+    pub original: String,
+    pub findings: Vec<Finding>,
+    /// The repaired text, when at least one fix applies and it passed verification.
+    pub new_text: Option<String>,
+    /// The edits, sorted and de-duplicated, in original-text offsets.
+    pub edits: Vec<Edit>,
+    /// Byte ranges of secret values in the original and in the new text (for redaction).
+    pub secrets_old: Vec<Range<usize>>,
+    pub secrets_new: Vec<Range<usize>>,
+}
+
+impl FilePlan {
+    pub fn changed(&self) -> bool {
+        self.new_text.is_some()
+    }
+
+    pub fn fixable(&self) -> usize {
+        self.findings.iter().filter(|f| f.fix.is_some()).count()
+    }
+}
+
+/// Read and plan one file.
+pub fn plan_file(path: &Path, options: &RuleOptions) -> Result<FilePlan> {
+    let bytes = read(path)?;
+    plan_bytes(path, &bytes, options)
+}
+
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    if path.is_dir() {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn invalid(path: &Path, e: yaml::YamlError) -> Error {
+    Error::Invalid {
+        path: path.to_path_buf(),
+        line: e.position.line,
+        column: e.position.column,
+        message: e.message,
+    }
+}
+
+/// Parse, validate and view a kubeconfig text; the same steps for the original and the result.
+fn load<'a>(path: &Path, text: &'a str) -> Result<Document<'a>> {
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(Error::InvalidNoPosition {
+            path: path.to_path_buf(),
+            message: "the file is empty; a kubeconfig has at least apiVersion, kind and clusters"
+                .into(),
+        });
+    }
+    let doc = Document::parse(text).map_err(|e| invalid(path, e))?;
+    if let Err(e) = Kubeconfig::new(&doc) {
+        let p = doc.position(e.at);
+        return Err(Error::Invalid {
+            path: path.to_path_buf(),
+            line: p.line,
+            column: p.column,
+            message: e.message,
+        });
+    }
+    if let Err(e) = model::typed_read(text) {
+        return Err(match (e.line, e.column) {
+            (Some(line), Some(column)) => Error::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: format!("not a valid kubeconfig: {}", e.message),
+            },
+            _ => Error::InvalidNoPosition {
+                path: path.to_path_buf(),
+                message: format!("not a valid kubeconfig: {}", e.message),
+            },
+        });
+    }
+    Ok(doc)
+}
+
+/// Plan a file from its bytes (`path` is used for messages and relative paths only).
+pub fn plan_bytes(path: &Path, bytes: &[u8], options: &RuleOptions) -> Result<FilePlan> {
+    let text = yaml::decode(bytes).map_err(|e| invalid(path, e))?;
+    let doc = load(path, text)?;
+    let view = Kubeconfig::new(&doc).expect("checked in load");
+    let cx = Context {
+        path,
+        config: &view,
+        options,
+    };
+    let findings = rules::run_all(&cx);
+    let secrets_old = secret_spans(&view);
+
+    let mut patch = Patch::new();
+    let mut intents = Vec::new();
+    let mut seen: std::collections::HashSet<&Edit> = std::collections::HashSet::new();
+    for f in &findings {
+        for change in f.fix.iter().flat_map(|fix| fix.changes.iter()) {
+            // One shared node (an anchor used by two users) is fixed once.
+            if !seen.insert(&change.edit) {
+                continue;
+            }
+            patch.push(change.edit.clone());
+            intents.push(change.intent.clone());
+        }
+    }
+    drop(seen);
+    let edits = patch.normalized(text).map_err(|e| Error::Verify {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+
+    let mut plan = FilePlan {
+        path: path.to_path_buf(),
+        original: text.to_string(),
+        findings,
+        new_text: None,
+        edits,
+        secrets_old,
+        secrets_new: Vec::new(),
+    };
+    if patch.is_empty() {
+        return Ok(plan);
+    }
+    let new_text = patch.apply(text).map_err(|e| Error::Verify {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    plan.secrets_new = verify(path, &doc, &intents, &new_text, options)?;
+    plan.new_text = Some(new_text);
+    Ok(plan)
+}
+
+/// Check the repaired text; returns its secret spans for redaction.
+fn verify(
+    path: &Path,
+    old: &Document<'_>,
+    intents: &[yaml::Intent],
+    new_text: &str,
+    options: &RuleOptions,
+) -> Result<Vec<Range<usize>>> {
+    let fail = |reason: String| Error::Verify {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let new_doc = load(path, new_text).map_err(|e| {
+        fail(format!(
+            "the repaired text would not load ({e}); this is a kubefix bug, please report it"
+        ))
+    })?;
+    let mut expected = Value::of_document(old);
+    for intent in intents {
+        expected
+            .apply(intent)
+            .map_err(|p| fail(format!("an edit targets {p}, which does not exist")))?;
+    }
+    if expected != Value::of_document(&new_doc) {
+        return Err(fail(
+            "the repaired text differs from the original in more than the intended values; this is a kubefix bug, please report it".into(),
+        ));
+    }
+    let view = Kubeconfig::new(&new_doc).expect("checked in load");
+    let again = rules::run_all(&Context {
+        path,
+        config: &view,
+        options,
+    });
+    if let Some(f) = again.iter().find(|f| f.fix.is_some()) {
+        return Err(fail(format!(
+            "after the fix, rule {} still wants to change line {}; this is a kubefix bug, please report it",
+            f.rule, f.line
+        )));
+    }
+    Ok(secret_spans(&view))
+}
+
+/// Keys whose values are secrets, in a user body.
+const SECRET_USER_KEYS: [&str; 4] = [
+    "client-key-data",
+    "client-certificate-data",
+    "token",
+    "password",
+];
+
+fn is_secret_config_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("token") || k.contains("secret") || k.contains("password") || k.contains("key")
+}
+
+/// Byte spans of every secret value: client keys and certificates, tokens, passwords,
+/// auth-provider tokens and secrets, exec env values.
+pub fn secret_spans(view: &Kubeconfig<'_, '_>) -> Vec<Range<usize>> {
+    let doc = view.doc;
+    let mut out = Vec::new();
+    let mut push = |id: yaml::NodeId| {
+        let id = doc.resolve(id);
+        if doc.scalar(id).is_some() {
+            out.push(doc.node(id).span.clone());
+        }
+    };
+    for user in &view.users {
+        let Some(body) = user.body else { continue };
+        for key in SECRET_USER_KEYS {
+            if let Some(v) = doc.get(body, key) {
+                push(v);
+            }
+        }
+        if let Some(config) = doc
+            .get(body, "auth-provider")
+            .and_then(|ap| doc.get(ap, "config"))
+        {
+            for &(k, v) in doc.entries(config).unwrap_or(&[]) {
+                if doc.scalar(k).is_some_and(is_secret_config_key) {
+                    push(v);
+                }
+            }
+        }
+        if let Some(env) = doc.get(body, "exec").and_then(|e| doc.get(e, "env")) {
+            for &item in doc.items(env).unwrap_or(&[]) {
+                if let Some(v) = doc.get(item, "value") {
+                    push(v);
+                }
+            }
+        }
+    }
+    out.sort_by_key(|r| r.start);
+    out.dedup();
+    out
+}

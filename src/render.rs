@@ -1,0 +1,324 @@
+//! Output: the unified diff (redacted), the human report, and the JSON report.
+//!
+//! The diff is computed only around the edits: the plan knows every changed byte range, so
+//! each hunk diffs a few lines of context, never the whole file. A 13 MB kubeconfig with
+//! thousands of fixes costs time linear in its size.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::plan::FilePlan;
+use crate::rules::{EntryRef, Severity};
+use crate::yaml::LineIndex;
+
+const CONTEXT: usize = 3;
+
+/// ANSI colours, or none.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// `<redacted: 1.6 KiB, sha256 3f2a9c1b>`: enough to tell two values apart, nothing to use.
+pub fn redaction(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("<redacted: {}, sha256 {hex}>", human_size(value.len()))
+}
+
+fn human_size(n: usize) -> String {
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// `text[window]` with every secret span inside it replaced by its redaction. A secret that
+/// spans several lines keeps its line count (its later lines become empty) so hunk line
+/// numbers stay true.
+fn redacted_window(text: &str, window: Range<usize>, secrets: &[Range<usize>]) -> String {
+    let mut out = String::with_capacity(window.len());
+    let mut at = window.start;
+    let first = secrets.partition_point(|s| s.end <= window.start);
+    for s in &secrets[first..] {
+        if s.start >= window.end {
+            break;
+        }
+        let (start, end) = (s.start.max(window.start), s.end.min(window.end));
+        if start < at {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        let secret = &text[s.clone()];
+        out.push_str(&redaction(secret));
+        for _ in 0..text[start..end].matches('\n').count() {
+            out.push('\n');
+        }
+        at = end;
+    }
+    out.push_str(&text[at..window.end]);
+    out
+}
+
+/// One hunk window: a line range in the old text and the matching one in the new text.
+struct Window {
+    old_lines: Range<usize>, // 0-based, half-open
+    new_lines: Range<usize>,
+}
+
+/// Unified diff of a plan, with `---`/`+++` headers; empty when nothing changes.
+pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> String {
+    let Some(new) = plan.new_text.as_deref() else {
+        return String::new();
+    };
+    let old = plan.original.as_str();
+    let old_idx = LineIndex::new(old);
+    let new_idx = LineIndex::new(new);
+    let total_old = line_total(old, &old_idx);
+    let total_new = line_total(new, &new_idx);
+
+    // Map each edit to line ranges in both texts; new offsets shift by the edits before it.
+    let mut windows: Vec<Window> = Vec::new();
+    let mut shift: isize = 0;
+    for e in &plan.edits {
+        let new_start = (e.range.start as isize + shift) as usize;
+        let new_end = new_start + e.replacement.len();
+        shift += e.replacement.len() as isize - e.range.len() as isize;
+        let ol = old_idx.line(e.range.start) - 1..old_idx.line(e.range.end) - 1 + 1;
+        let nl = new_idx.line(new_start) - 1..new_idx.line(new_end) - 1 + 1;
+        let w = Window {
+            old_lines: ol.start.saturating_sub(CONTEXT)..(ol.end + CONTEXT).min(total_old),
+            new_lines: nl.start.saturating_sub(CONTEXT)..(nl.end + CONTEXT).min(total_new),
+        };
+        match windows.last_mut() {
+            Some(last) if w.old_lines.start <= last.old_lines.end => {
+                last.old_lines.end = last.old_lines.end.max(w.old_lines.end);
+                last.new_lines.end = last.new_lines.end.max(w.new_lines.end);
+            }
+            _ => windows.push(w),
+        }
+    }
+
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.paint("1", &format!("--- {label}")));
+    let _ = writeln!(out, "{}", style.paint("1", &format!("+++ {label} (fixed)")));
+    let no_secrets: &[Range<usize>] = &[];
+    for w in windows {
+        let ob = byte_range(old, &old_idx, &w.old_lines, total_old);
+        let nb = byte_range(new, &new_idx, &w.new_lines, total_new);
+        let (os, ns) = if show_secrets {
+            (old[ob].to_string(), new[nb].to_string())
+        } else {
+            (
+                redacted_window(old, ob, &plan.secrets_old),
+                redacted_window(
+                    new,
+                    nb,
+                    if plan.secrets_new.is_empty() {
+                        no_secrets
+                    } else {
+                        &plan.secrets_new
+                    },
+                ),
+            )
+        };
+        let td = similar::TextDiff::from_lines(&os, &ns);
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint(
+                "36",
+                &format!(
+                    "@@ -{},{} +{},{} @@",
+                    w.old_lines.start + 1,
+                    w.old_lines.len(),
+                    w.new_lines.start + 1,
+                    w.new_lines.len()
+                )
+            )
+        );
+        for change in td.iter_all_changes() {
+            let (sign, code) = match change.tag() {
+                similar::ChangeTag::Delete => ('-', "31"),
+                similar::ChangeTag::Insert => ('+', "32"),
+                similar::ChangeTag::Equal => (' ', ""),
+            };
+            let line = change.value();
+            let body = line.strip_suffix('\n').unwrap_or(line);
+            let body = body.strip_suffix('\r').unwrap_or(body);
+            let text = format!("{sign}{body}");
+            if code.is_empty() {
+                let _ = writeln!(out, "{text}");
+            } else {
+                let _ = writeln!(out, "{}", style.paint(code, &text));
+            }
+            if change.missing_newline() {
+                let _ = writeln!(out, "\\ No newline at end of file");
+            }
+        }
+    }
+    out
+}
+
+/// Number of lines, not counting an empty last "line" after a final newline.
+fn line_total(text: &str, idx: &LineIndex) -> usize {
+    if text.ends_with('\n') {
+        idx.line_count() - 1
+    } else {
+        idx.line_count()
+    }
+}
+
+fn byte_range(text: &str, idx: &LineIndex, lines: &Range<usize>, total: usize) -> Range<usize> {
+    let start = idx.line_start(lines.start + 1);
+    let end = if lines.end >= total {
+        text.len()
+    } else {
+        idx.line_start(lines.end + 1)
+    };
+    start..end
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON report. Schema version 1; fields are only ever added, never renamed or removed.
+
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonReport {
+    pub schema_version: u32,
+    pub mode: &'static str,
+    pub files: Vec<JsonFile>,
+    pub errors: Vec<JsonError>,
+    pub summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonFile {
+    pub path: String,
+    pub changed: bool,
+    pub backup: Option<String>,
+    pub findings: Vec<JsonFinding>,
+    /// The redacted unified diff (empty when nothing changes).
+    pub diff: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonFinding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub entry: Option<EntryRef>,
+    pub line: usize,
+    pub fixable: bool,
+    pub fixed: bool,
+    pub fix: Option<String>,
+    pub kubectl_error: Option<String>,
+    pub hint: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonError {
+    pub path: Option<String>,
+    pub message: String,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonSummary {
+    pub files: usize,
+    pub findings: usize,
+    pub fixable: usize,
+    pub fixed: usize,
+    pub errors: usize,
+}
+
+/// The human report of one file: its findings, then its diff.
+pub fn human_findings(
+    plan: &FilePlan,
+    label: &str,
+    applied: bool,
+    verbose: bool,
+    style: Style,
+) -> String {
+    let mut out = String::new();
+    if plan.findings.is_empty() {
+        if verbose {
+            let _ = writeln!(out, "{label}: no problems found");
+        }
+        return out;
+    }
+    let _ = writeln!(out, "{}", style.paint("1", label));
+    for f in &plan.findings {
+        let sev = match f.severity {
+            Severity::Error => style.paint("31;1", "error"),
+            Severity::Warning => style.paint("33;1", "warning"),
+            Severity::Info => style.paint("34", "info"),
+        };
+        let entry = f
+            .entry
+            .as_ref()
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {sev}{entry} (line {}): {} [{}]",
+            f.line, f.message, f.rule
+        );
+        if let Some(k) = &f.kubectl_error {
+            let _ = writeln!(out, "    kubectl says: {k}");
+        }
+        if let Some(fix) = &f.fix {
+            let verb = if applied { "fixed" } else { "fix" };
+            let _ = writeln!(out, "    {verb}: {}", fix.title);
+        }
+        if let Some(h) = &f.hint {
+            let _ = writeln!(out, "    hint: {h}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_names_size_and_hash_only() {
+        let r = redaction("supersecret");
+        assert!(r.starts_with("<redacted: 11 B, sha256 "));
+        assert!(!r.contains("supersecret"));
+        assert_eq!(r, redaction("supersecret"));
+        assert_ne!(r, redaction("othersecret"));
+    }
+
+    #[test]
+    fn redacted_window_keeps_line_count() {
+        let text = "a: 1\nkey: |\n  s1\n  s2\nb: 2\n";
+        let start = text.find("  s1").unwrap();
+        let end = text.find("b:").unwrap();
+        let out = redacted_window(text, 0..text.len(), &[start..end]);
+        assert_eq!(out.matches('\n').count(), text.matches('\n').count());
+        assert!(!out.contains("s1"));
+    }
+}

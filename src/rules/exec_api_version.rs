@@ -1,0 +1,189 @@
+//! `exec-api-version`: exec credential plugins configured with an API version kubectl rejects.
+//!
+//! What breaks: `client.authentication.k8s.io/v1alpha1` was removed in Kubernetes 1.24, and
+//! kubeconfigs written by old `aws eks update-kubeconfig`, eksctl or aws-iam-authenticator
+//! still ask for it. kubectl prints
+//! `error: exec plugin: invalid apiVersion "client.authentication.k8s.io/v1alpha1"`.
+//!
+//! Detection: every `users[].user.exec.apiVersion`.
+//!
+//! Fix: v1alpha1 becomes v1beta1 (or v1 with `--exec-api-version v1`, which also adds
+//! `interactiveMode: IfAvailable` where missing: client-go defaults it only for v1beta1).
+//! A v1 entry without `interactiveMode` gets it added. Unknown versions and a missing
+//! apiVersion are reported with kubectl's message; we do not guess what was meant.
+
+use super::{Context, Finding, Rule, Severity};
+use crate::yaml::{insert_entry, replace_scalar};
+
+pub struct ExecApiVersionRule;
+
+const ID: &str = "exec-api-version";
+const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
+const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
+const V1: &str = "client.authentication.k8s.io/v1";
+const MODES: [&str; 3] = ["Never", "IfAvailable", "Always"];
+
+impl Rule for ExecApiVersionRule {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn description(&self) -> &'static str {
+        "exec credential plugins asking for an API version kubectl no longer accepts (v1alpha1), or none"
+    }
+
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        let kc = cx.config;
+        let doc = kc.doc;
+        for user in &kc.users {
+            let Some(body) = user.body else { continue };
+            let Some(exec) = kc.get(body, "exec") else {
+                continue;
+            };
+            let exec = doc.resolve(exec);
+            if doc.entries(exec).is_none() {
+                continue;
+            }
+            let name = user.name.as_deref().unwrap_or("");
+            let api_node = kc.get(exec, "apiVersion");
+            let api = api_node.and_then(|n| doc.scalar(n));
+            let mode_node = kc.get(exec, "interactiveMode");
+            let mode = mode_node.and_then(|n| doc.scalar(n));
+            let missing_mode_msg = format!(
+                "interactiveMode must be specified for {name} to use exec authentication plugin"
+            );
+
+            match api {
+                Some(V1ALPHA1) => {
+                    let api_node = api_node.expect("scalar implies node");
+                    let target = cx.options.exec_api_version.api_version();
+                    let mut changes = Vec::new();
+                    let mut title = format!("set apiVersion to {target}");
+                    match replace_scalar(doc, doc.resolve(api_node), target) {
+                        Ok(c) => changes.push(c),
+                        Err(e) => {
+                            out.push(
+                                Finding::new(ID, Severity::Error, kc.line(api_node), format!(
+                                    "exec plugin asks for {V1ALPHA1}, which was removed in Kubernetes 1.24"
+                                ))
+                                .entry(user)
+                                .kubectl_says(format!("exec plugin: invalid apiVersion \"{V1ALPHA1}\""))
+                                .hint(format!("set apiVersion to {target} by hand ({e})")),
+                            );
+                            continue;
+                        }
+                    }
+                    if target == V1 && mode.is_none() {
+                        match insert_entry(doc, exec, "interactiveMode", "IfAvailable") {
+                            Ok(c) => {
+                                changes.push(c);
+                                title.push_str(
+                                    " and add interactiveMode: IfAvailable (v1 requires it)",
+                                );
+                            }
+                            Err(_) => continue,
+                        }
+                    }
+                    out.push(
+                        Finding::new(
+                            ID,
+                            Severity::Error,
+                            kc.line(api_node),
+                            format!("exec plugin asks for {V1ALPHA1}, which was removed in Kubernetes 1.24"),
+                        )
+                        .entry(user)
+                        .kubectl_says(format!("exec plugin: invalid apiVersion \"{V1ALPHA1}\""))
+                        .fix(title, changes),
+                    );
+                }
+                Some(V1BETA1) => check_mode_value(cx, user, mode_node, mode, out),
+                Some(V1) => {
+                    if mode_node.is_none() || mode.is_none() {
+                        let mut f = Finding::new(
+                            ID,
+                            Severity::Error,
+                            kc.line(exec),
+                            format!("exec plugin uses {V1} but has no interactiveMode, which v1 requires"),
+                        )
+                        .entry(user)
+                        .kubectl_says(missing_mode_msg);
+                        if mode_node.is_none() {
+                            if let Ok(c) = insert_entry(doc, exec, "interactiveMode", "IfAvailable")
+                            {
+                                f = f.fix("add interactiveMode: IfAvailable", vec![c]);
+                            }
+                        } else {
+                            f = f.hint("set interactiveMode to Never, IfAvailable or Always");
+                        }
+                        out.push(f);
+                    } else {
+                        check_mode_value(cx, user, mode_node, mode, out);
+                    }
+                }
+                Some(other) => {
+                    let said = if mode.is_none() {
+                        missing_mode_msg
+                    } else {
+                        format!("exec plugin: invalid apiVersion \"{other}\"")
+                    };
+                    out.push(
+                        Finding::new(
+                            ID,
+                            Severity::Error,
+                            kc.line(api_node.expect("scalar implies node")),
+                            format!("exec plugin asks for unknown API version {other:?}"),
+                        )
+                        .entry(user)
+                        .kubectl_says(said)
+                        .hint(format!(
+                            "use {V1BETA1} (or {V1} with interactiveMode) if the plugin supports it; check the plugin's documentation"
+                        )),
+                    );
+                }
+                None => {
+                    out.push(
+                        Finding::new(
+                            ID,
+                            Severity::Error,
+                            kc.line(api_node.unwrap_or(exec)),
+                            "exec plugin has no apiVersion".to_string(),
+                        )
+                        .entry(user)
+                        .kubectl_says(format!(
+                            "apiVersion must be specified for {name} to use exec authentication plugin"
+                        ))
+                        .hint(format!(
+                            "add `apiVersion: {V1BETA1}` to the exec section (most plugins, including `aws eks get-token`, support it)"
+                        )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_mode_value(
+    cx: &Context<'_, '_, '_>,
+    user: &crate::kubeconfig::Entry,
+    mode_node: Option<crate::yaml::NodeId>,
+    mode: Option<&str>,
+    out: &mut Vec<Finding>,
+) {
+    let (Some(node), Some(mode)) = (mode_node, mode) else {
+        return;
+    };
+    if !MODES.contains(&mode) {
+        let name = user.name.as_deref().unwrap_or("");
+        out.push(
+            Finding::new(
+                ID,
+                Severity::Error,
+                cx.config.line(node),
+                format!("interactiveMode {mode:?} is not one of Never, IfAvailable, Always"),
+            )
+            .entry(user)
+            .kubectl_says(format!("invalid interactiveMode for {name}: {mode:?}"))
+            .hint("set interactiveMode to Never, IfAvailable or Always"),
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! Rules: each reads the kubeconfig view and reports findings, each with an optional fix.
+//!
+//! A rule never touches text or byte offsets itself: it asks the YAML layer for changes
+//! (replace this scalar, insert this entry) and hands them back as data. The plan applies all
+//! fixes of a file at once. Adding a rule is a new file here plus one line in [`registry`].
+
+mod exec_api_version;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::kubeconfig::{Entry, Kubeconfig, Section};
+use crate::yaml::Change;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// kubectl fails on this entry today.
+    Error,
+    /// Works today, breaks soon or is deprecated.
+    Warning,
+    /// Worth knowing; nothing breaks.
+    Info,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// The named entry a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EntryRef {
+    pub kind: Section,
+    pub name: String,
+}
+
+impl std::fmt::Display for EntryRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind.key(), self.name)
+    }
+}
+
+/// A fix is data: a title and the changes that make it.
+#[derive(Debug, Clone)]
+pub struct Fix {
+    pub title: String,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub entry: Option<EntryRef>,
+    /// 1-based line of the offending value.
+    pub line: usize,
+    pub message: String,
+    /// What kubectl prints because of this, verbatim, where that is known.
+    pub kubectl_error: Option<String>,
+    /// What to do when kubefix cannot fix it.
+    pub hint: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    pub fn new(rule: &'static str, severity: Severity, line: usize, message: String) -> Finding {
+        Finding {
+            rule,
+            severity,
+            entry: None,
+            line,
+            message,
+            kubectl_error: None,
+            hint: None,
+            fix: None,
+        }
+    }
+
+    pub fn entry(mut self, entry: &Entry) -> Finding {
+        self.entry = Some(EntryRef {
+            kind: entry.section,
+            name: entry.name.clone().unwrap_or_else(|| "<unnamed>".into()),
+        });
+        self
+    }
+
+    pub fn kubectl_says(mut self, message: impl Into<String>) -> Finding {
+        self.kubectl_error = Some(message.into());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Finding {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn fix(mut self, title: impl Into<String>, changes: Vec<Change>) -> Finding {
+        self.fix = Some(Fix {
+            title: title.into(),
+            changes,
+        });
+        self
+    }
+}
+
+/// Target version for exec plugins that must move off v1alpha1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+pub enum ExecApiVersion {
+    #[default]
+    #[value(name = "v1beta1")]
+    V1beta1,
+    #[value(name = "v1")]
+    V1,
+}
+
+impl ExecApiVersion {
+    pub fn api_version(self) -> &'static str {
+        match self {
+            ExecApiVersion::V1beta1 => "client.authentication.k8s.io/v1beta1",
+            ExecApiVersion::V1 => "client.authentication.k8s.io/v1",
+        }
+    }
+}
+
+/// Settings the rules read.
+#[derive(Clone, Debug, Default)]
+pub struct RuleOptions {
+    pub exec_api_version: ExecApiVersion,
+}
+
+/// What a rule sees.
+pub struct Context<'v, 'd, 'a> {
+    pub path: &'v Path,
+    pub config: &'v Kubeconfig<'d, 'a>,
+    pub options: &'v RuleOptions,
+}
+
+pub trait Rule: Sync {
+    /// Stable identifier, used in reports and JSON.
+    fn id(&self) -> &'static str;
+    /// One sentence: what the rule finds.
+    fn description(&self) -> &'static str;
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>);
+}
+
+/// Every rule, in the order they run.
+pub fn registry() -> &'static [&'static dyn Rule] {
+    &[&exec_api_version::ExecApiVersionRule]
+}
+
+/// Run every rule over one file.
+pub fn run_all(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in registry() {
+        rule.check(cx, &mut out);
+    }
+    out
+}

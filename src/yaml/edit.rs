@@ -1,0 +1,301 @@
+//! Edits that keep the file's own style: replace a scalar in its quoting style, insert a
+//! mapping entry with its siblings' indentation and the file's line ending, remove an entry
+//! with its whole line. Each returns the byte edit and what it means ([`Intent`]), so the
+//! result can be verified by re-parsing.
+
+use super::value::path_of;
+use super::{Document, Edit, Intent, Layout, NodeId, NodeKind, Style, Value};
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum EditError {
+    #[error("line {line}: {what}; kubefix does not edit this form, change it by hand")]
+    Unsupported { line: usize, what: String },
+}
+
+/// A byte edit together with its meaning.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub edit: Edit,
+    pub intent: Intent,
+}
+
+fn unsupported(doc: &Document<'_>, at: usize, what: impl Into<String>) -> EditError {
+    EditError::Unsupported {
+        line: doc.position(at).line,
+        what: what.into(),
+    }
+}
+
+/// Can `s` be written as a plain scalar that reads back as the same string, in block and
+/// flow context alike? Deliberately conservative: anything unusual gets quoted.
+fn plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if !first.is_ascii_alphanumeric() && first != '/' && first != '.' {
+        return false;
+    }
+    if s.ends_with(':') || s.contains(": ") || s.contains(" #") {
+        return false;
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._/-:@=+ ".contains(c))
+        || s.ends_with(' ')
+    {
+        return false;
+    }
+    // Would it resolve to something other than a string (YAML 1.1 or 1.2)?
+    let lower = s.to_ascii_lowercase();
+    let special = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".nan", ".inf", "-.inf",
+    ];
+    if special.contains(&lower.as_str()) {
+        return false;
+    }
+    let numeric = s
+        .trim_start_matches(['-', '+'])
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == '_' || c == 'e' || c == 'E')
+        && s.chars().any(|c| c.is_ascii_digit());
+    !numeric
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Render `value` as a flow scalar, in `style` where that style can carry it, else
+/// double-quoted. Returns the text and whether it is plain.
+pub fn render_scalar(value: &str, style: Style) -> (String, bool) {
+    match style {
+        Style::Plain if plain_safe(value) => (value.to_string(), true),
+        Style::SingleQuoted if !value.contains(['\n', '\r', '\t']) && value.is_ascii() => {
+            (format!("'{}'", value.replace('\'', "''")), false)
+        }
+        _ => (double_quoted(value), false),
+    }
+}
+
+/// Replace the scalar `id` with `new_value`, keeping its quoting style. Anchors and tags in
+/// front of it stay where they are (they are outside the scalar's span).
+pub fn replace_scalar(
+    doc: &Document<'_>,
+    id: NodeId,
+    new_value: &str,
+) -> Result<Change, EditError> {
+    let node = doc.node(id);
+    let (style, null) = match &node.kind {
+        NodeKind::Scalar { style, null, .. } => (*style, *null),
+        _ => {
+            return Err(unsupported(
+                doc,
+                node.span.start,
+                "the value is not a scalar",
+            ))
+        }
+    };
+    if matches!(style, Style::Literal | Style::Folded) {
+        return Err(unsupported(
+            doc,
+            node.span.start,
+            "the value is a block scalar (| or >)",
+        ));
+    }
+    let (text, plain) = render_scalar(new_value, if null { Style::Plain } else { style });
+    // `key:` with no value: the empty span sits right after the colon; add a space.
+    let text = if null { format!(" {text}") } else { text };
+    Ok(Change {
+        edit: Edit::new(node.span.clone(), text),
+        intent: Intent::Set {
+            path: path_of(doc, id),
+            value: Value::Scalar {
+                text: new_value.to_string(),
+                plain,
+            },
+        },
+    })
+}
+
+/// Whitespace (or a sequence dash turned into spaces) that puts a new line's first character
+/// in the same column as the byte at `at`.
+fn indentation_of(doc: &Document<'_>, at: usize) -> String {
+    let line = doc.lines.line(at);
+    let start = doc.lines.line_start(line);
+    let prefix = &doc.src[start..at];
+    if prefix.chars().all(|c| c == ' ') {
+        prefix.to_string()
+    } else {
+        // `- key: v` or `? key`: same column, spaces only.
+        " ".repeat(prefix.chars().count())
+    }
+}
+
+/// End of the line holding byte `at`, before its line break (or the end of the text).
+fn line_end(src: &str, at: usize) -> usize {
+    match src[at..].find('\n') {
+        Some(i) => {
+            let nl = at + i;
+            if nl > 0 && src.as_bytes()[nl - 1] == b'\r' {
+                nl - 1
+            } else {
+                nl
+            }
+        }
+        None => src.len(),
+    }
+}
+
+/// Add `key: value` (value given as plain-or-quoted text via [`render_scalar`]) as the last
+/// entry of mapping `map`.
+pub fn insert_entry(
+    doc: &Document<'_>,
+    map: NodeId,
+    key: &str,
+    value: &str,
+) -> Result<Change, EditError> {
+    let node = doc.node(map);
+    let NodeKind::Mapping { layout, entries } = &node.kind else {
+        return Err(unsupported(
+            doc,
+            node.span.start,
+            "the target is not a mapping",
+        ));
+    };
+    let (key_text, _) = render_scalar(key, Style::Plain);
+    let (value_text, plain) = render_scalar(value, Style::Plain);
+    let intent = Intent::Insert {
+        path: path_of(doc, map),
+        key: key.to_string(),
+        value: Value::Scalar {
+            text: value.to_string(),
+            plain,
+        },
+    };
+    let nl = doc.newline;
+    let edit = match layout {
+        Layout::Flow => match entries.last() {
+            None => Edit::new(
+                node.span.start + 1..node.span.start + 1,
+                format!("{key_text}: {value_text}"),
+            ),
+            Some(&(k, v)) => {
+                let at = doc.node(v).span.end.max(doc.node(k).span.end);
+                Edit::new(at..at, format!(", {key_text}: {value_text}"))
+            }
+        },
+        Layout::Block => {
+            let &(first_key, _) = entries
+                .first()
+                .ok_or_else(|| unsupported(doc, node.span.start, "empty block mapping"))?;
+            let indent = indentation_of(doc, doc.node(first_key).span.start);
+            let end = node.span.end;
+            if end > 0 && doc.src.as_bytes()[end - 1] == b'\n' {
+                // The last value (a block scalar) took its line break with it.
+                Edit::new(end..end, format!("{indent}{key_text}: {value_text}{nl}"))
+            } else {
+                let at = line_end(doc.src, end);
+                Edit::new(at..at, format!("{nl}{indent}{key_text}: {value_text}"))
+            }
+        }
+    };
+    Ok(Change { edit, intent })
+}
+
+/// Remove the entry `key` from mapping `map`: in block style the whole lines it occupies
+/// (including a comment on them), in flow style the entry and one separating comma.
+pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change, EditError> {
+    let node = doc.node(map);
+    let NodeKind::Mapping { layout, entries } = &node.kind else {
+        return Err(unsupported(
+            doc,
+            node.span.start,
+            "the target is not a mapping",
+        ));
+    };
+    let idx = entries
+        .iter()
+        .position(|&(k, _)| doc.scalar(k) == Some(key))
+        .ok_or_else(|| unsupported(doc, node.span.start, format!("no key {key:?}")))?;
+    if entries.len() == 1 {
+        return Err(unsupported(
+            doc,
+            node.span.start,
+            format!("{key:?} is the only entry of its mapping"),
+        ));
+    }
+    let (k, v) = entries[idx];
+    let (kspan, vspan) = (doc.node(k).span.clone(), doc.node(v).span.clone());
+    let src = doc.src;
+    let range = match layout {
+        Layout::Flow => {
+            let end = vspan.end.max(kspan.end);
+            if idx + 1 < entries.len() {
+                // `k: v, ` up to the next key.
+                kspan.start..doc.node(entries[idx + 1].0).span.start
+            } else {
+                // `, k: v` from the previous value's end.
+                let (pk, pv) = entries[idx - 1];
+                doc.node(pv).span.end.max(doc.node(pk).span.end)..end
+            }
+        }
+        Layout::Block => {
+            let line = doc.lines.line(kspan.start);
+            let start = doc.lines.line_start(line);
+            if !src[start..kspan.start].chars().all(|c| c == ' ') {
+                return Err(unsupported(
+                    doc,
+                    kspan.start,
+                    format!("{key:?} shares its line with a list dash or other content"),
+                ));
+            }
+            let last = vspan.end.max(kspan.end);
+            let end = if last > 0 && src.as_bytes()[last - 1] == b'\n' {
+                last
+            } else {
+                let e = line_end(src, last);
+                if src[e..].starts_with("\r\n") {
+                    e + 2
+                } else if src[e..].starts_with('\n') {
+                    e + 1
+                } else {
+                    e
+                }
+            };
+            if end == src.len() && start > 0 && !src.ends_with('\n') {
+                // Last line without a final newline: drop the preceding line break instead.
+                let prev = if src[..start].ends_with("\r\n") {
+                    start - 2
+                } else {
+                    start - 1
+                };
+                prev..end
+            } else {
+                start..end
+            }
+        }
+    };
+    Ok(Change {
+        edit: Edit::new(range, String::new()),
+        intent: Intent::Remove {
+            path: path_of(doc, map),
+            key: key.to_string(),
+        },
+    })
+}

@@ -1,0 +1,210 @@
+//! Throw-away PKI for the loopback test API server: a CA plus server and
+//! client leaf certificates, all generated in memory with `rcgen` (ECDSA
+//! P-256 / SHA-256, which both rustls and Go's crypto/tls accept).
+//!
+//! Validity windows are computed relative to the wall clock at generation
+//! time, so `Validity::Expired` really is expired for kubectl and for the
+//! server's rustls verifier.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, SanType, SerialNumber,
+};
+
+const DAY: u64 = 24 * 60 * 60;
+
+/// A self-signed certificate authority that can issue leaf certificates.
+pub struct Ca {
+    /// PEM of the CA certificate (what goes, base64-encoded, into
+    /// `certificate-authority-data` or a server's client-CA bundle).
+    pub cert_pem: String,
+    /// PEM (PKCS#8) of the CA private key, for tests that need it.
+    pub key_pem: String,
+    key: KeyPair,
+    cert: rcgen::Certificate,
+}
+
+/// A leaf certificate and its private key, both PEM.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    pub cert_pem: String,
+    /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), which kubectl accepts.
+    pub key_pem: String,
+}
+
+/// Validity window of an issued client certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Validity {
+    /// notBefore now-1d, notAfter now+365d.
+    Valid,
+    /// notBefore now-400d, notAfter now-35d.
+    Expired,
+    /// notBefore now-1d, notAfter now+N days (N may be negative).
+    ExpiresInDays(i64),
+    /// Arbitrary window, in days relative to now (may be negative).
+    Window {
+        not_before_days_from_now: i64,
+        not_after_days_from_now: i64,
+    },
+}
+
+impl Validity {
+    /// (notBefore, notAfter) in days relative to now.
+    pub fn days(self) -> (i64, i64) {
+        match self {
+            Validity::Valid => (-1, 365),
+            Validity::Expired => (-400, -35),
+            Validity::ExpiresInDays(n) => (-1, n),
+            Validity::Window {
+                not_before_days_from_now,
+                not_after_days_from_now,
+            } => (not_before_days_from_now, not_after_days_from_now),
+        }
+    }
+}
+
+impl Issued {
+    /// Standard base64 of the certificate PEM (for `client-certificate-data`).
+    pub fn cert_b64(&self) -> String {
+        super::b64(self.cert_pem.as_bytes())
+    }
+    /// Standard base64 of the key PEM (for `client-key-data`).
+    pub fn key_b64(&self) -> String {
+        super::b64(self.key_pem.as_bytes())
+    }
+}
+
+/// "now + days" as the `OffsetDateTime` rcgen wants, without naming the
+/// `time` crate (it is not a direct dev-dependency): start from rcgen's epoch
+/// helper and shift it with std durations, which `OffsetDateTime` supports.
+fn shift<T>(base: T, days: i64) -> T
+where
+    T: std::ops::Add<Duration, Output = T> + std::ops::Sub<Duration, Output = T>,
+{
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock before 1970");
+    // Truncate to whole seconds: X.509 times have second precision.
+    let now = base + Duration::from_secs(now.as_secs());
+    let delta = Duration::from_secs(days.unsigned_abs() * DAY);
+    if days >= 0 {
+        now + delta
+    } else {
+        now - delta
+    }
+}
+
+fn set_window(params: &mut CertificateParams, not_before_days: i64, not_after_days: i64) {
+    params.not_before = shift(rcgen::date_time_ymd(1970, 1, 1), not_before_days);
+    params.not_after = shift(rcgen::date_time_ymd(1970, 1, 1), not_after_days);
+}
+
+fn random_serial() -> SerialNumber {
+    // Unique enough for tests: nanos since epoch + a process-wide counter.
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(1);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mut bytes = Vec::with_capacity(16);
+    bytes.push(0x01); // keep it positive and non-zero-leading
+    bytes.extend_from_slice(&t.to_be_bytes());
+    bytes.extend_from_slice(&n.to_be_bytes());
+    bytes.extend_from_slice(&std::process::id().to_be_bytes());
+    SerialNumber::from_slice(&bytes)
+}
+
+impl Ca {
+    /// Self-signed CA valid from now-1day to now+10years.
+    pub fn new(common_name: &str) -> Ca {
+        let key = KeyPair::generate().expect("generate CA key");
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, common_name);
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.serial_number = Some(random_serial());
+        set_window(&mut params, -1, 3653);
+        let cert = params.self_signed(&key).expect("self-sign CA");
+        Ca {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            key,
+            cert,
+        }
+    }
+
+    /// Standard base64 of the CA PEM (for `certificate-authority-data`).
+    pub fn cert_b64(&self) -> String {
+        super::b64(self.cert_pem.as_bytes())
+    }
+
+    /// DER of the CA certificate.
+    pub fn cert_der(&self) -> Vec<u8> {
+        self.cert.der().to_vec()
+    }
+
+    fn issue(&self, mut params: CertificateParams) -> Issued {
+        let key = KeyPair::generate().expect("generate leaf key");
+        params.serial_number = Some(random_serial());
+        params.use_authority_key_identifier_extension = true;
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("sign leaf certificate");
+        Issued {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
+    /// Server certificate for the loopback API server: SANs `127.0.0.1` and
+    /// `localhost`, serverAuth EKU, valid now-1d..now+365d.
+    pub fn server_cert(&self) -> Issued {
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, "kube-apiserver");
+        params.distinguished_name = dn;
+        params.subject_alt_names = vec![
+            SanType::IpAddress(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+            SanType::DnsName("localhost".try_into().expect("dns name")),
+        ];
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        set_window(&mut params, -1, 365);
+        self.issue(params)
+    }
+
+    /// Client certificate: subject CN=`cn`, one O= per entry of `orgs` (the
+    /// Kubernetes user name and groups), clientAuth EKU.
+    pub fn client_cert(&self, cn: &str, orgs: &[&str], validity: Validity) -> Issued {
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        for o in orgs {
+            dn.push(DnType::OrganizationName, *o);
+        }
+        dn.push(DnType::CommonName, cn);
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyEncipherment,
+        ];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let (nb, na) = validity.days();
+        set_window(&mut params, nb, na);
+        self.issue(params)
+    }
+}
