@@ -411,11 +411,37 @@ impl<'a> Document<'a> {
 
     /// The value under `key` in mapping `map` (the first one; duplicate keys are rejected at
     /// parse time). Returns the value's node id (unresolved, so callers can see aliases).
+    ///
+    /// YAML merge keys are honoured as go-yaml (and so kubectl) reads them: keys written in
+    /// the mapping itself win, then those of `<<: *a` or `<<: [*a, *b]` in order.
     pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
-        self.entries(map)?
-            .iter()
-            .find(|&&(k, _)| self.scalar(k) == Some(key))
-            .map(|&(_, v)| v)
+        self.get_depth(map, key, 0)
+    }
+
+    fn get_depth(&self, map: NodeId, key: &str, depth: usize) -> Option<NodeId> {
+        let entries = self.entries(map)?;
+        if let Some(&(_, v)) = entries.iter().find(|&&(k, _)| self.scalar(k) == Some(key)) {
+            return Some(v);
+        }
+        if depth > 32 {
+            return None;
+        }
+        let &(_, merged) = entries.iter().find(|&&(k, _)| {
+            self.scalar(k) == Some("<<")
+                && matches!(
+                    &self.nodes[k].kind,
+                    NodeKind::Scalar {
+                        style: Style::Plain,
+                        ..
+                    }
+                )
+        })?;
+        match self.items(merged) {
+            Some(sources) => sources
+                .iter()
+                .find_map(|&s| self.get_depth(s, key, depth + 1)),
+            None => self.get_depth(merged, key, depth + 1),
+        }
     }
 
     /// The key node of the entry `key` in mapping `map`.
