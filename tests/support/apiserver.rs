@@ -151,9 +151,10 @@ impl TestApiServer {
             rustls_pemfile::certs(&mut server.cert_pem.as_bytes())
                 .collect::<Result<_, _>>()
                 .expect("parse server cert PEM");
-        let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut server.key_pem.as_bytes())
-            .expect("parse server key PEM")
-            .expect("server key PEM has a key");
+        let key: PrivateKeyDer<'static> =
+            rustls_pemfile::private_key(&mut server.key_pem.as_bytes())
+                .expect("parse server key PEM")
+                .expect("server key PEM has a key");
 
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -309,7 +310,9 @@ fn accept_loop(
                 let _ = sock.set_read_timeout(Some(READ_TIMEOUT));
                 let _ = sock.set_write_timeout(Some(READ_TIMEOUT));
                 let _ = sock.set_nodelay(true);
-                let Ok(clone) = sock.try_clone() else { continue };
+                let Ok(clone) = sock.try_clone() else {
+                    continue;
+                };
                 let (config, auth, conn_shared) = (config.clone(), auth.clone(), shared.clone());
                 let handle = thread::spawn(move || {
                     let _ = serve_conn(sock, config, &auth, &conn_shared);
@@ -369,16 +372,13 @@ fn serve_conn(
         let Some(req) = read_request(&mut reader)? else {
             break;
         };
-        let presented_token = req
-            .headers
-            .get("authorization")
-            .and_then(|v| {
-                let v = v.trim();
-                let (scheme, rest) = v.split_once(' ')?;
-                scheme
-                    .eq_ignore_ascii_case("bearer")
-                    .then(|| rest.trim().to_string())
-            });
+        let presented_token = req.headers.get("authorization").and_then(|v| {
+            let v = v.trim();
+            let (scheme, rest) = v.split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| rest.trim().to_string())
+        });
         let auth_result = if let Some(id) = &cert_identity {
             id.clone()
         } else {
@@ -386,7 +386,10 @@ fn serve_conn(
                 Some(t)
                     if !t.is_empty()
                         && (auth.tokens.iter().any(|a| a == t)
-                            || auth.token_prefixes.iter().any(|p| t.starts_with(p.as_str()))) =>
+                            || auth
+                                .token_prefixes
+                                .iter()
+                                .any(|p| t.starts_with(p.as_str()))) =>
                 {
                     Auth::Token(t.clone())
                 }
@@ -575,7 +578,11 @@ fn route(method: &str, path: &str, accept: &str) -> (u16, String) {
     if method != "GET" && method != "HEAD" {
         return (
             405,
-            status_json(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"),
+            status_json(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            ),
         );
     }
     let path = path.trim_end_matches('/');

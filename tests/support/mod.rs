@@ -49,7 +49,10 @@ pub fn require_or_skip(tool: &str) -> Option<PathBuf> {
     }
     static WARNED: Mutex<Option<HashSet<String>>> = Mutex::new(None);
     let mut warned = WARNED.lock().unwrap_or_else(|e| e.into_inner());
-    if warned.get_or_insert_with(HashSet::new).insert(tool.to_string()) {
+    if warned
+        .get_or_insert_with(HashSet::new)
+        .insert(tool.to_string())
+    {
         eprintln!("skipping: {tool} not found on PATH");
     }
     None
