@@ -317,7 +317,8 @@ mod tests {
         let text = "a: 1\nkey: |\n  s1\n  s2\nb: 2\n";
         let start = text.find("  s1").unwrap();
         let end = text.find("b:").unwrap();
-        let out = redacted_window(text, 0..text.len(), &[start..end]);
+        let secrets: Vec<Range<usize>> = std::iter::once(start..end).collect();
+        let out = redacted_window(text, 0..text.len(), &secrets);
         assert_eq!(out.matches('\n').count(), text.matches('\n').count());
         assert!(!out.contains("s1"));
     }

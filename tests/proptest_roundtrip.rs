@@ -140,7 +140,7 @@ fn render(f: &Format, users: &[UserSpec]) -> String {
             }
         }
         if f.comments && n % 2 == 0 {
-            s.push_str("\n");
+            s.push('\n');
         }
     }
     if !f.final_newline {
