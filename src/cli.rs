@@ -11,7 +11,7 @@ Exit codes:
   0  success: nothing to fix, dry run done, or fixes applied
   1  --check found something that needs attention
   2  error: bad usage, unreadable or invalid kubeconfig, refused or failed write
-     (nothing is written when a file has an error)
+     (nothing is written when any file cannot be read, parsed, verified or locked)
 
 Files: --kubeconfig PATH, else every file of $KUBECONFIG (colon-separated), else
 ~/.kube/config (the invoking user's under sudo). Each file is checked and edited in

@@ -8,11 +8,11 @@
 pub mod cli;
 pub mod error;
 pub mod kubeconfig;
-pub mod model;
 pub mod persist;
 pub mod plan;
 pub mod render;
 pub mod rules;
+pub mod schema;
 pub mod source;
 pub mod yaml;
 
@@ -89,9 +89,31 @@ pub fn run(cli: &Cli, env: &source::Env, out: &mut dyn Write, err: &mut dyn Writ
         let wopts = persist::WriteOptions {
             backup_dir: cli.backup_dir.clone(),
         };
+        // Every lock first: if kubectl holds any of them, nothing at all is written.
+        let mut locks = Vec::new();
+        for p in plans.iter().filter(|p| p.changed()) {
+            match persist::Lock::acquire(&p.path) {
+                Ok(l) => locks.push(l),
+                Err(e) => {
+                    errors.push(e);
+                    break;
+                }
+            }
+        }
+        let mut locks = locks.into_iter();
         for (i, p) in plans.iter().enumerate() {
+            if !errors.is_empty() {
+                break;
+            }
             let Some(new) = &p.new_text else { continue };
-            match persist::replace(&p.path, p.original.as_bytes(), new.as_bytes(), &wopts) {
+            let lock = locks.next().expect("one lock per changed file");
+            match persist::replace(
+                &p.path,
+                p.original.as_bytes(),
+                new.as_bytes(),
+                &wopts,
+                &lock,
+            ) {
                 Ok(w) => {
                     backups[i] = Some(w.backup);
                     written[i] = true;

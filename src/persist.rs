@@ -134,8 +134,16 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Replace `path` (whose content was `original` when planned) with `new`, safely.
-pub fn replace(path: &Path, original: &[u8], new: &[u8], opts: &WriteOptions) -> Result<Written> {
-    let _lock = Lock::acquire(path)?;
+///
+/// The caller holds `path`'s [`Lock`] (taken for every file before any is written, so a
+/// refused lock means nothing at all was written).
+pub fn replace(
+    path: &Path,
+    original: &[u8],
+    new: &[u8],
+    opts: &WriteOptions,
+    _lock: &Lock,
+) -> Result<Written> {
     // Edit the target of a symlink, keep the link.
     let real = fs::canonicalize(path).map_err(werr(path, "cannot resolve the path"))?;
     let dir = real

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::kubeconfig::Kubeconfig;
-use crate::model;
 use crate::rules::{self, Context, Finding, RuleOptions};
-use crate::yaml::{self, Document, Edit, Patch, Value};
+use crate::schema;
+use crate::yaml::{self, Document, Edit, Patch};
 
 /// Everything kubefix knows about one file before writing anything.
 #[derive(Debug)]
@@ -85,18 +85,13 @@ fn load<'a>(path: &Path, text: &'a str) -> Result<Document<'a>> {
             message: e.message,
         });
     }
-    if let Err(e) = model::typed_read(text) {
-        return Err(match (e.line, e.column) {
-            (Some(line), Some(column)) => Error::Invalid {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message: format!("not a valid kubeconfig: {}", e.message),
-            },
-            _ => Error::InvalidNoPosition {
-                path: path.to_path_buf(),
-                message: format!("not a valid kubeconfig: {}", e.message),
-            },
+    if let Err(e) = schema::check(&doc) {
+        let p = doc.position(e.at);
+        return Err(Error::Invalid {
+            path: path.to_path_buf(),
+            line: p.line,
+            column: p.column,
+            message: format!("not a valid kubeconfig: {}", e.message),
         });
     }
     Ok(doc)
@@ -172,17 +167,11 @@ fn verify(
             "the repaired text would not load ({e}); this is a kubefix bug, please report it"
         ))
     })?;
-    let mut expected = Value::of_document(old);
-    for intent in intents {
-        expected
-            .apply(intent)
-            .map_err(|p| fail(format!("an edit targets {p}, which does not exist")))?;
-    }
-    if expected != Value::of_document(&new_doc) {
-        return Err(fail(
-            "the repaired text differs from the original in more than the intended values; this is a kubefix bug, please report it".into(),
-        ));
-    }
+    yaml::equivalent(old, &new_doc, intents).map_err(|where_| {
+        fail(format!(
+            "the repaired text differs from the original in more than the intended values ({where_}); this is a kubefix bug, please report it"
+        ))
+    })?;
     let view = Kubeconfig::new(&new_doc).expect("checked in load");
     let again = rules::run_all(&Context {
         path,

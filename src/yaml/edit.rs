@@ -3,8 +3,7 @@
 //! with its whole line. Each returns the byte edit and what it means ([`Intent`]), so the
 //! result can be verified by re-parsing.
 
-use super::value::path_of;
-use super::{Document, Edit, Intent, Layout, NodeId, NodeKind, Style, Value};
+use super::{Document, Edit, Intent, Layout, NodeId, NodeKind, Style};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EditError {
@@ -124,11 +123,9 @@ pub fn replace_scalar(
     Ok(Change {
         edit: Edit::new(node.span.clone(), text),
         intent: Intent::Set {
-            path: path_of(doc, id),
-            value: Value::Scalar {
-                text: new_value.to_string(),
-                plain,
-            },
+            node: id,
+            value: new_value.to_string(),
+            plain,
         },
     })
 }
@@ -181,12 +178,10 @@ pub fn insert_entry(
     let (key_text, _) = render_scalar(key, Style::Plain);
     let (value_text, plain) = render_scalar(value, Style::Plain);
     let intent = Intent::Insert {
-        path: path_of(doc, map),
+        map,
         key: key.to_string(),
-        value: Value::Scalar {
-            text: value.to_string(),
-            plain,
-        },
+        value: value.to_string(),
+        plain,
     };
     let nl = doc.newline;
     let edit = match layout {
@@ -293,9 +288,6 @@ pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change
     };
     Ok(Change {
         edit: Edit::new(range, String::new()),
-        intent: Intent::Remove {
-            path: path_of(doc, map),
-            key: key.to_string(),
-        },
+        intent: Intent::Remove { map, key: k },
     })
 }

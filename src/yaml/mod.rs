@@ -15,7 +15,7 @@ mod value;
 pub use edit::{insert_entry, remove_entry, render_scalar, replace_scalar, Change, EditError};
 pub use patch::{Edit, Patch, PatchError};
 pub use tree::{Document, Layout, Node, NodeId, NodeKind, Slot, Style};
-pub use value::{path_of, Intent, PathSeg, Value};
+pub use value::{equivalent, Intent};
 
 use std::fmt;
 

@@ -232,6 +232,15 @@ impl<'a> Document<'a> {
                 }
                 Event::Scalar(value, style, anchor_id, _tag) => {
                     let null = style == ScalarStyle::Plain && range.is_empty();
+                    // A block scalar's span runs up to the next token; end it after its last
+                    // line break instead, so it does not own the next line's indentation.
+                    let mut range = range;
+                    if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+                        let bytes = src.as_bytes();
+                        while range.end > range.start && bytes[range.end - 1] == b' ' {
+                            range.end -= 1;
+                        }
+                    }
                     let value = if null { Cow::Borrowed("") } else { value };
                     let id = new_node(
                         NodeKind::Scalar {

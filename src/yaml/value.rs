@@ -1,192 +1,209 @@
-//! The meaning of a document, for verifying a patch.
+//! Verifying a patch: does the new text mean the old one plus the intended changes, exactly?
 //!
-//! After a patch is applied the new text is parsed again and its [`Value`] compared with the
-//! original's [`Value`] with the patch's [`Intent`]s applied. If they differ, the patch changed
-//! something it did not mean to (or failed to change what it meant to), and nothing is written.
-//! Aliases are compared as aliases, never expanded, so the check stays linear.
+//! Each edit carries an [`Intent`] naming the node of the *old* document it changes. After the
+//! patch is applied and the new text parsed, [`equivalent`] walks both trees in step: every
+//! node must match (kind, decoded value, plain-or-quoted, anchor name, alias target) except
+//! where an intent says otherwise, and there the new node must hold exactly the intended
+//! value. The walk borrows both trees and allocates nothing per node, so it stays linear and
+//! cheap on huge files. Aliases are compared as aliases, never expanded.
 
-use super::{Document, NodeId, NodeKind, Slot, Style};
+use std::collections::HashMap;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Null,
-    /// `plain` matters: `true` and `"true"` are different values.
-    Scalar {
-        text: String,
-        plain: bool,
-    },
-    Map(Vec<(Value, Value)>),
-    Seq(Vec<Value>),
-    Alias(String),
-    Anchored(String, Box<Value>),
-}
+use super::{Document, NodeId, NodeKind, Style};
 
-/// One step of a path from the root: a mapping key or a sequence index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathSeg {
-    Key(String),
-    Index(usize),
-}
-
-impl std::fmt::Display for PathSeg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PathSeg::Key(k) => write!(f, ".{k}"),
-            PathSeg::Index(i) => write!(f, "[{i}]"),
-        }
-    }
-}
-
-/// What an edit means: the value at a path becomes something else, an entry is added to a
-/// mapping, or an entry is removed from one.
+/// What an edit means, in terms of the old document's nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
+    /// Scalar `node` now reads `value` (plain or quoted).
     Set {
-        path: Vec<PathSeg>,
-        value: Value,
+        node: NodeId,
+        value: String,
+        plain: bool,
     },
+    /// Mapping `map` gains `key: value` as its last entry.
     Insert {
-        path: Vec<PathSeg>,
+        map: NodeId,
         key: String,
-        value: Value,
+        value: String,
+        plain: bool,
     },
-    Remove {
-        path: Vec<PathSeg>,
-        key: String,
-    },
+    /// Mapping `map` loses the entry whose key node is `key`.
+    Remove { map: NodeId, key: NodeId },
 }
 
-impl Value {
-    pub fn of_document(doc: &Document<'_>) -> Value {
-        match doc.root {
-            Some(root) => Value::of_node(doc, root),
-            None => Value::Null,
-        }
-    }
+struct Expect<'i> {
+    sets: HashMap<NodeId, (&'i str, bool)>,
+    inserts: HashMap<NodeId, Vec<(&'i str, &'i str, bool)>>,
+    removes: HashMap<NodeId, Vec<NodeId>>,
+}
 
-    pub fn of_node(doc: &Document<'_>, id: NodeId) -> Value {
-        let node = doc.node(id);
-        let inner = match &node.kind {
-            NodeKind::Scalar { null: true, .. } => Value::Null,
-            NodeKind::Scalar { value, style, .. } => Value::Scalar {
-                text: value.to_string(),
-                plain: *style == Style::Plain,
-            },
-            NodeKind::Mapping { entries, .. } => Value::Map(
-                entries
-                    .iter()
-                    .map(|&(k, v)| (Value::of_node(doc, k), Value::of_node(doc, v)))
-                    .collect(),
-            ),
-            NodeKind::Sequence { items, .. } => {
-                Value::Seq(items.iter().map(|&i| Value::of_node(doc, i)).collect())
+/// `Ok` when `new` equals `old` with `intents` applied; else where they first differ.
+pub fn equivalent(
+    old: &Document<'_>,
+    new: &Document<'_>,
+    intents: &[Intent],
+) -> Result<(), String> {
+    let mut ex = Expect {
+        sets: HashMap::new(),
+        inserts: HashMap::new(),
+        removes: HashMap::new(),
+    };
+    for i in intents {
+        match i {
+            Intent::Set { node, value, plain } => {
+                ex.sets.insert(*node, (value, *plain));
             }
-            NodeKind::Alias { target } => Value::Alias(
-                doc.node(*target)
-                    .anchor
-                    .as_ref()
-                    .map(|(n, _)| n.to_string())
-                    .unwrap_or_default(),
-            ),
-        };
-        match &node.anchor {
-            Some((name, _)) => Value::Anchored(name.to_string(), Box::new(inner)),
-            None => inner,
+            Intent::Insert {
+                map,
+                key,
+                value,
+                plain,
+            } => ex
+                .inserts
+                .entry(*map)
+                .or_default()
+                .push((key, value, *plain)),
+            Intent::Remove { map, key } => ex.removes.entry(*map).or_default().push(*key),
         }
     }
+    match (old.root, new.root) {
+        (Some(o), Some(n)) => Walk { old, new, ex: &ex }.node(o, n),
+        (None, None) => Ok(()),
+        _ => Err("the document became empty, or stopped being empty".into()),
+    }
+}
 
-    fn strip_anchor_mut(&mut self) -> &mut Value {
-        match self {
-            Value::Anchored(_, inner) => inner.strip_anchor_mut(),
-            other => other,
-        }
+struct Walk<'w, 'o, 'n, 'i> {
+    old: &'w Document<'o>,
+    new: &'w Document<'n>,
+    ex: &'w Expect<'i>,
+}
+
+impl Walk<'_, '_, '_, '_> {
+    fn differ(&self, n: NodeId, what: &str) -> Result<(), String> {
+        let p = self.new.position(self.new.node(n).span.start);
+        Err(format!("line {}: {what}", p.line))
     }
 
-    fn key_is(&self, key: &str) -> bool {
-        match self {
-            Value::Scalar { text, .. } => text == key,
-            Value::Anchored(_, inner) => inner.key_is(key),
-            _ => false,
-        }
+    fn anchor_name<'x>(doc: &'x Document<'_>, id: NodeId) -> Option<&'x str> {
+        doc.node(id).anchor.as_ref().map(|(name, _)| name.as_ref())
     }
 
-    fn at_mut(&mut self, path: &[PathSeg]) -> Option<&mut Value> {
-        let mut cur = self;
-        for seg in path {
-            cur = match (cur.strip_anchor_mut(), seg) {
-                (Value::Map(entries), PathSeg::Key(k)) => {
-                    &mut entries.iter_mut().find(|(key, _)| key.key_is(k))?.1
-                }
-                (Value::Seq(items), PathSeg::Index(i)) => items.get_mut(*i)?,
-                _ => return None,
+    fn scalar_is(&self, n: NodeId, value: &str, plain: bool) -> bool {
+        matches!(&self.new.node(n).kind,
+            NodeKind::Scalar { value: v, style, null: false } if v == value && (*style == Style::Plain) == plain)
+    }
+
+    fn node(&self, o: NodeId, n: NodeId) -> Result<(), String> {
+        let (on, nn) = (self.old.node(o), self.new.node(n));
+        if Self::anchor_name(self.old, o) != Self::anchor_name(self.new, n) {
+            return self.differ(n, "an anchor changed");
+        }
+        if let Some(&(value, plain)) = self.ex.sets.get(&o) {
+            return if self.scalar_is(n, value, plain) {
+                Ok(())
+            } else {
+                self.differ(n, &format!("expected the value {value:?}"))
             };
         }
-        Some(cur)
-    }
-
-    /// Apply an intent; `Err` names the path that does not exist.
-    pub fn apply(&mut self, intent: &Intent) -> Result<(), String> {
-        let show = |p: &[PathSeg]| p.iter().map(ToString::to_string).collect::<String>();
-        match intent {
-            Intent::Set { path, value } => {
-                let slot = self.at_mut(path).ok_or_else(|| show(path))?;
-                *slot.strip_anchor_mut() = value.clone();
-            }
-            Intent::Insert { path, key, value } => {
-                let slot = self.at_mut(path).ok_or_else(|| show(path))?;
-                match slot.strip_anchor_mut() {
-                    Value::Map(entries) => entries.push((
-                        Value::Scalar {
-                            text: key.clone(),
-                            plain: true,
-                        },
-                        value.clone(),
-                    )),
-                    _ => return Err(show(path)),
+        match (&on.kind, &nn.kind) {
+            (
+                NodeKind::Scalar {
+                    value: a,
+                    style: sa,
+                    null: na,
+                },
+                NodeKind::Scalar {
+                    value: b,
+                    style: sb,
+                    null: nb,
+                },
+            ) => {
+                if a != b || sa != sb || na != nb {
+                    return self.differ(n, "a value changed that no fix meant to change");
                 }
+                Ok(())
             }
-            Intent::Remove { path, key } => {
-                let slot = self.at_mut(path).ok_or_else(|| show(path))?;
-                match slot.strip_anchor_mut() {
-                    Value::Map(entries) => {
-                        let before = entries.len();
-                        entries.retain(|(k, _)| !k.key_is(key));
-                        if entries.len() == before {
-                            return Err(format!("{}.{key}", show(path)));
-                        }
+            (NodeKind::Alias { target: a }, NodeKind::Alias { target: b }) => {
+                if Self::anchor_name(self.old, *a) != Self::anchor_name(self.new, *b) {
+                    return self.differ(n, "an alias now points elsewhere");
+                }
+                Ok(())
+            }
+            (NodeKind::Sequence { items: a, .. }, NodeKind::Sequence { items: b, .. }) => {
+                if a.len() != b.len() {
+                    return self.differ(n, "a list changed length");
+                }
+                a.iter().zip(b).try_for_each(|(&x, &y)| self.node(x, y))
+            }
+            (NodeKind::Mapping { entries: a, .. }, NodeKind::Mapping { entries: b, .. }) => {
+                let removed = self.ex.removes.get(&o).map(Vec::as_slice).unwrap_or(&[]);
+                let inserted = self.ex.inserts.get(&o).map(Vec::as_slice).unwrap_or(&[]);
+                let kept = a.iter().filter(|(k, _)| !removed.contains(k));
+                let kept_len = a.len() - removed.len();
+                if b.len() != kept_len + inserted.len() {
+                    return self.differ(n, "a mapping gained or lost an entry no fix meant to");
+                }
+                for (&(ok, ov), &(nk, nv)) in kept.zip(b) {
+                    self.node(ok, nk)?;
+                    self.node(ov, nv)?;
+                }
+                for (&(key, value, plain), &(nk, nv)) in inserted.iter().zip(&b[kept_len..]) {
+                    if !self.scalar_is(nk, key, true) || !self.scalar_is(nv, value, plain) {
+                        return self.differ(nk, &format!("expected the new entry {key}: {value}"));
                     }
-                    _ => return Err(show(path)),
                 }
+                Ok(())
             }
+            _ => self.differ(n, "a node changed its kind"),
         }
-        Ok(())
     }
 }
 
-/// The physical path of a node from the root (through mapping keys and sequence indexes).
-pub fn path_of(doc: &Document<'_>, mut id: NodeId) -> Vec<PathSeg> {
-    let mut rev = Vec::new();
-    loop {
-        match &doc.node(id).slot {
-            Slot::Root => break,
-            Slot::Value { parent, key } => {
-                let k = match &doc.node(*key).kind {
-                    NodeKind::Scalar { value, .. } => value.to_string(),
-                    _ => String::new(),
-                };
-                rev.push(PathSeg::Key(k));
-                id = *parent;
-            }
-            Slot::Item { parent, index } => {
-                rev.push(PathSeg::Index(*index));
-                id = *parent;
-            }
-            Slot::Key { parent } => {
-                // Edits never target keys; treat as the mapping itself.
-                id = *parent;
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_unintended_change() {
+        let old = Document::parse("a: 1\nb: [x, y]\n").unwrap();
+        let new = Document::parse("a: 1\nb: [x, z]\n").unwrap();
+        assert!(equivalent(&old, &new, &[]).is_err());
+        assert!(equivalent(&old, &old, &[]).is_ok());
     }
-    rev.reverse();
-    rev
+
+    #[test]
+    fn accepts_intended_set_insert_remove() {
+        let old = Document::parse("m:\n  a: 1\n  b: 2\n").unwrap();
+        let new = Document::parse("m:\n  a: \"one\"\n  c: 3\n").unwrap();
+        let root = old.root.unwrap();
+        let m = old.get(root, "m").unwrap();
+        let a = old.get(m, "a").unwrap();
+        let b_key = old.get_key(m, "b").unwrap();
+        let intents = vec![
+            Intent::Set {
+                node: a,
+                value: "one".into(),
+                plain: false,
+            },
+            Intent::Remove { map: m, key: b_key },
+            Intent::Insert {
+                map: m,
+                key: "c".into(),
+                value: "3".into(),
+                plain: true,
+            },
+        ];
+        assert_eq!(equivalent(&old, &new, &intents), Ok(()));
+        // Quoting matters: plain 3 is not "3".
+        let quoted = Document::parse("m:\n  a: \"one\"\n  c: \"3\"\n").unwrap();
+        assert!(equivalent(&old, &quoted, &intents).is_err());
+    }
+
+    #[test]
+    fn anchors_and_aliases_must_survive() {
+        let old = Document::parse("a: &x 1\nb: *x\n").unwrap();
+        let lost = Document::parse("a: 1\nb: 1\n").unwrap();
+        assert!(equivalent(&old, &lost, &[]).is_err());
+    }
 }

@@ -38,12 +38,18 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::ring;
+use rustls::pki_types::UnixTime;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig, ServerConnection, StreamOwned};
+use rustls::{
+    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, ServerConnection,
+    SignatureScheme, StreamOwned,
+};
 
-use super::pki::Ca;
+use super::pki::{der_tlv, Ca};
 
 /// Per-connection socket read timeout (idle keep-alive connections are
 /// dropped after this long).
@@ -74,6 +80,27 @@ pub struct ServerOptions {
     /// against this CA bundle (PEM). A verified certificate authenticates
     /// the request as user CN with groups O.
     pub client_ca_pem: Option<String>,
+    /// Where client certificates are verified (only with `client_ca_pem`).
+    pub client_cert_mode: ClientCertMode,
+}
+
+/// Where the server verifies client certificates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClientCertMode {
+    /// In the TLS handshake (rustls `allow_unauthenticated` verifier): an
+    /// expired certificate aborts the handshake with the `certificate_expired`
+    /// alert (kubectl: `Unable to connect to the server: remote error: tls:
+    /// expired certificate`), an untrusted one with `unknown_ca` (kubectl:
+    /// `... remote error: tls: unknown certificate authority`).
+    #[default]
+    Handshake,
+    /// Like a real kube-apiserver (Go `tls.RequestClientCert`; the x509
+    /// authenticator verifies later): any certificate completes the
+    /// handshake; an invalid one (expired, unknown CA) just does not
+    /// authenticate, so without another credential the request gets 401
+    /// (kubectl: `error: You must be logged in to the server (Unauthorized)`).
+    /// The reason is kept in `RequestRecord::client_cert_error`.
+    Authenticator,
 }
 
 impl ServerOptions {
@@ -111,6 +138,10 @@ pub struct RequestRecord {
     pub accept: Option<String>,
     pub user_agent: Option<String>,
     pub status: u16,
+    /// Why a presented client certificate did not authenticate
+    /// (`ClientCertMode::Authenticator` only), e.g. `invalid peer
+    /// certificate: certificate expired: ...`.
+    pub client_cert_error: Option<String>,
 }
 
 #[derive(Default)]
@@ -124,6 +155,54 @@ struct Shared {
 struct Auth_ {
     tokens: Vec<String>,
     token_prefixes: Vec<String>,
+    /// Set in `ClientCertMode::Authenticator`: verifies peer certs after
+    /// the handshake.
+    late_verifier: Option<Arc<dyn ClientCertVerifier>>,
+}
+
+/// Accepts any client certificate at the handshake (still checking the
+/// handshake signature, i.e. proof of key possession); the real check is
+/// done per connection afterwards, like kube-apiserver's x509 authenticator.
+#[derive(Debug)]
+struct RequestOnlyVerifier(Arc<dyn ClientCertVerifier>);
+
+impl ClientCertVerifier for RequestOnlyVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.0.root_hint_subjects()
+    }
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
 }
 
 /// A running fake API server; stopped (and its threads joined) on `stop()`
@@ -159,6 +238,7 @@ impl TestApiServer {
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .expect("protocol versions");
+        let mut late_verifier = None;
         let builder = match &opts.client_ca_pem {
             Some(pem) => {
                 let mut roots = RootCertStore::empty();
@@ -172,7 +252,13 @@ impl TestApiServer {
                         .allow_unauthenticated()
                         .build()
                         .expect("client verifier");
-                builder.with_client_cert_verifier(verifier)
+                match opts.client_cert_mode {
+                    ClientCertMode::Handshake => builder.with_client_cert_verifier(verifier),
+                    ClientCertMode::Authenticator => {
+                        late_verifier = Some(verifier.clone());
+                        builder.with_client_cert_verifier(Arc::new(RequestOnlyVerifier(verifier)))
+                    }
+                }
             }
             None => builder.with_no_client_auth(),
         };
@@ -193,6 +279,7 @@ impl TestApiServer {
         let auth = Arc::new(Auth_ {
             tokens: opts.tokens,
             token_prefixes: opts.token_prefixes,
+            late_verifier,
         });
         let accept_shared = shared.clone();
         let accept_thread = thread::Builder::new()
@@ -358,11 +445,25 @@ fn serve_conn(
             return Err(e);
         }
     }
-    let cert_identity = conn
-        .peer_certificates()
-        .and_then(|c| c.first())
-        .and_then(|der| subject_cn_and_orgs(der.as_ref()))
-        .map(|(cn, orgs)| Auth::ClientCert { cn, orgs });
+    let mut cert_error = None;
+    let cert_identity = match conn.peer_certificates() {
+        Some([end_entity, intermediates @ ..]) => {
+            let verified = match &auth.late_verifier {
+                Some(v) => v
+                    .verify_client_cert(end_entity, intermediates, UnixTime::now())
+                    .map_err(|e| cert_error = Some(e.to_string()))
+                    .is_ok(),
+                None => true, // already verified in the handshake
+            };
+            if verified {
+                subject_cn_and_orgs(end_entity.as_ref())
+                    .map(|(cn, orgs)| Auth::ClientCert { cn, orgs })
+            } else {
+                None
+            }
+        }
+        _ => None,
+    };
 
     let mut reader = BufReader::new(StreamOwned::new(conn, sock));
     for _ in 0..MAX_REQUESTS_PER_CONN {
@@ -416,6 +517,7 @@ fn serve_conn(
             accept,
             user_agent: req.headers.get("user-agent").cloned(),
             status,
+            client_cert_error: cert_error.clone(),
         });
         let head = format!(
             "HTTP/1.1 {status} {reason}\r\n\
@@ -655,29 +757,6 @@ fn route(method: &str, path: &str, accept: &str) -> (u16, String) {
 
 // ---------------------------------------------------------------------------
 // Minimal DER walk: subject CN and O values of an X.509 certificate.
-
-fn der_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = buf.split_first()?;
-    let (&l0, mut rest) = rest.split_first()?;
-    let len = if l0 < 0x80 {
-        l0 as usize
-    } else {
-        let n = (l0 & 0x7f) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let mut len = 0usize;
-        for &b in &rest[..n] {
-            len = (len << 8) | b as usize;
-        }
-        rest = &rest[n..];
-        len
-    };
-    if rest.len() < len {
-        return None;
-    }
-    Some((tag, &rest[..len], &rest[len..]))
-}
 
 /// Subject CN (first) and all O values of a DER certificate.
 pub fn subject_cn_and_orgs(cert_der: &[u8]) -> Option<(String, Vec<String>)> {

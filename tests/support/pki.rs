@@ -187,13 +187,16 @@ impl Ca {
         self.issue(params)
     }
 
-    /// Client certificate: subject CN=`cn`, one O= per entry of `orgs` (the
-    /// Kubernetes user name and groups), clientAuth EKU.
+    /// Client certificate: subject `O=<orgs[0]>, O=<orgs[1]>, ..., CN=<cn>`
+    /// (the Kubernetes user name and groups, any number of O values),
+    /// clientAuth EKU.
     pub fn client_cert(&self, cn: &str, orgs: &[&str], validity: Validity) -> Issued {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
-        for o in orgs {
-            dn.push(DnType::OrganizationName, *o);
+        // rcgen's DistinguishedName keeps one value per attribute type, so
+        // for more than one O the subject is rewritten and re-signed below.
+        if orgs.len() == 1 {
+            dn.push(DnType::OrganizationName, orgs[0]);
         }
         dn.push(DnType::CommonName, cn);
         params.distinguished_name = dn;
@@ -205,6 +208,149 @@ impl Ca {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let (nb, na) = validity.days();
         set_window(&mut params, nb, na);
-        self.issue(params)
+        let issued = self.issue(params);
+        if orgs.len() <= 1 {
+            return issued;
+        }
+        let der = pem_body(&issued.cert_pem);
+        let der = self.resign_with_subject(&der, &subject_der(cn, orgs));
+        Issued {
+            cert_pem: pem_encode("CERTIFICATE", &der),
+            key_pem: issued.key_pem,
+        }
     }
+
+    /// Replaces the subject of an rcgen-made certificate and re-signs its
+    /// TBSCertificate with this CA's key (same signature algorithm).
+    fn resign_with_subject(&self, cert_der: &[u8], subject: &[u8]) -> Vec<u8> {
+        use rustls::SignatureScheme;
+        let (_, cert, _) = der_tlv(cert_der).expect("certificate SEQUENCE");
+        let (_, tbs, after_tbs) = der_tlv(cert).expect("tbsCertificate");
+        let (_, _, after_alg) = der_tlv(after_tbs).expect("signatureAlgorithm");
+        let sig_alg = &after_tbs[..after_tbs.len() - after_alg.len()];
+        // Split the TBS into its fields, keeping each field's full encoding.
+        let mut fields: Vec<&[u8]> = Vec::new();
+        let mut rest = tbs;
+        while !rest.is_empty() {
+            let (_, _, r) = der_tlv(rest).expect("tbs field");
+            fields.push(&rest[..rest.len() - r.len()]);
+            rest = r;
+        }
+        // [0] version, serial, signature, issuer, validity, subject, ...
+        let subject_idx = if fields[0][0] == 0xa0 { 5 } else { 4 };
+        let mut new_tbs = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            if i == subject_idx {
+                new_tbs.extend_from_slice(subject);
+            } else {
+                new_tbs.extend_from_slice(f);
+            }
+        }
+        let new_tbs = der_wrap(0x30, &new_tbs);
+
+        let key = rustls_pemfile::private_key(&mut self.key_pem.as_bytes())
+            .expect("parse CA key PEM")
+            .expect("CA key PEM has a key");
+        let signing_key =
+            rustls::crypto::ring::sign::any_supported_type(&key).expect("CA signing key");
+        let signer = signing_key
+            .choose_scheme(&[
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                SignatureScheme::ED25519,
+                SignatureScheme::RSA_PKCS1_SHA256,
+            ])
+            .expect("CA key signature scheme");
+        let sig = signer.sign(&new_tbs).expect("sign tbsCertificate");
+        let mut bits = vec![0u8];
+        bits.extend_from_slice(&sig);
+
+        let mut body = new_tbs;
+        body.extend_from_slice(sig_alg);
+        body.extend_from_slice(&der_wrap(0x03, &bits));
+        der_wrap(0x30, &body)
+    }
+}
+
+/// `SEQUENCE { SET { O=org }... SET { CN=cn } }`, all UTF8String.
+fn subject_der(cn: &str, orgs: &[&str]) -> Vec<u8> {
+    const OID_O: &[u8] = &[0x06, 0x03, 0x55, 0x04, 0x0a];
+    const OID_CN: &[u8] = &[0x06, 0x03, 0x55, 0x04, 0x03];
+    let rdn = |oid: &[u8], value: &str| {
+        let mut atv = oid.to_vec();
+        atv.extend_from_slice(&der_wrap(0x0c, value.as_bytes()));
+        der_wrap(0x31, &der_wrap(0x30, &atv))
+    };
+    let mut body = Vec::new();
+    for o in orgs {
+        body.extend_from_slice(&rdn(OID_O, o));
+    }
+    body.extend_from_slice(&rdn(OID_CN, cn));
+    der_wrap(0x30, &body)
+}
+
+/// DER-encodes one TLV.
+fn der_wrap(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = (len as u64).to_be_bytes();
+        let skip = bytes.iter().take_while(|b| **b == 0).count();
+        out.push(0x80 | (8 - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// Splits one DER TLV off `buf`: `(tag, content, rest)`.
+pub fn der_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = buf.split_first()?;
+    let (&l0, mut rest) = rest.split_first()?;
+    let len = if l0 < 0x80 {
+        l0 as usize
+    } else {
+        let n = (l0 & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let mut len = 0usize;
+        for &b in &rest[..n] {
+            len = (len << 8) | b as usize;
+        }
+        rest = &rest[n..];
+        len
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+/// DER of the first PEM block in `pem`.
+pub fn pem_body(pem: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64: String = pem
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("PEM base64")
+}
+
+/// PEM-encodes `der` with 64-column lines.
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b = super::b64(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
