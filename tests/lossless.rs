@@ -201,3 +201,111 @@ fn empty_interactive_mode_value_is_reported_not_guessed() {
     assert_eq!(plan.findings.len(), 1);
     assert!(plan.findings[0].hint.is_some());
 }
+
+mod structural_edits {
+    use kubefix::yaml::{
+        equivalent, insert_entry, remove_entry, replace_entry, Document, NewValue, Patch,
+    };
+
+    fn apply(src: &str, f: impl Fn(&Document<'_>) -> kubefix::yaml::Change) -> String {
+        let doc = Document::parse(src).unwrap();
+        let change = f(&doc);
+        let mut p = Patch::new();
+        p.push(change.edit.clone());
+        let out = p.apply(src).unwrap();
+        let new = Document::parse(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        equivalent(&doc, &new, &[change.intent]).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        out
+    }
+
+    fn exec_value() -> NewValue {
+        NewValue::Map(vec![
+            (
+                "apiVersion".into(),
+                NewValue::str("client.authentication.k8s.io/v1beta1"),
+            ),
+            ("command".into(), NewValue::str("gke-gcloud-auth-plugin")),
+            ("args".into(), NewValue::List(vec![NewValue::str("--flag")])),
+            (
+                "env".into(),
+                NewValue::List(vec![NewValue::Map(vec![
+                    ("name".into(), NewValue::str("A")),
+                    ("value".into(), NewValue::str("true")),
+                ])]),
+            ),
+            ("provideClusterInfo".into(), NewValue::Bool(true)),
+        ])
+    }
+
+    #[test]
+    fn replace_block_entry_in_place_keeps_neighbours_and_comments() {
+        let src = "users:\n- name: gke\n  user:\n    # legacy\n    auth-provider:\n      config:\n        access-token: x\n        cmd-path: /usr/bin/gcloud\n      name: gcp  # old\n    username: me\n";
+        let out = apply(src, |doc| {
+            let users = doc.get(doc.root.unwrap(), "users").unwrap();
+            let item = doc.items(users).unwrap()[0];
+            let user = doc.get(item, "user").unwrap();
+            replace_entry(doc, user, "auth-provider", "exec", &exec_value()).unwrap()
+        });
+        assert_eq!(
+            out,
+            "users:\n- name: gke\n  user:\n    # legacy\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin\n      args:\n      - --flag\n      env:\n      - name: A\n        value: \"true\"\n      provideClusterInfo: true\n    username: me\n"
+        );
+    }
+
+    #[test]
+    fn replace_flow_entry() {
+        let src = "u: {auth-provider: {name: gcp}, username: me}\n";
+        let out = apply(src, |doc| {
+            let u = doc.get(doc.root.unwrap(), "u").unwrap();
+            replace_entry(doc, u, "auth-provider", "exec", &exec_value()).unwrap()
+        });
+        assert_eq!(
+            out,
+            "u: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: gke-gcloud-auth-plugin, args: [--flag], env: [{name: A, value: \"true\"}], provideClusterInfo: true}, username: me}\n"
+        );
+    }
+
+    #[test]
+    fn insert_nested_block_with_four_space_indentation() {
+        let src = "user:\n    token: x\n    extra:\n        a: 1\n";
+        let out = apply(src, |doc| {
+            let u = doc.get(doc.root.unwrap(), "user").unwrap();
+            insert_entry(
+                doc,
+                u,
+                "exec",
+                &NewValue::Map(vec![("command".into(), NewValue::str("kubelogin"))]),
+            )
+            .unwrap()
+        });
+        assert_eq!(out, "user:\n    token: x\n    extra:\n        a: 1\n    exec:\n        command: kubelogin\n");
+    }
+
+    #[test]
+    fn remove_entry_block_flow_and_last_line() {
+        let src = "c:\n  insecure-skip-tls-verify: true # why\n  server: https://x\n";
+        let out = apply(src, |doc| {
+            let c = doc.get(doc.root.unwrap(), "c").unwrap();
+            remove_entry(doc, c, "insecure-skip-tls-verify").unwrap()
+        });
+        assert_eq!(out, "c:\n  server: https://x\n");
+        let src = "c:\n  server: https://x\n  insecure-skip-tls-verify: true";
+        let out = apply(src, |doc| {
+            let c = doc.get(doc.root.unwrap(), "c").unwrap();
+            remove_entry(doc, c, "insecure-skip-tls-verify").unwrap()
+        });
+        assert_eq!(out, "c:\n  server: https://x");
+        let src = "c: {server: https://x, insecure-skip-tls-verify: true}\n";
+        let out = apply(src, |doc| {
+            let c = doc.get(doc.root.unwrap(), "c").unwrap();
+            remove_entry(doc, c, "insecure-skip-tls-verify").unwrap()
+        });
+        assert_eq!(out, "c: {server: https://x}\n");
+        let src = "c: {insecure-skip-tls-verify: true, server: https://x}\n";
+        let out = apply(src, |doc| {
+            let c = doc.get(doc.root.unwrap(), "c").unwrap();
+            remove_entry(doc, c, "insecure-skip-tls-verify").unwrap()
+        });
+        assert_eq!(out, "c: {server: https://x}\n");
+    }
+}

@@ -13,7 +13,7 @@
 //! apiVersion are reported with kubectl's message; we do not guess what was meant.
 
 use super::{Context, Finding, Rule, Severity};
-use crate::yaml::{insert_entry, replace_scalar};
+use crate::yaml::{insert_entry, replace_scalar, NewValue};
 
 pub struct ExecApiVersionRule;
 
@@ -74,7 +74,12 @@ impl Rule for ExecApiVersionRule {
                         }
                     }
                     if target == V1 && mode.is_none() {
-                        match insert_entry(doc, exec, "interactiveMode", "IfAvailable") {
+                        match insert_entry(
+                            doc,
+                            exec,
+                            "interactiveMode",
+                            &NewValue::str("IfAvailable"),
+                        ) {
                             Ok(c) => {
                                 changes.push(c);
                                 title.push_str(
@@ -108,8 +113,12 @@ impl Rule for ExecApiVersionRule {
                         .entry(user)
                         .kubectl_says(missing_mode_msg);
                         if mode_node.is_none() {
-                            if let Ok(c) = insert_entry(doc, exec, "interactiveMode", "IfAvailable")
-                            {
+                            if let Ok(c) = insert_entry(
+                                doc,
+                                exec,
+                                "interactiveMode",
+                                &NewValue::str("IfAvailable"),
+                            ) {
                                 f = f.fix("add interactiveMode: IfAvailable", vec![c]);
                             }
                         } else {

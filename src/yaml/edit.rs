@@ -31,7 +31,9 @@ fn plain_safe(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    if !first.is_ascii_alphanumeric() && first != '/' && first != '.' {
+    let dash_flag =
+        first == '-' && s.len() > 1 && !s.starts_with("- ") && !s.starts_with("--- ") && s != "---";
+    if !first.is_ascii_alphanumeric() && first != '/' && first != '.' && !dash_flag {
         return false;
     }
     if s.ends_with(':') || s.contains(": ") || s.contains(" #") {
@@ -159,13 +161,129 @@ fn line_end(src: &str, at: usize) -> usize {
     }
 }
 
+/// A value to insert: scalars, and mappings and lists of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewValue {
+    Str(String),
+    Bool(bool),
+    Map(Vec<(String, NewValue)>),
+    List(Vec<NewValue>),
+}
+
+impl NewValue {
+    pub fn str(s: impl Into<String>) -> NewValue {
+        NewValue::Str(s.into())
+    }
+
+    /// The scalar text and whether it is plain, for scalars.
+    pub fn scalar_text(&self) -> Option<(String, bool)> {
+        match self {
+            NewValue::Str(s) => Some(render_scalar(s, Style::Plain)),
+            NewValue::Bool(b) => Some((b.to_string(), true)),
+            _ => None,
+        }
+    }
+
+    /// Flow notation: `{a: b, c: [d]}`.
+    fn flow(&self) -> String {
+        match self {
+            NewValue::Map(entries) => {
+                let inner: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", render_scalar(k, Style::Plain).0, v.flow()))
+                    .collect();
+                format!("{{{}}}", inner.join(", "))
+            }
+            NewValue::List(items) => {
+                let inner: Vec<String> = items.iter().map(NewValue::flow).collect();
+                format!("[{}]", inner.join(", "))
+            }
+            scalar => scalar.scalar_text().map(|(t, _)| t).unwrap_or_default(),
+        }
+    }
+
+    /// Block notation of what follows `key:` for a key at column `indent`.
+    fn block(&self, indent: usize, step: usize, nl: &str) -> String {
+        let pad = " ".repeat(indent + step);
+        let dash = " ".repeat(indent);
+        match self {
+            NewValue::Map(entries) if !entries.is_empty() => entries
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{nl}{pad}{}:{}",
+                        render_scalar(k, Style::Plain).0,
+                        v.block(indent + step, step, nl)
+                    )
+                })
+                .collect(),
+            // Lists go at the key's own column (`key:` / `- item`), as kubectl writes them.
+            NewValue::List(items) if !items.is_empty() => items
+                .iter()
+                .map(|item| match item {
+                    NewValue::Map(entries) if !entries.is_empty() => {
+                        // `- k: v` then the other keys aligned under k.
+                        let first = &entries[0];
+                        let rest = NewValue::Map(entries[1..].to_vec());
+                        let rest = if entries.len() > 1 {
+                            rest.block(indent, 2, nl)
+                        } else {
+                            String::new()
+                        };
+                        format!(
+                            "{nl}{dash}- {}:{}{rest}",
+                            render_scalar(&first.0, Style::Plain).0,
+                            first.1.block(indent + 2, step, nl)
+                        )
+                    }
+                    other => format!("{nl}{dash}- {}", other.flow()),
+                })
+                .collect(),
+            other => format!(" {}", other.flow()),
+        }
+    }
+}
+
+/// Columns between a mapping's keys and its children's keys in this file (2 if unknown).
+fn indent_step(doc: &Document<'_>, map: NodeId) -> usize {
+    let col = |id: NodeId| {
+        let at = doc.node(id).span.start;
+        at - doc.lines.line_start(doc.lines.line(at))
+    };
+    let entries = doc.entries(map).unwrap_or(&[]);
+    for &(k, v) in entries {
+        if let NodeKind::Mapping {
+            layout: Layout::Block,
+            entries: inner,
+        } = &doc.node(v).kind
+        {
+            if let Some(&(ik, _)) = inner.first() {
+                if col(ik) > col(k) {
+                    return col(ik) - col(k);
+                }
+            }
+        }
+    }
+    if let super::Slot::Value { key, .. } = doc.node(map).slot {
+        if let Some(&(k, _)) = entries.first() {
+            if col(k) > col(key)
+                && doc.lines.line(doc.node(k).span.start)
+                    != doc.lines.line(doc.node(key).span.start)
+            {
+                return col(k) - col(key);
+            }
+        }
+    }
+    2
+}
+
 /// Add `key: value` (value given as plain-or-quoted text via [`render_scalar`]) as the last
 /// entry of mapping `map`.
 pub fn insert_entry(
     doc: &Document<'_>,
     map: NodeId,
     key: &str,
-    value: &str,
+    value: &NewValue,
 ) -> Result<Change, EditError> {
     let node = doc.node(map);
     let NodeKind::Mapping { layout, entries } = &node.kind else {
@@ -176,23 +294,21 @@ pub fn insert_entry(
         ));
     };
     let (key_text, _) = render_scalar(key, Style::Plain);
-    let (value_text, plain) = render_scalar(value, Style::Plain);
     let intent = Intent::Insert {
         map,
         key: key.to_string(),
-        value: value.to_string(),
-        plain,
+        value: value.clone(),
     };
     let nl = doc.newline;
     let edit = match layout {
         Layout::Flow => match entries.last() {
             None => Edit::new(
                 node.span.start + 1..node.span.start + 1,
-                format!("{key_text}: {value_text}"),
+                format!("{key_text}: {}", value.flow()),
             ),
             Some(&(k, v)) => {
                 let at = doc.node(v).span.end.max(doc.node(k).span.end);
-                Edit::new(at..at, format!(", {key_text}: {value_text}"))
+                Edit::new(at..at, format!(", {key_text}: {}", value.flow()))
             }
         },
         Layout::Block => {
@@ -200,13 +316,14 @@ pub fn insert_entry(
                 .first()
                 .ok_or_else(|| unsupported(doc, node.span.start, "empty block mapping"))?;
             let indent = indentation_of(doc, doc.node(first_key).span.start);
+            let body = value.block(indent.len(), indent_step(doc, map), nl);
             let end = node.span.end;
             if end > 0 && doc.src.as_bytes()[end - 1] == b'\n' {
                 // The last value (a block scalar) took its line break with it.
-                Edit::new(end..end, format!("{indent}{key_text}: {value_text}{nl}"))
+                Edit::new(end..end, format!("{indent}{key_text}:{body}{nl}"))
             } else {
                 let at = line_end(doc.src, end);
-                Edit::new(at..at, format!("{nl}{indent}{key_text}: {value_text}"))
+                Edit::new(at..at, format!("{nl}{indent}{key_text}:{body}"))
             }
         }
     };
@@ -289,5 +406,60 @@ pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change
     Ok(Change {
         edit: Edit::new(range, String::new()),
         intent: Intent::Remove { map, key: k },
+    })
+}
+
+/// Replace the entry `old_key` of mapping `map` by `new_key: value`, in the same place (the
+/// old key's comment-free lines are rewritten; comments on other lines stay).
+pub fn replace_entry(
+    doc: &Document<'_>,
+    map: NodeId,
+    old_key: &str,
+    new_key: &str,
+    value: &NewValue,
+) -> Result<Change, EditError> {
+    let node = doc.node(map);
+    let NodeKind::Mapping { layout, entries } = &node.kind else {
+        return Err(unsupported(
+            doc,
+            node.span.start,
+            "the target is not a mapping",
+        ));
+    };
+    let &(k, v) = entries
+        .iter()
+        .find(|&&(k, _)| doc.scalar(k) == Some(old_key))
+        .ok_or_else(|| unsupported(doc, node.span.start, format!("no key {old_key:?}")))?;
+    let kspan = doc.node(k).span.clone();
+    let end = doc.node(v).span.end.max(kspan.end);
+    let key_text = render_scalar(new_key, Style::Plain).0;
+    let (range, text) = match layout {
+        Layout::Flow => (kspan.start..end, format!("{key_text}: {}", value.flow())),
+        Layout::Block => {
+            let start = doc.lines.line_start(doc.lines.line(kspan.start));
+            let indent = kspan.start - start;
+            // Up to the end of the value's last line, keeping a block scalar's line break.
+            let (end, tail) = if end > 0 && doc.src.as_bytes()[end - 1] == b'\n' {
+                let e = if doc.src[..end].ends_with("\r\n") {
+                    end - 2
+                } else {
+                    end - 1
+                };
+                (e, "")
+            } else {
+                (line_end(doc.src, end), "")
+            };
+            let body = value.block(indent, indent_step(doc, map), doc.newline);
+            (kspan.start..end, format!("{key_text}:{body}{tail}"))
+        }
+    };
+    Ok(Change {
+        edit: Edit::new(range, text),
+        intent: Intent::Replace {
+            map,
+            key: k,
+            new_key: new_key.to_string(),
+            value: value.clone(),
+        },
     })
 }

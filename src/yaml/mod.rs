@@ -12,7 +12,10 @@ mod patch;
 mod tree;
 mod value;
 
-pub use edit::{insert_entry, remove_entry, render_scalar, replace_scalar, Change, EditError};
+pub use edit::{
+    insert_entry, remove_entry, render_scalar, replace_entry, replace_scalar, Change, EditError,
+    NewValue,
+};
 pub use patch::{Edit, Patch, PatchError};
 pub use tree::{Document, Layout, Node, NodeId, NodeKind, Slot, Style};
 pub use value::{equivalent, Intent};

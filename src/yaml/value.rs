@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::{Document, NodeId, NodeKind, Style};
+use super::{render_scalar, Document, NewValue, NodeId, NodeKind, Style};
 
 /// What an edit means, in terms of the old document's nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +24,14 @@ pub enum Intent {
     Insert {
         map: NodeId,
         key: String,
-        value: String,
-        plain: bool,
+        value: NewValue,
+    },
+    /// The entry of mapping `map` whose key node is `key` becomes `new_key: value`, in place.
+    Replace {
+        map: NodeId,
+        key: NodeId,
+        new_key: String,
+        value: NewValue,
     },
     /// Mapping `map` loses the entry whose key node is `key`.
     Remove { map: NodeId, key: NodeId },
@@ -33,8 +39,10 @@ pub enum Intent {
 
 struct Expect<'i> {
     sets: HashMap<NodeId, (&'i str, bool)>,
-    inserts: HashMap<NodeId, Vec<(&'i str, &'i str, bool)>>,
+    inserts: HashMap<NodeId, Vec<(&'i str, &'i NewValue)>>,
     removes: HashMap<NodeId, Vec<NodeId>>,
+    /// Replaced entries, by old key node.
+    replaces: HashMap<NodeId, (&'i str, &'i NewValue)>,
 }
 
 /// `Ok` when `new` equals `old` with `intents` applied; else where they first differ.
@@ -47,22 +55,24 @@ pub fn equivalent(
         sets: HashMap::new(),
         inserts: HashMap::new(),
         removes: HashMap::new(),
+        replaces: HashMap::new(),
     };
     for i in intents {
         match i {
             Intent::Set { node, value, plain } => {
                 ex.sets.insert(*node, (value, *plain));
             }
-            Intent::Insert {
-                map,
+            Intent::Insert { map, key, value } => {
+                ex.inserts.entry(*map).or_default().push((key, value))
+            }
+            Intent::Replace {
                 key,
+                new_key,
                 value,
-                plain,
-            } => ex
-                .inserts
-                .entry(*map)
-                .or_default()
-                .push((key, value, *plain)),
+                ..
+            } => {
+                ex.replaces.insert(*key, (new_key, value));
+            }
             Intent::Remove { map, key } => ex.removes.entry(*map).or_default().push(*key),
         }
     }
@@ -92,6 +102,27 @@ impl Walk<'_, '_, '_, '_> {
     fn scalar_is(&self, n: NodeId, value: &str, plain: bool) -> bool {
         matches!(&self.new.node(n).kind,
             NodeKind::Scalar { value: v, style, null: false } if v == value && (*style == Style::Plain) == plain)
+    }
+
+    /// Does new node `n` hold exactly `value`?
+    fn is_new(&self, n: NodeId, value: &NewValue) -> bool {
+        if self.new.node(n).anchor.is_some() {
+            return false;
+        }
+        match (value, &self.new.node(n).kind) {
+            (NewValue::Map(want), NodeKind::Mapping { entries, .. }) => {
+                want.len() == entries.len()
+                    && want.iter().zip(entries).all(|((k, v), &(nk, nv))| {
+                        self.scalar_is(nk, k, true) && self.is_new(nv, v)
+                    })
+            }
+            (NewValue::List(want), NodeKind::Sequence { items, .. }) => {
+                want.len() == items.len() && want.iter().zip(items).all(|(v, &i)| self.is_new(i, v))
+            }
+            (NewValue::Str(s), _) => self.scalar_is(n, s, render_scalar(s, Style::Plain).1),
+            (NewValue::Bool(b), _) => self.scalar_is(n, if *b { "true" } else { "false" }, true),
+            _ => false,
+        }
     }
 
     fn node(&self, o: NodeId, n: NodeId) -> Result<(), String> {
@@ -145,12 +176,18 @@ impl Walk<'_, '_, '_, '_> {
                     return self.differ(n, "a mapping gained or lost an entry no fix meant to");
                 }
                 for (&(ok, ov), &(nk, nv)) in kept.zip(b) {
+                    if let Some(&(key, value)) = self.ex.replaces.get(&ok) {
+                        if !self.scalar_is(nk, key, true) || !self.is_new(nv, value) {
+                            return self.differ(nk, &format!("expected the replaced entry {key}"));
+                        }
+                        continue;
+                    }
                     self.node(ok, nk)?;
                     self.node(ov, nv)?;
                 }
-                for (&(key, value, plain), &(nk, nv)) in inserted.iter().zip(&b[kept_len..]) {
-                    if !self.scalar_is(nk, key, true) || !self.scalar_is(nv, value, plain) {
-                        return self.differ(nk, &format!("expected the new entry {key}: {value}"));
+                for (&(key, value), &(nk, nv)) in inserted.iter().zip(&b[kept_len..]) {
+                    if !self.scalar_is(nk, key, true) || !self.is_new(nv, value) {
+                        return self.differ(nk, &format!("expected the new entry {key}"));
                     }
                 }
                 Ok(())
@@ -190,8 +227,7 @@ mod tests {
             Intent::Insert {
                 map: m,
                 key: "c".into(),
-                value: "3".into(),
-                plain: true,
+                value: NewValue::str("3"),
             },
         ];
         assert_eq!(equivalent(&old, &new, &intents), Ok(()));

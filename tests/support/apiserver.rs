@@ -6,9 +6,11 @@
 //! * HTTP/1.1 with keep-alive (responses always carry `Content-Length`);
 //!   every connection has a 5 s read timeout and is shut down by `stop()`.
 //! * Authentication, in the order a real kube-apiserver applies it:
-//!   1. a verified client certificate (only when `client_ca_pem` is set;
-//!      certificates are *requested*, not required; an expired certificate
-//!      fails the TLS handshake with the `certificate_expired` alert),
+//!   1. a client certificate (only when `client_ca_pem` is set; certificates
+//!      are *requested*, not required). Where it is verified is
+//!      [`ClientCertMode`]: by default in the TLS handshake (expired =>
+//!      `certificate_expired` alert), or, like a real kube-apiserver, after
+//!      the handshake (expired => just not authenticated => 401),
 //!   2. `Authorization: Bearer <token>` matching `tokens` exactly or starting
 //!      with one of `token_prefixes`.
 //!
@@ -17,18 +19,37 @@
 //!   `/api/v1/pods`, `/api/v1/namespaces/{ns}/pods` (an empty list, or an
 //!   empty `meta.k8s.io/v1` `Table` when the `Accept` header asks for
 //!   `as=Table`, as `kubectl get` does). Everything else: `404` `Status`.
+//!   kubectl's aggregated-discovery `Accept` on `/api` and `/apis` is
+//!   answered with legacy JSON, and kubectl falls back to `/api/v1`.
 //!
-//! What kubectl v1.32 prints against this server (observed, verbatim):
+//! What kubectl v1.32.4 (the gcloud-SDK build whose `kubectl` is a
+//! dispatcher that first probes `GET /version?timeout=5s` itself, with user
+//! agent `kubectl-dispatcher/v1.0`) prints against this server, observed
+//! verbatim, exit code 1 unless noted:
 //!
-//! * unauthenticated, `kubectl get --raw /version` and `kubectl get pods`,
-//!   exit code 1, stderr:
+//! * bad/unknown token, `kubectl get --raw /version`: stderr
 //!   `error: You must be logged in to the server (Unauthorized)`
-//!   (`get pods` prints it after a few discovery log lines of the form
-//!   `E... memcache.go:265] "Unhandled Error" err="couldn't get current server API group list: the server has asked for the client to provide credentials"`).
-//! * expired client certificate: stderr contains
-//!   `remote error: tls: expired certificate`.
-//! * authenticated `kubectl get pods`: stdout empty, stderr
-//!   `No resources found in default namespace.`, exit 0.
+//! * bad token, `kubectl get pods` with a cold discovery cache: five lines
+//!   `E1124 18:21:48.252118   13641 memcache.go:265] "Unhandled Error" err="couldn't get current server API group list: the server has asked for the client to provide credentials"`
+//!   then `error: You must be logged in to the server (the server has asked for the client to provide credentials)`.
+//!   With a warm discovery cache it is `error: You must be logged in to the
+//!   server (Unauthorized)` (the 401 on the pod list itself).
+//! * expired client cert, `ClientCertMode::Handshake`: last stderr line
+//!   `Unable to connect to the server: remote error: tls: expired certificate`
+//!   (sometimes `Unable to connect to the server: readLoopPeekFailLocked:
+//!   remote error: tls: expired certificate`: TLS 1.3 alert race in Go);
+//!   a client cert from an unknown CA:
+//!   `Unable to connect to the server: remote error: tls: unknown certificate authority`.
+//! * expired client cert, `ClientCertMode::Authenticator`:
+//!   `error: You must be logged in to the server (Unauthorized)`.
+//! * `user: {}` (no credentials), stdin closed: stdout
+//!   `Please enter Username: `, stderr `error: EOF`, no request sent.
+//! * exec plugin with `apiVersion: client.authentication.k8s.io/v1alpha1`:
+//!   `error: exec plugin: invalid apiVersion "client.authentication.k8s.io/v1alpha1"`.
+//! * authenticated `kubectl get pods`, exit 0: stdout empty, stderr
+//!   `No resources found in default namespace.`
+//! * unknown path, `kubectl get --raw /nope`:
+//!   `Error from server (NotFound): the server could not find the requested resource`.
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
