@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgGroup, Parser, ValueEnum};
+use clap::{ArgGroup, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::rules::ExecApiVersion;
+use crate::rules::{ExecApiVersion, RuleOptions};
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -34,9 +34,13 @@ Examples:
                   unified diff of the repair, and with --apply writes a backup and replaces the \
                   file atomically. Only the repaired values change.",
     after_help = AFTER_HELP,
-    group(ArgGroup::new("mode").args(["dry_run", "check", "apply"]))
+    group(ArgGroup::new("mode").args(["dry_run", "check", "apply"])),
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Report findings and print the diff; write nothing (the default).
     #[arg(long)]
     pub dry_run: bool,
@@ -50,7 +54,7 @@ pub struct Cli {
     pub apply: bool,
 
     /// The kubeconfig to check (instead of $KUBECONFIG or ~/.kube/config).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", global = true)]
     pub kubeconfig: Option<PathBuf>,
 
     /// API version that exec plugins on v1alpha1 move to. v1 also adds
@@ -59,7 +63,7 @@ pub struct Cli {
     pub exec_api_version: ExecApiVersion,
 
     /// Write backups to DIR instead of beside each kubeconfig.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub backup_dir: Option<PathBuf>,
 
     /// Show keys, certificates, tokens and passwords in diffs instead of redacting them.
@@ -67,20 +71,33 @@ pub struct Cli {
     pub show_secrets: bool,
 
     /// Output format: human-readable text, or one JSON document on stdout.
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text)]
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]
     pub output: Output,
 
     /// Print errors only.
-    #[arg(short, long, conflicts_with = "verbose")]
+    #[arg(short, long, conflicts_with = "verbose", global = true)]
     pub quiet: bool,
 
     /// Also report files with no problems.
-    #[arg(short, long)]
+    #[arg(short, long, global = true)]
     pub verbose: bool,
 
     /// When to colour output (NO_COLOR is honoured with auto).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true)]
     pub color: ColorChoice,
+}
+
+/// Subcommands; without one, kubefix checks (and with --apply fixes) kubeconfigs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script: `kubefix completions bash > /etc/bash_completion.d/kubefix`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `kubefix man > /usr/local/share/man/man1/kubefix.1`.
+    Man,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -115,6 +132,14 @@ impl Mode {
 }
 
 impl Cli {
+    /// The settings rules read, from the flags. Each rule's flags map here.
+    pub fn rule_options(&self) -> RuleOptions {
+        RuleOptions {
+            exec_api_version: self.exec_api_version,
+            ..RuleOptions::default()
+        }
+    }
+
     pub fn mode(&self) -> Mode {
         if self.apply {
             Mode::Apply
@@ -123,5 +148,21 @@ impl Cli {
         } else {
             Mode::DryRun
         }
+    }
+}
+
+/// The command definition, named as invoked: `kubectl fix` when run as the kubectl plugin
+/// `kubectl-fix`, else `kubefix`.
+pub fn command_for(argv0: &str) -> clap::Command {
+    let base = std::path::Path::new(argv0)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cmd = Cli::command();
+    if base.starts_with("kubectl-fix") {
+        cmd.bin_name("kubectl fix")
+            .after_help(AFTER_HELP.replace("kubefix ", "kubectl fix "))
+    } else {
+        cmd
     }
 }

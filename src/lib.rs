@@ -19,11 +19,11 @@ pub mod yaml;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use cli::{Cli, ColorChoice, Mode, Output};
+use cli::{Cli, ColorChoice, Command, Mode, Output};
 use error::Error;
 use plan::FilePlan;
 use render::{JsonError, JsonFile, JsonFinding, JsonReport, JsonSummary, Style};
-use rules::{RuleOptions, Severity};
+use rules::Severity;
 
 /// kubefix's documented exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +48,38 @@ pub fn display_path(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Run kubefix with parsed arguments. Reports go to `out`, diagnostics to `err`.
-pub fn run(cli: &Cli, env: &source::Env, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+/// Run kubefix with parsed arguments. Reports go to `out`, diagnostics to `err`. `argv0` is
+/// the name it was invoked by (`kubectl-fix` as a kubectl plugin).
+pub fn run(
+    cli: &Cli,
+    env: &source::Env,
+    argv0: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut cmd = cli::command_for(argv0);
+            let name = cmd.get_bin_name().unwrap_or("kubefix").to_string();
+            let name = if name == "kubectl fix" {
+                "kubectl-fix".to_string()
+            } else {
+                name
+            };
+            clap_complete::generate(*shell, &mut cmd, name, out);
+            return ExitCode::Ok;
+        }
+        Some(Command::Man) => {
+            return match clap_mangen::Man::new(cli::command_for(argv0)).render(out) {
+                Ok(()) => ExitCode::Ok,
+                Err(e) => {
+                    let _ = writeln!(err, "kubefix: error: cannot write the man page: {e}");
+                    ExitCode::Error
+                }
+            };
+        }
+        None => {}
+    }
     let mode = cli.mode();
     let color = match cli.color {
         ColorChoice::Always => true,
@@ -62,9 +92,7 @@ pub fn run(cli: &Cli, env: &source::Env, out: &mut dyn Write, err: &mut dyn Writ
     let style = Style {
         color: color && cli.output == Output::Text,
     };
-    let options = RuleOptions {
-        exec_api_version: cli.exec_api_version,
-    };
+    let options = cli.rule_options();
 
     let mut errors: Vec<Error> = Vec::new();
     let files = match source::select(cli.kubeconfig.as_deref(), env) {

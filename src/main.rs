@@ -1,9 +1,13 @@
 //! The `kubefix` binary: parse arguments, run, exit with the documented code.
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 fn main() {
-    let cli = match kubefix::cli::Cli::try_parse() {
+    let argv0 = std::env::args().next().unwrap_or_else(|| "kubefix".into());
+    let cli = kubefix::cli::command_for(&argv0)
+        .try_get_matches()
+        .and_then(|m| kubefix::cli::Cli::from_arg_matches(&m));
+    let cli = match cli {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version exit 0; real usage errors exit 2 (clap's default too).
@@ -16,6 +20,7 @@ fn main() {
     let code = kubefix::run(
         &cli,
         &env,
+        &argv0,
         &mut std::io::stdout().lock(),
         &mut std::io::stderr().lock(),
     );

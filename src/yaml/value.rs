@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn accepts_intended_set_insert_remove() {
         let old = Document::parse("m:\n  a: 1\n  b: 2\n").unwrap();
-        let new = Document::parse("m:\n  a: \"one\"\n  c: 3\n").unwrap();
+        let new = Document::parse("m:\n  a: \"one\"\n  c: \"3\"\n").unwrap();
         let root = old.root.unwrap();
         let m = old.get(root, "m").unwrap();
         let a = old.get(m, "a").unwrap();
@@ -231,9 +231,9 @@ mod tests {
             },
         ];
         assert_eq!(equivalent(&old, &new, &intents), Ok(()));
-        // Quoting matters: plain 3 is not "3".
-        let quoted = Document::parse("m:\n  a: \"one\"\n  c: \"3\"\n").unwrap();
-        assert!(equivalent(&old, &quoted, &intents).is_err());
+        // Quoting matters: the string "3" is not the number 3.
+        let number = Document::parse("m:\n  a: \"one\"\n  c: 3\n").unwrap();
+        assert!(equivalent(&old, &number, &intents).is_err());
     }
 
     #[test]
