@@ -66,6 +66,11 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", global = true)]
     pub backup_dir: Option<PathBuf>,
 
+    /// With --apply, keep only the newest N kubefix backups of each written file, deleting
+    /// older ones (only files named <file>.kubefix-<UTC time>.bak); 0 keeps all.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub keep_backups: usize,
+
     /// Show keys, certificates, tokens and passwords in diffs instead of redacting them.
     #[arg(long)]
     pub show_secrets: bool,
@@ -98,6 +103,18 @@ pub enum Command {
     },
     /// Print the man page (roff): `kubefix man > /usr/local/share/man/man1/kubefix.1`.
     Man,
+    /// Put the newest kubefix backup back (the current content is backed up first), or
+    /// list the backups with --list. Files are chosen as for checking (--kubeconfig,
+    /// $KUBECONFIG, ~/.kube/config); backups are looked for beside each file or in
+    /// --backup-dir.
+    Restore {
+        /// List the kubefix backups of each file, newest first, with their dates; write nothing.
+        #[arg(long)]
+        list: bool,
+        /// Restore this backup (a name or path from --list) instead of the newest.
+        #[arg(value_name = "BACKUP", conflicts_with = "list")]
+        backup: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -37,6 +37,15 @@ pub enum Error {
     Locked { path: PathBuf, lock: PathBuf },
 
     #[error(
+        "{}: refusing to write: the lock file {} was left behind by kubefix (pid {pid}), which is no longer running \
+         (it was killed or crashed); nothing was written. If no kubectl or kubefix is running, remove the lock file \
+         and run kubefix again",
+        display_path(path),
+        display_path(lock)
+    )]
+    StaleLock { path: PathBuf, lock: PathBuf, pid: u32 },
+
+    #[error(
         "{}: refusing to write: the file changed since kubefix read it (someone else edited it); nothing was written, run kubefix again",
         display_path(path)
     )]

@@ -11,6 +11,7 @@ pub mod kubeconfig;
 pub mod persist;
 pub mod plan;
 pub mod render;
+pub mod restore;
 pub mod rules;
 pub mod schema;
 pub mod source;
@@ -78,6 +79,9 @@ pub fn run(
                 }
             };
         }
+        Some(Command::Restore { list, backup }) => {
+            return restore::run(cli, env, *list, backup.as_deref(), out, err);
+        }
         None => {}
     }
     let mode = cli.mode();
@@ -116,6 +120,7 @@ pub fn run(
     if mode == Mode::Apply && errors.is_empty() {
         let wopts = persist::WriteOptions {
             backup_dir: cli.backup_dir.clone(),
+            keep_backups: Some(cli.keep_backups),
         };
         // Every lock first: if kubectl holds any of them, nothing at all is written.
         let mut locks = Vec::new();
@@ -256,7 +261,7 @@ pub fn run(
     ExitCode::Ok
 }
 
-fn error_path(e: &Error) -> Option<&Path> {
+pub(crate) fn error_path(e: &Error) -> Option<&Path> {
     match e {
         Error::Read { path, .. }
         | Error::IsDirectory { path }
@@ -264,6 +269,7 @@ fn error_path(e: &Error) -> Option<&Path> {
         | Error::InvalidNoPosition { path, .. }
         | Error::Verify { path, .. }
         | Error::Locked { path, .. }
+        | Error::StaleLock { path, .. }
         | Error::Changed { path }
         | Error::Write { path, .. } => Some(path),
         Error::Usage(_) => None,

@@ -13,28 +13,39 @@
 //! 6. release the lock.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 
-/// Where backups go and what happened.
+/// The largest file kubefix reads: 64 MiB. A real kubeconfig is a few KiB (a thousand
+/// clusters with embedded certificates stay under 10 MiB); anything bigger is refused before
+/// it is read, so a wrong path (a disk image, `/dev/zero`) costs nothing.
+pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// Where backups go and how many to keep.
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
     /// Put backups here instead of beside the file.
     pub backup_dir: Option<PathBuf>,
+    /// After a successful write, delete the oldest kubefix backups of the file beyond this
+    /// many (the one just written always stays). `None` keeps every backup.
+    pub keep_backups: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Written {
     pub backup: PathBuf,
+    /// Old kubefix backups of this file deleted by `keep_backups`.
+    pub pruned: Vec<PathBuf>,
 }
 
 /// Test hook: with the `fault-injection` feature, `KUBEFIX_FAULT=<step>` aborts the process
 /// at that step, and `KUBEFIX_FAULT=<step>:pause` waits for stdin to close first. Compiled to
-/// nothing otherwise.
+/// nothing otherwise. Steps, in order: `before-lock`, `after-lock`, `after-backup`,
+/// `temp-created`, `after-temp`, `before-rename`, `after-rename`.
 #[inline]
 fn fault_point(_step: &str) {
     #[cfg(feature = "fault-injection")]
@@ -59,13 +70,60 @@ fn werr<'p>(path: &'p Path, step: &'static str) -> impl FnOnce(io::Error) -> Err
     }
 }
 
+/// Read a file, refusing (before reading it) anything over [`MAX_FILE_SIZE`]. Devices and
+/// pipes are read up to the limit and no further.
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    let rerr = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let too_large = |size: Option<u64>| Error::InvalidNoPosition {
+        path: path.to_path_buf(),
+        message: format!(
+            "the file is {}; kubefix refuses files over {} MiB (a kubeconfig is a few KiB)",
+            match size {
+                Some(n) => format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0)),
+                None => format!("over {} MiB", MAX_FILE_SIZE >> 20),
+            },
+            MAX_FILE_SIZE >> 20
+        ),
+    };
+    let file = File::open(path).map_err(rerr)?;
+    let meta = file.metadata().map_err(rerr)?;
+    if meta.is_file() && meta.len() > MAX_FILE_SIZE {
+        return Err(too_large(Some(meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(if meta.is_file() { meta.len() as usize } else { 0 });
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(rerr)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large(None));
+    }
+    Ok(bytes)
+}
+
+/// What kubefix writes into its lock file (client-go writes nothing), so a lock left behind
+/// by a killed kubefix can be recognised.
+fn lock_marker() -> String {
+    format!("kubefix pid {}\n", std::process::id())
+}
+
 /// client-go's lock file: `<path>.lock`, created with O_EXCL, removed when dropped.
+///
+/// A lock that already exists is never broken: client-go itself never breaks one, and a lock
+/// whose owner looks dead may still belong to a kubectl on another machine sharing the file.
+/// When the lock holds kubefix's marker and that process is gone, the error says so, so the
+/// user knows it is safe to remove.
 pub struct Lock {
     path: PathBuf,
+    /// When the lock was taken (its mtime): temp files of ours older than this are stale.
+    taken: SystemTime,
 }
 
 impl Lock {
     pub fn acquire(target: &Path) -> Result<Lock> {
+        fault_point("before-lock");
         let mut lock = target.as_os_str().to_owned();
         lock.push(".lock");
         let lock = PathBuf::from(lock);
@@ -75,13 +133,35 @@ impl Lock {
             .mode(0o600)
             .open(&lock)
         {
-            Ok(_) => Ok(Lock { path: lock }),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(Error::Locked {
-                path: target.to_path_buf(),
-                lock,
-            }),
+            Ok(mut f) => {
+                // Best effort: the lock works without its marker.
+                let _ = f.write_all(lock_marker().as_bytes());
+                let taken = f
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .unwrap_or_else(|_| SystemTime::now());
+                fault_point("after-lock");
+                Ok(Lock { path: lock, taken })
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if let Some(pid) = stale_kubefix_lock(&lock) {
+                    return Err(Error::StaleLock {
+                        path: target.to_path_buf(),
+                        lock,
+                        pid,
+                    });
+                }
+                Err(Error::Locked {
+                    path: target.to_path_buf(),
+                    lock,
+                })
+            }
             Err(e) => Err(werr(target, "cannot create the lock file")(e)),
         }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
@@ -91,6 +171,28 @@ impl Drop for Lock {
     }
 }
 
+/// The pid of the kubefix that left `lock` behind, if the lock carries kubefix's marker and
+/// that process no longer exists on this machine (checked through `/proc`; where there is no
+/// `/proc`, nothing is ever called stale).
+fn stale_kubefix_lock(lock: &Path) -> Option<u32> {
+    let mut text = String::new();
+    File::open(lock)
+        .ok()?
+        .take(64)
+        .read_to_string(&mut text)
+        .ok()?;
+    let pid: u32 = text
+        .strip_prefix("kubefix pid ")?
+        .strip_suffix('\n')?
+        .parse()
+        .ok()?;
+    let proc_ = Path::new("/proc");
+    if !proc_.join("self").exists() || proc_.join(pid.to_string()).exists() {
+        return None;
+    }
+    Some(pid)
+}
+
 /// `config.kubefix-20261123T101500Z.bak`: sortable, and recognisably ours.
 pub fn backup_name(file_name: &str, now: SystemTime) -> String {
     let stamp = humantime::format_rfc3339_seconds(now).to_string();
@@ -98,8 +200,44 @@ pub fn backup_name(file_name: &str, now: SystemTime) -> String {
     format!("{file_name}.kubefix-{stamp}.bak")
 }
 
-/// Create a new file that did not exist before, mode 0600, and write `bytes` to it.
-fn create_new_file(dir: &Path, base: &str, bytes: &[u8]) -> io::Result<(PathBuf, File)> {
+/// Prefix and suffix of kubefix's temp files for `file_name`: `.config.kubefix-XXXXXX.tmp`.
+fn temp_affixes(file_name: &str) -> (String, &'static str) {
+    (format!(".{file_name}.kubefix-"), ".tmp")
+}
+
+/// A new temp file (created 0600, never chmod-ed later to get there) in `dir`.
+fn new_temp(dir: &Path, file_name: &str) -> io::Result<tempfile::NamedTempFile> {
+    let (prefix, suffix) = temp_affixes(file_name);
+    tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(suffix)
+        .rand_bytes(TEMP_RAND)
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+}
+
+const TEMP_RAND: usize = 6;
+
+/// Write a complete backup named `base` (or `<stem>-N.bak` if taken) in `dir`: the bytes go
+/// to a 0600 temp file first, which is fsynced and then linked to the backup name without
+/// overwriting anything. A backup therefore never exists half-written, even if kubefix is
+/// killed or the disk fills up while writing it.
+fn create_backup(
+    dir: &Path,
+    file_name: &str,
+    base: &str,
+    bytes: &[u8],
+    owner: Option<(u32, u32)>,
+) -> io::Result<PathBuf> {
+    let mut tmp = new_temp(dir, file_name)?;
+    tmp.write_all(bytes)?;
+    if let Some((uid, gid)) = owner {
+        // The backup belongs to whoever owns the kubeconfig (matters under sudo).
+        if tmp.as_file().metadata()?.uid() != uid {
+            let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid));
+        }
+    }
+    tmp.as_file().sync_all()?;
     let stem = base.trim_end_matches(".bak");
     for n in 0..1000 {
         let name = if n == 0 {
@@ -108,19 +246,10 @@ fn create_new_file(dir: &Path, base: &str, bytes: &[u8]) -> io::Result<(PathBuf,
             format!("{stem}-{n}.bak")
         };
         let path = dir.join(name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                f.write_all(bytes)?;
-                f.sync_all()?;
-                return Ok((path, f));
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
+        match tmp.persist_noclobber(&path) {
+            Ok(_) => return Ok(path),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => tmp = e.file,
+            Err(e) => return Err(e.error),
         }
     }
     Err(io::Error::new(
@@ -133,6 +262,46 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Remove kubefix temp files for `file_name` in `dir` that a killed kubefix left behind:
+/// exactly our name pattern, regular files (not symlinks), owned by the lock's owner, and last
+/// modified before the lock was taken. Whoever holds the lock is the only kubefix that may
+/// write this file, so such a temp file has no owner left. Errors are ignored: a temp file
+/// that cannot be removed harms nothing (it is never read).
+fn clean_stale_temps(dir: &Path, file_name: &str, lock: &Lock) -> Vec<PathBuf> {
+    let (prefix, suffix) = temp_affixes(file_name);
+    let Ok(lock_meta) = fs::symlink_metadata(&lock.path) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(middle) = name
+            .strip_prefix(prefix.as_str())
+            .and_then(|r| r.strip_suffix(suffix))
+        else {
+            continue;
+        };
+        if middle.len() != TEMP_RAND || !middle.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let old = meta.modified().is_ok_and(|m| m < lock.taken);
+        if meta.file_type().is_file() && meta.uid() == lock_meta.uid() && old {
+            if fs::remove_file(&path).is_ok() {
+                removed.push(path);
+            }
+        }
+    }
+    removed
+}
+
 /// Replace `path` (whose content was `original` when planned) with `new`, safely.
 ///
 /// The caller holds `path`'s [`Lock`] (taken for every file before any is written, so a
@@ -142,7 +311,7 @@ pub fn replace(
     original: &[u8],
     new: &[u8],
     opts: &WriteOptions,
-    _lock: &Lock,
+    lock: &Lock,
 ) -> Result<Written> {
     // Edit the target of a symlink, keep the link.
     let real = fs::canonicalize(path).map_err(werr(path, "cannot resolve the path"))?;
@@ -156,34 +325,42 @@ pub fn replace(
         .unwrap_or_else(|| "kubeconfig".into());
 
     let meta = fs::metadata(&real).map_err(werr(path, "cannot stat the file"))?;
-    let current = fs::read(&real).map_err(werr(path, "cannot re-read the file"))?;
+    if !meta.is_file() {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    let current = read_bounded(&real)?;
     if current != original {
         return Err(Error::Changed {
             path: path.to_path_buf(),
         });
     }
 
-    // Backup first.
+    // Temp files a killed kubefix left behind (we hold the lock, so none is in use).
     let backup_dir = opts.backup_dir.clone().unwrap_or_else(|| dir.clone());
-    let (backup, backup_file) = create_new_file(
+    clean_stale_temps(&dir, &file_name, lock);
+    if backup_dir != dir {
+        clean_stale_temps(&backup_dir, &file_name, lock);
+    }
+
+    // Backup first.
+    let backup = create_backup(
         &backup_dir,
+        &file_name,
         &backup_name(&file_name, SystemTime::now()),
         original,
+        Some((meta.uid(), meta.gid())),
     )
     .map_err(werr(path, "cannot write the backup"))?;
-    // The backup belongs to whoever owns the kubeconfig (matters under sudo).
-    let _ = std::os::unix::fs::fchown(&backup_file, Some(meta.uid()), Some(meta.gid()));
-    drop(backup_file);
     sync_dir(&backup_dir).map_err(werr(path, "cannot sync the backup directory"))?;
     fault_point("after-backup");
 
-    // New content in a temp file beside the real one.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}.kubefix-"))
-        .suffix(".tmp")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(&dir)
-        .map_err(werr(path, "cannot create a temporary file"))?;
+    // New content in a temp file beside the real one. If anything below fails, dropping
+    // `tmp` removes it.
+    let mut tmp =
+        new_temp(&dir, &file_name).map_err(werr(path, "cannot create a temporary file"))?;
+    fault_point("temp-created");
     tmp.write_all(new)
         .map_err(werr(path, "cannot write the temporary file"))?;
     keep_owner_and_mode(tmp.as_file(), &meta)
@@ -194,11 +371,19 @@ pub fn replace(
     fault_point("after-temp");
 
     // Someone who ignores the lock may have edited the file meanwhile.
-    let now = fs::read(&real).map_err(werr(path, "cannot re-read the file"))?;
     let meta_now = fs::metadata(&real).map_err(werr(path, "cannot stat the file"))?;
+    if !meta_now.is_file() {
+        return Err(Error::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    let now = read_bounded(&real).map_err(|_| Error::Changed {
+        path: path.to_path_buf(),
+    })?;
     if now != original
         || meta_now.mtime() != meta.mtime()
         || meta_now.mtime_nsec() != meta.mtime_nsec()
+        || meta_now.ino() != meta.ino()
     {
         return Err(Error::Changed {
             path: path.to_path_buf(),
@@ -209,7 +394,12 @@ pub fn replace(
         .map_err(|e| werr(path, "cannot replace the file")(e.error))?;
     fault_point("after-rename");
     sync_dir(&dir).map_err(werr(path, "cannot sync the directory"))?;
-    Ok(Written { backup })
+
+    let pruned = match opts.keep_backups {
+        Some(keep) => crate::restore::prune_backups(&backup_dir, &file_name, keep, &backup),
+        None => Vec::new(),
+    };
+    Ok(Written { backup, pruned })
 }
 
 /// Give the temp file the original's permission bits and owner. Changing the owner needs
@@ -240,8 +430,8 @@ mod tests {
     #[test]
     fn backups_never_overwrite() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, _) = create_new_file(dir.path(), "c.kubefix-x.bak", b"1").unwrap();
-        let (b, _) = create_new_file(dir.path(), "c.kubefix-x.bak", b"2").unwrap();
+        let a = create_backup(dir.path(), "c", "c.kubefix-x.bak", b"1", None).unwrap();
+        let b = create_backup(dir.path(), "c", "c.kubefix-x.bak", b"2", None).unwrap();
         assert_ne!(a, b);
         assert_eq!(fs::read(&a).unwrap(), b"1");
         assert_eq!(fs::read(&b).unwrap(), b"2");

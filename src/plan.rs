@@ -27,6 +27,9 @@ pub struct FilePlan {
     /// Byte ranges of secret values in the original and in the new text (for redaction).
     pub secrets_old: Vec<Range<usize>>,
     pub secrets_new: Vec<Range<usize>>,
+    /// Line starts of the original and of the new text (built by the parses; reused by the diff).
+    pub lines_old: yaml::LineIndex,
+    pub lines_new: Option<yaml::LineIndex>,
 }
 
 impl FilePlan {
@@ -42,7 +45,7 @@ impl FilePlan {
 /// Read and plan one file.
 pub fn plan_file(path: &Path, options: &RuleOptions) -> Result<FilePlan> {
     let bytes = read(path)?;
-    plan_bytes(path, &bytes, options)
+    plan_owned(path, bytes, options)
 }
 
 pub fn read(path: &Path) -> Result<Vec<u8>> {
@@ -51,10 +54,8 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
             path: path.to_path_buf(),
         });
     }
-    std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+    // Files over the size limit are refused before they are read.
+    crate::persist::read_bounded(path)
 }
 
 fn invalid(path: &Path, e: yaml::YamlError) -> Error {
@@ -67,7 +68,7 @@ fn invalid(path: &Path, e: yaml::YamlError) -> Error {
 }
 
 /// Parse, validate and view a kubeconfig text; the same steps for the original and the result.
-fn load<'a>(path: &Path, text: &'a str) -> Result<Document<'a>> {
+fn load<'a>(path: &Path, text: &'a str, check_schema: bool) -> Result<Document<'a>> {
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(Error::InvalidNoPosition {
             path: path.to_path_buf(),
@@ -85,7 +86,12 @@ fn load<'a>(path: &Path, text: &'a str) -> Result<Document<'a>> {
             message: e.message,
         });
     }
-    if let Err(e) = schema::check(&doc) {
+    let checked = if check_schema {
+        schema::check(&doc)
+    } else {
+        Ok(())
+    };
+    if let Err(e) = checked {
         let p = doc.position(e.at);
         return Err(Error::Invalid {
             path: path.to_path_buf(),
@@ -99,8 +105,15 @@ fn load<'a>(path: &Path, text: &'a str) -> Result<Document<'a>> {
 
 /// Plan a file from its bytes (`path` is used for messages and relative paths only).
 pub fn plan_bytes(path: &Path, bytes: &[u8], options: &RuleOptions) -> Result<FilePlan> {
-    let text = yaml::decode(bytes).map_err(|e| invalid(path, e))?;
-    let doc = load(path, text)?;
+    plan_owned(path, bytes.to_vec(), options)
+}
+
+/// Plan a file from bytes it owns: the text is decoded in place, never copied.
+pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<FilePlan> {
+    yaml::decode(&bytes).map_err(|e| invalid(path, e))?;
+    let original = String::from_utf8(bytes).expect("checked by decode");
+    let text = original.as_str();
+    let doc = load(path, text, true)?;
     let view = Kubeconfig::new(&doc).expect("checked in load");
     let cx = Context {
         path,
@@ -129,40 +142,46 @@ pub fn plan_bytes(path: &Path, bytes: &[u8], options: &RuleOptions) -> Result<Fi
         reason: e.to_string(),
     })?;
 
-    let mut plan = FilePlan {
+    let (new_text, secrets_new, lines_new) = if patch.is_empty() {
+        (None, Vec::new(), None)
+    } else {
+        let new_text = patch.apply(text).map_err(|e| Error::Verify {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        let (secrets, lines) = verify(path, &doc, &intents, &new_text, options)?;
+        (Some(new_text), secrets, Some(lines))
+    };
+    drop(view);
+    let lines_old = doc.lines;
+    Ok(FilePlan {
         path: path.to_path_buf(),
-        original: text.to_string(),
+        original,
         findings,
-        new_text: None,
+        new_text,
         edits,
         secrets_old,
-        secrets_new: Vec::new(),
-    };
-    if patch.is_empty() {
-        return Ok(plan);
-    }
-    let new_text = patch.apply(text).map_err(|e| Error::Verify {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    plan.secrets_new = verify(path, &doc, &intents, &new_text, options)?;
-    plan.new_text = Some(new_text);
-    Ok(plan)
+        secrets_new,
+        lines_old,
+        lines_new,
+    })
 }
 
-/// Check the repaired text; returns its secret spans for redaction.
+/// Check the repaired text; returns its secret spans (for redaction) and line index.
 fn verify(
     path: &Path,
     old: &Document<'_>,
     intents: &[yaml::Intent],
     new_text: &str,
     options: &RuleOptions,
-) -> Result<Vec<Range<usize>>> {
+) -> Result<(Vec<Range<usize>>, yaml::LineIndex)> {
     let fail = |reason: String| Error::Verify {
         path: path.to_path_buf(),
         reason,
     };
-    let new_doc = load(path, new_text).map_err(|e| {
+    // The schema check is not repeated: the node-by-node comparison below proves the new
+    // document equals the checked original except for the intended values.
+    let new_doc = load(path, new_text, false).map_err(|e| {
         fail(format!(
             "the repaired text would not load ({e}); this is a kubefix bug, please report it"
         ))
@@ -184,7 +203,9 @@ fn verify(
             f.rule, f.line
         )));
     }
-    Ok(secret_spans(&view))
+    let secrets = secret_spans(&view);
+    drop(view);
+    Ok((secrets, new_doc.lines))
 }
 
 /// Keys whose values are secrets, in a user body.

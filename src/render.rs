@@ -88,10 +88,17 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
         return String::new();
     };
     let old = plan.original.as_str();
-    let old_idx = LineIndex::new(old);
-    let new_idx = LineIndex::new(new);
-    let total_old = line_total(old, &old_idx);
-    let total_new = line_total(new, &new_idx);
+    let old_idx = &plan.lines_old;
+    let built;
+    let new_idx = match &plan.lines_new {
+        Some(idx) => idx,
+        None => {
+            built = LineIndex::new(new);
+            &built
+        }
+    };
+    let total_old = line_total(old, old_idx);
+    let total_new = line_total(new, new_idx);
 
     // Map each edit to line ranges in both texts; new offsets shift by the edits before it.
     let mut windows: Vec<Window> = Vec::new();
@@ -120,8 +127,8 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
     let _ = writeln!(out, "{}", style.paint("1", &format!("+++ {label} (fixed)")));
     let no_secrets: &[Range<usize>] = &[];
     for w in windows {
-        let ob = byte_range(old, &old_idx, &w.old_lines, total_old);
-        let nb = byte_range(new, &new_idx, &w.new_lines, total_new);
+        let ob = byte_range(old, old_idx, &w.old_lines, total_old);
+        let nb = byte_range(new, new_idx, &w.new_lines, total_new);
         let (os, ns) = if show_secrets {
             (old[ob].to_string(), new[nb].to_string())
         } else {

@@ -264,7 +264,7 @@ fn indent_step(doc: &Document<'_>, map: NodeId) -> usize {
             }
         }
     }
-    if let super::Slot::Value { key, .. } = doc.node(map).slot {
+    if let Some(key) = doc.node(map).key() {
         if let Some(&(k, _)) = entries.first() {
             if col(k) > col(key)
                 && doc.lines.line(doc.node(k).span.start)

@@ -17,7 +17,7 @@ pub use edit::{
     NewValue,
 };
 pub use patch::{Edit, Patch, PatchError};
-pub use tree::{Document, Layout, Node, NodeId, NodeKind, Slot, Style};
+pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style};
 pub use value::{equivalent, Intent};
 
 use std::fmt;
@@ -46,7 +46,8 @@ pub struct YamlError {
 /// Byte offset -> line/column, built once per text in O(n).
 #[derive(Debug, Clone)]
 pub struct LineIndex {
-    starts: Vec<usize>,
+    /// Byte offset of each line start (u32: inputs are far below 4 GiB; see the size limit).
+    starts: Vec<u32>,
     src_len: usize,
 }
 
@@ -54,7 +55,7 @@ impl LineIndex {
     pub fn new(src: &str) -> LineIndex {
         let mut starts = Vec::with_capacity(src.len() / 40 + 1);
         starts.push(0);
-        starts.extend(memchr_newlines(src.as_bytes()).map(|i| i + 1));
+        starts.extend(memchr_newlines(src.as_bytes()).map(|i| (i + 1) as u32));
         LineIndex {
             starts,
             src_len: src.len(),
@@ -63,7 +64,7 @@ impl LineIndex {
 
     /// Line (1-based) of a byte offset.
     pub fn line(&self, byte: usize) -> usize {
-        match self.starts.binary_search(&byte.min(self.src_len)) {
+        match self.starts.binary_search(&(byte.min(self.src_len) as u32)) {
             Ok(i) => i + 1,
             Err(i) => i,
         }
@@ -71,7 +72,7 @@ impl LineIndex {
 
     /// Byte offset where the 1-based `line` starts.
     pub fn line_start(&self, line: usize) -> usize {
-        self.starts[line.saturating_sub(1).min(self.starts.len() - 1)]
+        self.starts[line.saturating_sub(1).min(self.starts.len() - 1)] as usize
     }
 
     pub fn line_count(&self) -> usize {
@@ -103,11 +104,7 @@ impl LineIndex {
 }
 
 fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, &b)| b == b'\n')
-        .map(|(i, _)| i)
+    memchr::memchr_iter(b'\n', bytes)
 }
 
 /// Decode file bytes to text, rejecting what no YAML parser should be handed: invalid UTF-8

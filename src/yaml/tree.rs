@@ -7,6 +7,7 @@
 //! per alias, never an expansion.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle, StructureStyle};
@@ -68,25 +69,6 @@ pub enum NodeKind<'a> {
     },
 }
 
-/// Where a node hangs in its parent: under a mapping key, or at a sequence index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Slot {
-    Root,
-    /// The value of the entry whose key node is the given id.
-    Value {
-        parent: NodeId,
-        key: NodeId,
-    },
-    /// A mapping key.
-    Key {
-        parent: NodeId,
-    },
-    Item {
-        parent: NodeId,
-        index: usize,
-    },
-}
-
 #[derive(Debug)]
 pub struct Node<'a> {
     pub kind: NodeKind<'a>,
@@ -94,9 +76,16 @@ pub struct Node<'a> {
     /// child to the end of the last child; for flow collections it includes the brackets.
     /// Anchors and tags are not part of it.
     pub span: Range<usize>,
-    /// `&name` written on this node, and the span of that token.
-    pub anchor: Option<(Cow<'a, str>, Range<usize>)>,
-    pub slot: Slot,
+    /// For a mapping value: the node id of its key (`u32::MAX` otherwise). Kept compact:
+    /// a 13 MB kubeconfig has ~200k nodes.
+    key_of: u32,
+}
+
+impl Node<'_> {
+    /// The key node this node is the value of, if it is a mapping value.
+    pub fn key(&self) -> Option<NodeId> {
+        (self.key_of != u32::MAX).then_some(self.key_of as NodeId)
+    }
 }
 
 /// A parsed single-document YAML text.
@@ -109,6 +98,9 @@ pub struct Document<'a> {
     pub lines: LineIndex,
     /// The line break the file uses: `"\r\n"` when its first line break is CRLF, else `"\n"`.
     pub newline: &'static str,
+    /// `&name` written on a node, and the span of that token (few nodes have one, so they
+    /// live here rather than in every node).
+    pub anchors: HashMap<NodeId, (Cow<'a, str>, Range<usize>)>,
 }
 
 enum Open {
@@ -137,8 +129,9 @@ impl<'a> Document<'a> {
         let mut nodes: Vec<Node<'a>> = Vec::new();
         let mut stack: Vec<Open> = Vec::new();
         let mut root: Option<NodeId> = None;
-        // anchor id (parser's) -> node id
-        let mut anchors: Vec<(usize, NodeId)> = Vec::new();
+        // anchor id (parser's) -> node id, and node id -> anchor name
+        let mut anchor_ids: HashMap<usize, NodeId> = HashMap::new();
+        let mut anchors: HashMap<NodeId, (Cow<'a, str>, Range<usize>)> = HashMap::new();
         let mut documents = 0usize;
 
         let err_at = |lines: &LineIndex, byte: usize, message: String| YamlError {
@@ -176,43 +169,31 @@ impl<'a> Document<'a> {
                     ));
                 }
                 let id = nodes.len();
-                let slot = match stack.last_mut() {
-                    None => Slot::Root,
+                let mut key_of = u32::MAX;
+                match stack.last_mut() {
+                    None => {}
                     Some(Open::Sequence { id: parent }) => {
-                        let parent = *parent;
-                        let index = match &mut nodes[parent].kind {
-                            NodeKind::Sequence { items, .. } => {
-                                items.push(id);
-                                items.len() - 1
-                            }
-                            _ => unreachable!("open sequence is a sequence"),
-                        };
-                        Slot::Item { parent, index }
+                        if let NodeKind::Sequence { items, .. } = &mut nodes[*parent].kind {
+                            items.push(id);
+                        }
                     }
                     Some(Open::Mapping {
                         id: parent,
                         pending_key,
-                    }) => {
-                        let parent = *parent;
-                        match pending_key.take() {
-                            None => {
-                                *pending_key = Some(id);
-                                Slot::Key { parent }
+                    }) => match pending_key.take() {
+                        None => *pending_key = Some(id),
+                        Some(key) => {
+                            if let NodeKind::Mapping { entries, .. } = &mut nodes[*parent].kind {
+                                entries.push((key, id));
                             }
-                            Some(key) => {
-                                if let NodeKind::Mapping { entries, .. } = &mut nodes[parent].kind {
-                                    entries.push((key, id));
-                                }
-                                Slot::Value { parent, key }
-                            }
+                            key_of = key as u32;
                         }
-                    }
-                };
+                    },
+                }
                 nodes.push(Node {
                     kind,
                     span: range,
-                    anchor: None,
-                    slot,
+                    key_of,
                 });
                 Ok(id)
             };
@@ -253,19 +234,19 @@ impl<'a> Document<'a> {
                         &mut stack,
                     )?;
                     if anchor_id != 0 {
-                        anchors.push((anchor_id, id));
+                        anchor_ids.insert(anchor_id, id);
                     }
                     if stack.is_empty() {
                         root = Some(id);
                     }
                 }
                 Event::Anchor(anchor_id, name) => {
-                    if let Some(&(_, node)) = anchors.iter().rev().find(|(a, _)| *a == anchor_id) {
-                        nodes[node].anchor = Some((name, range));
+                    if let Some(&node) = anchor_ids.get(&anchor_id) {
+                        anchors.insert(node, (name, range));
                     }
                 }
                 Event::Alias(anchor_id) => {
-                    let Some(&(_, target)) = anchors.iter().rev().find(|(a, _)| *a == anchor_id)
+                    let Some(&target) = anchor_ids.get(&anchor_id)
                     else {
                         return Err(err_at(
                             &lines,
@@ -305,7 +286,7 @@ impl<'a> Document<'a> {
                     };
                     let id = new_node(kind, range, &mut nodes, &mut stack)?;
                     if anchor_id != 0 {
-                        anchors.push((anchor_id, id));
+                        anchor_ids.insert(anchor_id, id);
                     }
                     if stack.is_empty() {
                         root = Some(id);
@@ -368,6 +349,7 @@ impl<'a> Document<'a> {
         }
         if let Some(root) = root {
             check_duplicate_keys(&nodes, &lines)?;
+            check_alias_expansion(&nodes, root, &lines)?;
             let _ = root;
         }
         Ok(Document {
@@ -376,7 +358,13 @@ impl<'a> Document<'a> {
             root,
             lines,
             newline,
+            anchors,
         })
+    }
+
+    /// The anchor name written on a node (`&name`), if any.
+    pub fn anchor(&self, id: NodeId) -> Option<&str> {
+        self.anchors.get(&id).map(|(name, _)| name.as_ref())
     }
 
     pub fn node(&self, id: NodeId) -> &Node<'a> {
@@ -512,6 +500,72 @@ fn check_duplicate_keys(nodes: &[Node<'_>], lines: &LineIndex) -> Result<(), Yam
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// How many nodes aliases may add when the document is read the way kubectl reads it (every
+/// alias and merge key expanded). Plain documents add none; the "billion laughs" adds
+/// hundreds of millions. kubectl refuses such a file ("excessive aliasing") too.
+pub const MAX_ALIAS_EXPANSION: u64 = 1_000_000;
+
+/// Refuse alias bombs and aliases that contain themselves, before anything walks the tree.
+///
+/// Sizes are computed bottom-up in one iterative pass (no recursion, so any nesting depth is
+/// safe): a scalar is 1, a collection 1 plus its children, an alias the size of its target.
+/// An alias is resolved after its target in document order, so a target still open at that
+/// point is an ancestor: a recursive alias. This bound also bounds every merge-key lookup,
+/// which visits at most the expanded size of the mapping it starts from.
+fn check_alias_expansion(
+    nodes: &[Node<'_>],
+    root: NodeId,
+    lines: &LineIndex,
+) -> Result<(), YamlError> {
+    let limit = nodes.len() as u64 + MAX_ALIAS_EXPANSION;
+    let mut size = vec![0u64; nodes.len()];
+    let mut stack = vec![(root, false)];
+    while let Some((id, children_done)) = stack.pop() {
+        let s = match &nodes[id].kind {
+            NodeKind::Scalar { .. } => 1,
+            NodeKind::Alias { target } => {
+                if size[*target] == 0 {
+                    return Err(YamlError {
+                        position: lines.position(nodes[id].span.start),
+                        message: "this alias refers to a node that contains it (a recursive alias)"
+                            .into(),
+                    });
+                }
+                size[*target]
+            }
+            NodeKind::Mapping { entries, .. } if !children_done => {
+                stack.push((id, true));
+                for &(k, v) in entries.iter().rev() {
+                    stack.push((v, false));
+                    stack.push((k, false));
+                }
+                continue;
+            }
+            NodeKind::Sequence { items, .. } if !children_done => {
+                stack.push((id, true));
+                stack.extend(items.iter().rev().map(|&i| (i, false)));
+                continue;
+            }
+            NodeKind::Mapping { entries, .. } => entries
+                .iter()
+                .fold(1u64, |acc, &(k, v)| acc.saturating_add(size[k]).saturating_add(size[v])),
+            NodeKind::Sequence { items, .. } => items
+                .iter()
+                .fold(1u64, |acc, &i| acc.saturating_add(size[i])),
+        };
+        if s > limit {
+            return Err(YamlError {
+                position: lines.position(nodes[id].span.start),
+                message: format!(
+                    "aliases here expand to more than {limit} nodes (an alias bomb, \"billion laughs\"); refusing to read it (kubectl refuses it too: excessive aliasing)"
+                ),
+            });
+        }
+        size[id] = s;
     }
     Ok(())
 }

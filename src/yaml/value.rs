@@ -96,7 +96,7 @@ impl Walk<'_, '_, '_, '_> {
     }
 
     fn anchor_name<'x>(doc: &'x Document<'_>, id: NodeId) -> Option<&'x str> {
-        doc.node(id).anchor.as_ref().map(|(name, _)| name.as_ref())
+        doc.anchor(id)
     }
 
     fn scalar_is(&self, n: NodeId, value: &str, plain: bool) -> bool {
@@ -106,7 +106,7 @@ impl Walk<'_, '_, '_, '_> {
 
     /// Does new node `n` hold exactly `value`?
     fn is_new(&self, n: NodeId, value: &NewValue) -> bool {
-        if self.new.node(n).anchor.is_some() {
+        if self.new.anchor(n).is_some() {
             return false;
         }
         match (value, &self.new.node(n).kind) {

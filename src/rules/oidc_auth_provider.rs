@@ -1,0 +1,151 @@
+//! `oidc-auth-provider`: users on the `oidc` auth-provider, deprecated in favour of exec
+//! credential plugins.
+//!
+//! What the user sees: nothing yet — kubectl 1.32 still accepts it (verified: with the
+//! fixture it gets past authentication). The in-tree provider is deprecated and the gcp and
+//! azure ones were removed before it, so this is a warning.
+//!
+//! Detection: `users[].user.auth-provider.name: oidc`.
+//!
+//! Fix (only with `--migrate-oidc`): an exec section for int128/kubelogin, as its setup
+//! prints it: `command: kubectl`, args `oidc-login get-token --oidc-issuer-url=…
+//! --oidc-client-id=… [--oidc-client-secret=…] [--certificate-authority(-data)=…]
+//! [--oidc-extra-scope=…]`. Without the flag the finding says what the migration writes.
+//! The cached id-token and refresh-token are dropped; kubelogin keeps its own cache.
+
+use super::auth_provider::{to_exec, users_with};
+use super::{Context, Finding, Rule, Severity};
+use crate::yaml::NewValue;
+
+pub struct OidcAuthProviderRule;
+
+const ID: &str = "oidc-auth-provider";
+pub const INSTALL_HINT: &str = "kubectl oidc-login is needed: kubectl krew install oidc-login, or see https://github.com/int128/kubelogin";
+
+/// int128/kubelogin's args for one provider config (read with `get`), or the missing key.
+pub fn args<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Vec<String>, &'static str> {
+    let mut a = vec!["oidc-login".to_string(), "get-token".to_string()];
+    a.push(format!(
+        "--oidc-issuer-url={}",
+        get("idp-issuer-url").ok_or("idp-issuer-url")?
+    ));
+    a.push(format!("--oidc-client-id={}", get("client-id").ok_or("client-id")?));
+    if let Some(s) = get("client-secret") {
+        a.push(format!("--oidc-client-secret={s}"));
+    }
+    if let Some(ca) = get("idp-certificate-authority") {
+        a.push(format!("--certificate-authority={ca}"));
+    }
+    if let Some(ca) = get("idp-certificate-authority-data") {
+        a.push(format!("--certificate-authority-data={ca}"));
+    }
+    if let Some(scopes) = get("extra-scopes") {
+        for s in scopes.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            a.push(format!("--oidc-extra-scope={s}"));
+        }
+    }
+    Ok(a)
+}
+
+impl Rule for OidcAuthProviderRule {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn description(&self) -> &'static str {
+        "users on the deprecated oidc auth-provider; --migrate-oidc moves them to int128/kubelogin (kubectl oidc-login)"
+    }
+
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        let kc = cx.config;
+        for p in users_with(kc, "oidc") {
+            let line = kc.line(kc.doc.get_key(p.body, "auth-provider").unwrap_or(p.node));
+            let mut f = Finding::new(
+                ID,
+                Severity::Warning,
+                line,
+                "the oidc auth-provider is deprecated; exec credential plugins replace it".into(),
+            )
+            .entry(p.user);
+            match args(|k| p.config(kc, k)) {
+                Err(missing) => {
+                    f = f.hint(format!(
+                        "the oidc config has no {missing}; set up int128/kubelogin by hand (kubectl oidc-login setup)"
+                    ))
+                }
+                Ok(_) if !cx.options.migrate_oidc => {
+                    f = f.hint(
+                        "run kubefix --migrate-oidc to switch to exec: kubectl oidc-login get-token (int128/kubelogin)",
+                    )
+                }
+                Ok(args) => {
+                    let exec = NewValue::Map(vec![
+                        (
+                            "apiVersion".into(),
+                            NewValue::str("client.authentication.k8s.io/v1beta1"),
+                        ),
+                        (
+                            "args".into(),
+                            NewValue::List(args.into_iter().map(NewValue::Str).collect()),
+                        ),
+                        ("command".into(), NewValue::str("kubectl")),
+                        ("installHint".into(), NewValue::str(INSTALL_HINT)),
+                        ("interactiveMode".into(), NewValue::str("IfAvailable")),
+                    ]);
+                    match to_exec(kc, &p, &exec, "kubectl oidc-login get-token") {
+                        Ok((change, title)) => f = f.fix(title, vec![change]),
+                        Err(e) => f = f.hint(format!("migrate by hand ({e})")),
+                    }
+                }
+            }
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{findings, fixed};
+    use super::super::RuleOptions;
+    use super::*;
+
+    const OIDC: &str = include_str!("../../testdata/oidc-auth-provider.yaml");
+
+    #[test]
+    fn warns_without_the_flag() {
+        let f = findings(OIDC, &RuleOptions::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!((f[0].rule, f[0].severity, f[0].line), (ID, Severity::Warning, 20));
+        assert!(f[0].fix.is_none());
+        assert!(f[0].hint.as_deref().unwrap().contains("--migrate-oidc"));
+    }
+
+    #[test]
+    fn migrates_with_the_flag() {
+        let opts = RuleOptions {
+            migrate_oidc: true,
+            ..RuleOptions::default()
+        };
+        let out = fixed(OIDC, &opts);
+        let start = OIDC.find("    auth-provider:").unwrap();
+        assert_eq!(&out[..start], &OIDC[..start]);
+        assert_eq!(
+            &out[start..],
+            "    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args:
+      - oidc-login
+      - get-token
+      - --oidc-issuer-url=https://dex.example.internal
+      - --oidc-client-id=kubernetes
+      - --oidc-client-secret=FAKE-oidc-client-secret
+      - --certificate-authority-data=LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCkZBS0UtT0lEQy1ERVgtQ0EtTk9ULUEtUkVBTC1DRVJUSUZJQ0FURQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==
+      command: kubectl
+      installHint: \"kubectl oidc-login is needed: kubectl krew install oidc-login, or see https://github.com/int128/kubelogin\"
+      interactiveMode: IfAvailable
+"
+        );
+        // The migrated text has nothing left to fix or warn about.
+        assert!(findings(&out, &opts).is_empty());
+    }
+}
