@@ -1,0 +1,226 @@
+//! kubefix in the toolbox: shell completions, the man page, the kubectl plugin, and the
+//! post-upgrade hook with its systemd units.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::cargo_bin;
+use assert_cmd::prelude::*;
+
+const BROKEN: &str = "testdata/eks-aws-cli-v1alpha1.yaml";
+
+fn kubefix(args: &[&str]) -> Output {
+    Command::cargo_bin("kubefix")
+        .unwrap()
+        .env_remove("KUBECONFIG")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for (shell, marker) in [
+        ("bash", "_kubefix()"),
+        ("zsh", "#compdef kubefix"),
+        ("fish", "complete -c kubefix"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let o = kubefix(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        let script = out(&o);
+        assert!(script.contains(marker), "{shell}: no {marker:?}");
+        // fish writes `-l apply`, the others `--apply`.
+        assert!(script.contains("exec-api-version"), "{shell}: flags missing");
+        assert!(script.contains("apply"), "{shell}: flags missing");
+        assert!(script.contains("completions"), "{shell}: subcommands missing");
+    }
+    // The bash script is valid bash.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kubefix.bash");
+    std::fs::write(&path, out(&kubefix(&["completions", "bash"]))).unwrap();
+    let syntax = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+    // An unknown shell is a usage error.
+    assert_eq!(kubefix(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn man_page_documents_flags_and_exit_codes() {
+    let o = kubefix(&["man"]);
+    assert_eq!(o.status.code(), Some(0));
+    let man = out(&o);
+    assert!(man.contains(".TH kubefix 1"), "{}", &man[..man.len().min(200)]);
+    for needle in ["\\-\\-apply", "\\-\\-check", "\\-\\-kubeconfig", "Exit codes"] {
+        assert!(man.contains(needle), "man page lacks {needle}");
+    }
+}
+
+/// A directory holding `kubectl-fix` (a symlink to the built binary), for PATH.
+fn plugin_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("kubectl-fix");
+    std::os::unix::fs::symlink(cargo_bin("kubefix"), &link).unwrap();
+    (dir, link)
+}
+
+fn path_with(dir: &Path) -> String {
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+#[test]
+fn help_uses_the_name_it_was_called_by() {
+    let (_dir, link) = plugin_dir();
+    let o = Command::new(&link).arg("--help").output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let help = out(&o);
+    assert!(help.contains("Usage: kubectl fix"), "{help}");
+    assert!(help.contains("kubectl fix --apply"), "{help}");
+    let o = kubefix(&["--help"]);
+    assert!(out(&o).contains("Usage: kubefix"));
+}
+
+#[test]
+fn kubectl_finds_the_plugin() {
+    let Some(kubectl) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let (dir, _link) = plugin_dir();
+    let o = Command::new(&kubectl)
+        .env("PATH", path_with(dir.path()))
+        .env_remove("KUBECONFIG")
+        .args(["fix", "--dry-run", "--kubeconfig", BROKEN])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = out(&o);
+    assert!(report.contains("+      apiVersion: client.authentication.k8s.io/v1beta1"), "{report}");
+    // kubectl lists it among its plugins.
+    let o = Command::new(&kubectl)
+        .env("PATH", path_with(dir.path()))
+        .args(["plugin", "list"])
+        .output()
+        .unwrap();
+    assert!(out(&o).contains("kubectl-fix"), "{}", out(&o));
+    // `kubectl fix --check` passes the exit code through.
+    let o = Command::new(&kubectl)
+        .env("PATH", path_with(dir.path()))
+        .args(["fix", "--check", "--kubeconfig", BROKEN])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
+
+fn run_hook(home_root: &Path, env: &[(&str, &str)], args: &[&Path]) -> Output {
+    let mut cmd = Command::new("sh");
+    cmd.arg("examples/post-upgrade.sh")
+        .args(args)
+        .env("KUBEFIX", cargo_bin("kubefix"))
+        .env("KUBEFIX_HOME_ROOT", home_root)
+        .env_remove("KUBEFIX_STRICT")
+        .env_remove("KUBEFIX_ARGS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn post_upgrade_hook_repairs_each_users_kubeconfig() {
+    let root = tempfile::tempdir().unwrap();
+    let broken = std::fs::read_to_string(BROKEN).unwrap();
+    let healthy = std::fs::read_to_string("testdata/eks-aws-cli-v1beta1.yaml").unwrap();
+    let mk = |user: &str, text: &str| {
+        let kube = root.path().join(user).join(".kube");
+        std::fs::create_dir_all(&kube).unwrap();
+        let f = kube.join("config");
+        std::fs::write(&f, text).unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+        f
+    };
+    let alice = mk("alice", &broken);
+    let bob = mk("bob", &healthy);
+    let carol = mk("carol", "clusters: [unclosed\n");
+    std::fs::create_dir_all(root.path().join("dave")).unwrap(); // no kubeconfig
+
+    let o = run_hook(root.path(), &[], &[]);
+    let log = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{log}");
+    assert_eq!(
+        std::fs::read_to_string(&alice).unwrap(),
+        broken.replace("client.authentication.k8s.io/v1alpha1", "client.authentication.k8s.io/v1beta1")
+    );
+    assert_eq!(std::fs::read_to_string(&bob).unwrap(), healthy);
+    assert_eq!(std::fs::read_to_string(&carol).unwrap(), "clusters: [unclosed\n");
+    assert!(log.contains("kubefix-post-upgrade: 1 fix applied in"), "{log}");
+    assert!(log.contains(&format!("kubefix failed on {} (exit 2)", carol.display())), "{log}");
+    assert!(log.lines().all(|l| l.starts_with("kubefix-post-upgrade: ")), "{log}");
+    assert!(!log.contains('\u{1b}'), "no colour in logs");
+
+    // Strict mode fails the run on kubefix's error; a second run changes nothing else.
+    let o = run_hook(root.path(), &[("KUBEFIX_STRICT", "1")], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    let backups = std::fs::read_dir(alice.parent().unwrap())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".kubefix-"))
+        .count();
+    assert_eq!(backups, 1, "the second run must not write again");
+
+    // Explicit files instead of the home scan.
+    let o = run_hook(root.path(), &[("KUBEFIX_STRICT", "1")], &[&bob]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // A missing kubefix never fails the upgrade unless strict.
+    let o = Command::new("sh")
+        .arg("examples/post-upgrade.sh")
+        .env("KUBEFIX", "/nonexistent/kubefix")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("kubefix not found"));
+}
+
+#[test]
+fn post_upgrade_hook_is_shellcheck_clean() {
+    let Some(shellcheck) = support::require_or_skip("shellcheck") else {
+        return;
+    };
+    let o = Command::new(shellcheck)
+        .arg("examples/post-upgrade.sh")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", out(&o));
+}
+
+#[test]
+fn systemd_units_watch_k3s_and_run_the_hook() {
+    let path = std::fs::read_to_string("examples/kubefix-k3s.path").unwrap();
+    let service = std::fs::read_to_string("examples/kubefix-k3s.service").unwrap();
+    let sections = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with('['))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(sections(&path), ["[Unit]", "[Path]", "[Install]"]);
+    assert_eq!(sections(&service), ["[Unit]", "[Service]"]);
+    assert!(path.contains("PathChanged=/etc/rancher/k3s/k3s.yaml"));
+    assert!(path.contains("Unit=kubefix-k3s.service"));
+    assert!(service.contains("Type=oneshot"));
+    assert!(service.contains("ExecStart=/usr/local/lib/kubefix/post-upgrade.sh"));
+    // Every non-comment line is a section or key=value.
+    for line in path.lines().chain(service.lines()) {
+        let l = line.trim();
+        assert!(
+            l.is_empty() || l.starts_with('#') || l.starts_with('[') || l.contains('='),
+            "bad unit line {l:?}"
+        );
+    }
+}
