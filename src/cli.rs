@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::rules::{ExecApiVersion, RuleOptions};
+use crate::rules::{AzureLogin, ExecApiVersion, RuleOptions};
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -61,6 +61,55 @@ pub struct Cli {
     /// `interactiveMode: IfAvailable` where it is missing, as v1 requires.
     #[arg(long, value_enum, default_value_t = ExecApiVersion::V1beta1, value_name = "VERSION")]
     pub exec_api_version: ExecApiVersion,
+
+    /// Refresh stale client certificates from this K3s kubeconfig (default
+    /// /etc/rancher/k3s/k3s.yaml, also /etc/rancher/rke2/rke2.yaml and
+    /// /etc/kubernetes/admin.conf when they exist). Naming a source makes it required and
+    /// replaces the defaults.
+    #[arg(long, value_name = "PATH")]
+    pub k3s_config: Option<PathBuf>,
+
+    /// Another admin kubeconfig to refresh credentials from (RKE2, kubeadm's admin.conf, a
+    /// fresh copy); repeatable. Replaces the default locations, like --k3s-config.
+    #[arg(long = "from", value_name = "PATH")]
+    pub from: Vec<PathBuf>,
+
+    /// The context of your kubeconfig that belongs to the source's cluster, when neither its
+    /// CA nor its server identifies it.
+    #[arg(long, alias = "source-context", value_name = "NAME")]
+    pub k3s_context: Option<String>,
+
+    /// Treat credentials as expiring this long before they expire (30d, 2w, 720h): warn, and
+    /// refresh them from a source.
+    #[arg(long, alias = "warn-within", value_name = "DURATION", default_value = "30d",
+          value_parser = |s: &str| crate::inspect::expiry::RenewWithin::parse(s))]
+    pub renew_within: crate::inspect::expiry::RenewWithin,
+
+    /// Refresh credentials even when the source's certificate names another user or groups
+    /// (subject CN and O). Without it such a swap is only reported.
+    #[arg(long)]
+    pub force_identity: bool,
+
+    /// For entries that read their certificate and key from files, replace the paths by inline
+    /// client-certificate-data and client-key-data instead of only reporting the commands.
+    #[arg(long)]
+    pub inline_credentials: bool,
+
+    /// Login method for azure auth-providers converted to kubelogin (as `kubelogin
+    /// convert-kubeconfig --login`): devicecode keeps client, tenant and environment;
+    /// azurecli, azd, msi and workloadidentity keep only the server id.
+    #[arg(long, value_enum, default_value_t = AzureLogin::DeviceCode, value_name = "METHOD")]
+    pub azure_login: AzureLogin,
+
+    /// Convert oidc auth-providers to an exec plugin: `kubectl oidc-login get-token`
+    /// (int128/kubelogin). Without it they are only reported.
+    #[arg(long)]
+    pub migrate_oidc: bool,
+
+    /// Run every exec credential plugin (stdin closed, 10 s limit) and check that it answers
+    /// in the configured API version; reports missing plugins with their installHint.
+    #[arg(long)]
+    pub probe_exec: bool,
 
     /// Write backups to DIR instead of beside each kubeconfig.
     #[arg(long, value_name = "DIR", global = true)]
@@ -153,8 +202,37 @@ impl Cli {
     pub fn rule_options(&self) -> RuleOptions {
         RuleOptions {
             exec_api_version: self.exec_api_version,
-            ..RuleOptions::default()
+            credentials: self.credential_sources(),
+            renew_within: self.renew_within,
+            force_identity: self.force_identity,
+            inline_credentials: self.inline_credentials,
+            azure_login: self.azure_login,
+            migrate_oidc: self.migrate_oidc,
+            probe_exec: self.probe_exec,
         }
+    }
+
+    /// The credential sources: those named with --k3s-config and --from, else every known
+    /// default location.
+    pub fn credential_sources(&self) -> crate::credentials::Sources {
+        use crate::credentials::{SourceKind, SourceSpec, Sources};
+        let mut specs: Vec<SourceSpec> = Vec::new();
+        if let Some(p) = &self.k3s_config {
+            specs.push(SourceSpec {
+                kind: SourceKind::K3s,
+                path: p.clone(),
+                flag: Some("--k3s-config"),
+            });
+        }
+        specs.extend(self.from.iter().map(|p| SourceSpec {
+            kind: SourceKind::guess(p),
+            path: p.clone(),
+            flag: Some("--from"),
+        }));
+        if specs.is_empty() {
+            specs = Sources::defaults();
+        }
+        Sources::new(specs, self.k3s_context.clone())
     }
 
     pub fn mode(&self) -> Mode {

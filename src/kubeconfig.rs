@@ -4,7 +4,7 @@
 use crate::yaml::{Document, NodeId};
 
 /// Which list an entry comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Section {
     Clusters,

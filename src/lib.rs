@@ -6,7 +6,9 @@
 //! replace ([`persist`]). The binary is a thin wrapper around [`run`].
 
 pub mod cli;
+pub mod credentials;
 pub mod error;
+pub mod inspect;
 pub mod kubeconfig;
 pub mod persist;
 pub mod plan;
@@ -99,6 +101,8 @@ pub fn run(
     let options = cli.rule_options();
 
     let mut errors: Vec<Error> = Vec::new();
+    // A credential source the user named but that cannot be used: report, write nothing.
+    errors.extend(options.credentials.preflight());
     let files = match source::select(cli.kubeconfig.as_deref(), env) {
         Ok(files) => files,
         Err(e) => {
@@ -112,6 +116,11 @@ pub fn run(
             Ok(p) => plans.push(p),
             Err(e) => errors.push(e),
         }
+    }
+    // Names shared by all loaded files (dangling references, shadowed duplicates); skipped
+    // when a file could not be read, since its names are unknown.
+    if errors.is_empty() {
+        plan::cross_file(&mut plans);
     }
 
     // Write only when every file planned cleanly: an error anywhere means nothing is written.
@@ -202,6 +211,7 @@ pub fn run(
                         changed: written[i],
                         backup: backups[i].as_ref().map(|b| b.display().to_string()),
                         findings,
+                        expiry: p.expiry.clone(),
                     }
                 })
                 .collect();
@@ -230,6 +240,13 @@ pub fn run(
                         "{}",
                         render::human_findings(p, &label, written[i], cli.verbose, style)
                     );
+                    let table = inspect::expiry::render_text(&p.expiry, written[i]);
+                    if !table.is_empty() {
+                        if p.findings.is_empty() && !cli.verbose {
+                            let _ = writeln!(out, "{label}");
+                        }
+                        let _ = write!(out, "{table}");
+                    }
                     if mode != Mode::Check {
                         let d = render::diff(p, &label, cli.show_secrets, style);
                         if !d.is_empty() {

@@ -93,7 +93,11 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     if meta.is_file() && meta.len() > MAX_FILE_SIZE {
         return Err(too_large(Some(meta.len())));
     }
-    let mut bytes = Vec::with_capacity(if meta.is_file() { meta.len() as usize } else { 0 });
+    let mut bytes = Vec::with_capacity(if meta.is_file() {
+        meta.len() as usize
+    } else {
+        0
+    });
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
         .map_err(rerr)?;
@@ -293,10 +297,12 @@ fn clean_stale_temps(dir: &Path, file_name: &str, lock: &Lock) -> Vec<PathBuf> {
             continue;
         };
         let old = meta.modified().is_ok_and(|m| m < lock.taken);
-        if meta.file_type().is_file() && meta.uid() == lock_meta.uid() && old {
-            if fs::remove_file(&path).is_ok() {
-                removed.push(path);
-            }
+        if meta.file_type().is_file()
+            && meta.uid() == lock_meta.uid()
+            && old
+            && fs::remove_file(&path).is_ok()
+        {
+            removed.push(path);
         }
     }
     removed

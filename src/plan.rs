@@ -30,6 +30,10 @@ pub struct FilePlan {
     /// Line starts of the original and of the new text (built by the parses; reused by the diff).
     pub lines_old: yaml::LineIndex,
     pub lines_new: Option<yaml::LineIndex>,
+    /// Every credential with its expiry (the original's), marked where a fix renews it.
+    pub expiry: Vec<crate::inspect::ExpiryRow>,
+    /// The names this file defines and references, for the cross-file rules.
+    pub names: rules::names::FileNames,
 }
 
 impl FilePlan {
@@ -121,7 +125,10 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         options,
     };
     let findings = rules::run_all(&cx);
+    let names = rules::names::FileNames::collect(path, &view);
     let secrets_old = secret_spans(&view);
+    let mut expiry =
+        crate::inspect::expiry::table(&view, path, options.renew_within, crate::inspect::now());
 
     let mut patch = Patch::new();
     let mut intents = Vec::new();
@@ -149,7 +156,7 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        let (secrets, lines) = verify(path, &doc, &intents, &new_text, options)?;
+        let (secrets, lines) = verify(path, &doc, &intents, &new_text, options, &mut expiry)?;
         (Some(new_text), secrets, Some(lines))
     };
     drop(view);
@@ -164,7 +171,21 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         secrets_new,
         lines_old,
         lines_new,
+        expiry,
+        names,
     })
+}
+
+/// The cross-file rules (names shared by every loaded file), once all files are planned:
+/// their findings join each file's own. Report only; no text changes.
+pub fn cross_file(plans: &mut [FilePlan]) {
+    let found = {
+        let files: Vec<&rules::names::FileNames> = plans.iter().map(|p| &p.names).collect();
+        rules::run_cross_file(&files)
+    };
+    for (i, f) in found {
+        plans[i].findings.push(f);
+    }
 }
 
 /// Check the repaired text; returns its secret spans (for redaction) and line index.
@@ -174,6 +195,7 @@ fn verify(
     intents: &[yaml::Intent],
     new_text: &str,
     options: &RuleOptions,
+    expiry: &mut [crate::inspect::ExpiryRow],
 ) -> Result<(Vec<Range<usize>>, yaml::LineIndex)> {
     let fail = |reason: String| Error::Verify {
         path: path.to_path_buf(),
@@ -204,6 +226,11 @@ fn verify(
         )));
     }
     let secrets = secret_spans(&view);
+    if !expiry.is_empty() {
+        let after =
+            crate::inspect::expiry::table(&view, path, options.renew_within, crate::inspect::now());
+        crate::inspect::expiry::mark_renewed(expiry, &after);
+    }
     drop(view);
     Ok((secrets, new_doc.lines))
 }
@@ -219,6 +246,13 @@ const SECRET_USER_KEYS: [&str; 4] = [
 fn is_secret_config_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.contains("token") || k.contains("secret") || k.contains("password") || k.contains("key")
+}
+
+/// `--client-secret`, `--oidc-client-secret`, `--password`, `--token`: flags whose value is a
+/// secret (not `--token-cache-dir`).
+fn is_secret_flag(flag: &str) -> bool {
+    let name = flag.trim_start_matches('-').to_ascii_lowercase();
+    name.ends_with("secret") || name.ends_with("password") || name == "token"
 }
 
 /// Byte spans of every secret value: client keys and certificates, tokens, passwords,
@@ -247,6 +281,22 @@ pub fn secret_spans(view: &Kubeconfig<'_, '_>) -> Vec<Range<usize>> {
                 if doc.scalar(k).is_some_and(is_secret_config_key) {
                     push(v);
                 }
+            }
+        }
+        // Exec args that carry a secret: `--oidc-client-secret=S`, or `--client-secret S`.
+        if let Some(args) = doc.get(body, "exec").and_then(|e| doc.get(e, "args")) {
+            let mut next_is_secret = false;
+            for &item in doc.items(args).unwrap_or(&[]) {
+                let arg = doc.scalar(item).unwrap_or("");
+                let (flag, inline) = match arg.split_once('=') {
+                    Some((f, _)) => (f, true),
+                    None => (arg, false),
+                };
+                let secret_flag = flag.starts_with('-') && is_secret_flag(flag);
+                if next_is_secret || (secret_flag && inline) {
+                    push(item);
+                }
+                next_is_secret = secret_flag && !inline;
             }
         }
         if let Some(env) = doc.get(body, "exec").and_then(|e| doc.get(e, "env")) {

@@ -226,6 +226,8 @@ pub struct JsonFile {
     pub findings: Vec<JsonFinding>,
     /// The redacted unified diff (empty when nothing changes).
     pub diff: String,
+    /// Every client certificate, JWT token and cluster CA with its expiry.
+    pub expiry: Vec<crate::inspect::ExpiryRow>,
 }
 
 #[derive(Serialize)]

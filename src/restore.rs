@@ -40,8 +40,7 @@ pub fn parse_backup_name(name: &str, file_name: &str) -> Option<(SystemTime, u32
         .strip_suffix(".bak")?;
     let (stamp, seq) = match rest.split_once('-') {
         Some((stamp, seq)) => {
-            if seq.is_empty() || seq.starts_with('0') || !seq.bytes().all(|b| b.is_ascii_digit())
-            {
+            if seq.is_empty() || seq.starts_with('0') || !seq.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             (stamp, seq.parse().ok()?)
@@ -127,7 +126,12 @@ pub fn list_backups(dir: &Path, file_name: &str) -> std::io::Result<Vec<Backup>>
 /// Delete the oldest kubefix backups of `file_name` in `dir` so that at most `keep` remain;
 /// `keep == 0` keeps all. `just_written` is never deleted (even if the clock went backwards
 /// and it sorts oldest). Returns what was deleted; failures to delete are skipped.
-pub fn prune_backups(dir: &Path, file_name: &str, keep: usize, just_written: &Path) -> Vec<PathBuf> {
+pub fn prune_backups(
+    dir: &Path,
+    file_name: &str,
+    keep: usize,
+    just_written: &Path,
+) -> Vec<PathBuf> {
     if keep == 0 {
         return Vec::new();
     }
@@ -301,7 +305,11 @@ pub fn run(
                     );
                     for (i, b) in backups.iter().rev().enumerate() {
                         let name = b.path.file_name().unwrap_or_default().to_string_lossy();
-                        let note = if i == 0 { "  (restore puts this back)" } else { "" };
+                        let note = if i == 0 {
+                            "  (restore puts this back)"
+                        } else {
+                            ""
+                        };
                         let _ = writeln!(
                             out,
                             "  {}  {:>9}  {name}{note}",
@@ -335,7 +343,9 @@ pub fn run(
         let pick = match chosen {
             None => backups.last(),
             Some(c) => backups.iter().find(|b| {
-                b.path == c || (c.parent() == Some(Path::new("")) && b.path.file_name() == Some(c.as_os_str()))
+                b.path == c
+                    || (c.parent() == Some(Path::new(""))
+                        && b.path.file_name() == Some(c.as_os_str()))
             }),
         };
         let Some(pick) = pick else {
@@ -518,7 +528,10 @@ mod tests {
         fs::create_dir(d.join("config.kubefix-20201118T110640Z.bak")).unwrap();
         let newest = d.join(&names[4]);
         let deleted = prune_backups(d, "config", 2, &newest);
-        assert_eq!(deleted, vec![d.join(&names[0]), d.join(&names[1]), d.join(&names[2])]);
+        assert_eq!(
+            deleted,
+            vec![d.join(&names[0]), d.join(&names[1]), d.join(&names[2])]
+        );
         assert!(newest.exists() && d.join(&names[3]).exists());
         for o in others {
             assert_eq!(fs::read_to_string(d.join(o)).unwrap(), "keep");

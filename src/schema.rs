@@ -185,8 +185,13 @@ impl Checker<'_, '_> {
                 Some(Scalar::Bool) | Some(Scalar::Number) => Err(self.fail(
                     id,
                     format!(
-                        "{what} must be a string, but {:?} reads as a {}; quote it",
-                        doc.scalar(id).unwrap_or(""),
+                        "{what} must be a string, but {} reads as a {}; quote it",
+                        // Never echo a secret (a numeric token or password) in an error.
+                        if is_secret_field(what) {
+                            "its value".to_string()
+                        } else {
+                            format!("{:?}", doc.scalar(id).unwrap_or(""))
+                        },
                         if kind == Some(Scalar::Bool) {
                             "boolean"
                         } else {
@@ -288,6 +293,17 @@ impl Checker<'_, '_> {
             }
         }
     }
+}
+
+/// Is the field at `path` (`users[0].user.token`, `….exec.env[1].value`) a secret whose value
+/// must not appear in messages? Conservative: anything named like a token, secret, password
+/// or key, any `*-data`, and exec env values.
+fn is_secret_field(path: &str) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path).to_ascii_lowercase();
+    ["token", "secret", "password", "key", "-data"]
+        .iter()
+        .any(|s| last.contains(s))
+        || (path.contains(".env[") && last == "value")
 }
 
 fn show(doc: &Document<'_>, id: NodeId) -> String {

@@ -9,6 +9,7 @@ use kubefix::rules::{ExecApiVersion, RuleOptions};
 fn fix_with(src: &str, target: ExecApiVersion) -> String {
     let options = RuleOptions {
         exec_api_version: target,
+        ..RuleOptions::default()
     };
     let plan = plan_bytes(Path::new("test.yaml"), src.as_bytes(), &options)
         .unwrap_or_else(|e| panic!("plan failed: {e}\n{src}"));
@@ -185,6 +186,7 @@ fn second_run_is_a_noop() {
         once.as_bytes(),
         &RuleOptions {
             exec_api_version: ExecApiVersion::V1,
+            ..RuleOptions::default()
         },
     )
     .unwrap();

@@ -160,6 +160,7 @@ fn render(f: &Format, users: &[UserSpec]) -> String {
 fn check(src: &str, target: ExecApiVersion) -> Result<(), TestCaseError> {
     let options = RuleOptions {
         exec_api_version: target,
+        ..RuleOptions::default()
     };
     let plan = plan_bytes(Path::new("gen.yaml"), src.as_bytes(), &options)
         .map_err(|e| TestCaseError::fail(format!("plan failed: {e}\n{src}")))?;

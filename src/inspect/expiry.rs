@@ -64,7 +64,7 @@ impl ExpiryStatus {
 }
 
 /// Which credential a row is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CredentialKind {
     ClientCertificate,
@@ -300,11 +300,14 @@ pub fn table(
 
 /// Mark rows whose credential a fix replaces: `after` is the table of the repaired text.
 pub fn mark_renewed(before: &mut [ExpiryRow], after: &[ExpiryRow]) {
+    // Index the new rows once: a merged kubeconfig has thousands of users.
+    let mut index: std::collections::HashMap<(crate::kubeconfig::Section, &str, CredentialKind), &ExpiryRow> =
+        std::collections::HashMap::with_capacity(after.len());
+    for n in after {
+        index.entry((n.entry.kind, n.entry.name.as_str(), n.kind)).or_insert(n);
+    }
     for row in before.iter_mut() {
-        if let Some(new) = after
-            .iter()
-            .find(|n| n.entry == row.entry && n.kind == row.kind)
-        {
+        if let Some(new) = index.get(&(row.entry.kind, row.entry.name.as_str(), row.kind)) {
             if new.cert.as_ref().map(|c| &c.der) != row.cert.as_ref().map(|c| &c.der)
                 && new.expires.is_some()
             {

@@ -95,7 +95,8 @@ pub fn args(c: &AzureConfig<'_>, login: AzureLogin) -> Result<Vec<String>, &'sta
     match login {
         AzureLogin::DeviceCode | AzureLogin::Spn | AzureLogin::Ropc => full(&mut a, true)?,
         AzureLogin::Interactive => full(&mut a, false)?,
-        AzureLogin::Msi | AzureLogin::AzureCli | AzureLogin::Azd | AzureLogin::WorkloadIdentity => {}
+        // msi, azurecli, azd, workloadidentity: the server id only.
+        _ => {}
     }
     Ok(a)
 }
@@ -149,13 +150,18 @@ impl Rule for AzureAuthProviderRule {
                         ("command".into(), NewValue::str("kubelogin")),
                         ("installHint".into(), NewValue::str(INSTALL_HINT)),
                     ]);
-                    match to_exec(kc, &p, &exec, &format!("kubelogin --login {}", login.name())) {
+                    match to_exec(
+                        kc,
+                        &p,
+                        &exec,
+                        &format!("kubelogin --login {}", login.name()),
+                    ) {
                         Ok((change, title)) => f = f.fix(title, vec![change]),
                         Err(e) => {
                             f = f.hint(format!(
-                                "run `kubelogin convert-kubeconfig --login {}` or edit by hand ({e})",
-                                login.name()
-                            ))
+                            "run `kubelogin convert-kubeconfig --login {}` or edit by hand ({e})",
+                            login.name()
+                        ))
                         }
                     }
                 }
@@ -212,14 +218,17 @@ mod tests {
         assert_eq!(fixed(AKS, &RuleOptions::default()), want);
         let f = findings(AKS, &RuleOptions::default());
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].rule, f[0].line), (ID, 19));
+        assert_eq!((f[0].rule, f[0].line), (ID, 18));
     }
 
     #[test]
     fn legacy_config_mode_and_azurecli() {
         let legacy = AKS.replace("config-mode: \"1\"", "config-mode: \"0\"");
         let out = fixed(&legacy, &RuleOptions::default());
-        assert!(out.contains("      - AzurePublicCloud\n      - --legacy\n      command: kubelogin\n"), "{out}");
+        assert!(
+            out.contains("      - AzurePublicCloud\n      - --legacy\n      command: kubelogin\n"),
+            "{out}"
+        );
         let cli = RuleOptions {
             azure_login: AzureLogin::AzureCli,
             ..RuleOptions::default()
@@ -238,18 +247,30 @@ mod tests {
             config_mode: None,
         };
         let j = |l| args(&c, l).unwrap().join(" ");
-        assert_eq!(j(AzureLogin::DeviceCode), "get-token --login devicecode --server-id S --client-id C --tenant-id T --legacy");
-        assert_eq!(j(AzureLogin::Interactive), "get-token --login interactive --server-id S --client-id C --tenant-id T");
+        assert_eq!(
+            j(AzureLogin::DeviceCode),
+            "get-token --login devicecode --server-id S --client-id C --tenant-id T --legacy"
+        );
+        assert_eq!(
+            j(AzureLogin::Interactive),
+            "get-token --login interactive --server-id S --client-id C --tenant-id T"
+        );
         assert_eq!(j(AzureLogin::Msi), "get-token --login msi --server-id S");
         let none = AzureConfig::default();
         assert_eq!(args(&none, AzureLogin::AzureCli), Err("apiserver-id"));
-        let no_client = AzureConfig { server_id: Some("S"), ..AzureConfig::default() };
+        let no_client = AzureConfig {
+            server_id: Some("S"),
+            ..AzureConfig::default()
+        };
         assert_eq!(args(&no_client, AzureLogin::Spn), Err("client-id"));
     }
 
     #[test]
     fn missing_ids_are_reported_without_a_fix() {
-        let src = AKS.replace("        client-id: 00000000-aaaa-4bbb-8ccc-000000000002\n", "");
+        let src = AKS.replace(
+            "        client-id: 00000000-aaaa-4bbb-8ccc-000000000002\n",
+            "",
+        );
         let f = findings(&src, &RuleOptions::default());
         assert_eq!(f.len(), 1);
         assert!(f[0].fix.is_none());

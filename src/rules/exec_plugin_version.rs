@@ -97,7 +97,11 @@ fn list_of_str(kc: &Kubeconfig<'_, '_>, node: Option<NodeId>) -> Vec<String> {
 }
 
 fn first_line(s: &str) -> &str {
-    let l = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let l = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     match l.char_indices().nth(200) {
         Some((i, _)) => &l[..i],
         None => l,
@@ -174,7 +178,9 @@ impl Rule for ExecPluginVersionRule {
                         format!("exec plugin {command:?} is not installed (not found on PATH)"),
                     )
                     .entry(user)
-                    .kubectl_says(format!("getting credentials: exec: executable {command} not found"))
+                    .kubectl_says(format!(
+                        "getting credentials: exec: executable {command} not found"
+                    ))
                     .hint(hint),
                 );
                 continue;
@@ -184,13 +190,23 @@ impl Rule for ExecPluginVersionRule {
                 .and_then(|e| doc.items(e))
                 .unwrap_or(&[])
                 .iter()
-                .filter_map(|&i| Some((kc.str_of(i, "name")?.to_string(), kc.str_of(i, "value").unwrap_or("").to_string())))
+                .filter_map(|&i| {
+                    Some((
+                        kc.str_of(i, "name")?.to_string(),
+                        kc.str_of(i, "value").unwrap_or("").to_string(),
+                    ))
+                })
                 .collect();
             let probe = Probe {
                 program,
                 args: list_of_str(kc, kc.get(exec, "args")),
                 env,
-                exec_info: exec_info(kc, user, api, kc.str_of(exec, "provideClusterInfo") == Some("true")),
+                exec_info: exec_info(
+                    kc,
+                    user,
+                    api,
+                    kc.str_of(exec, "provideClusterInfo") == Some("true"),
+                ),
             };
             let problem: Option<(Severity, String, Option<String>)> = match plugin::probe(&probe, PROBE_TIMEOUT) {
                 Ran::NotStarted(e) => Some((Severity::Error, format!("exec plugin {command:?} could not be started: {e}"), None)),
@@ -321,28 +337,59 @@ users:
              case \"$KUBERNETES_EXEC_INFO\" in *'\"server\":\"https://127.0.0.1:6443\"'*'\"interactive\":false'*) ;; *) exit 8;; esac\n\
              echo '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\"}}'",
         );
-        let f = findings(&config_for(&good, "client.authentication.k8s.io/v1beta1"), &probe);
+        let f = findings(
+            &config_for(&good, "client.authentication.k8s.io/v1beta1"),
+            &probe,
+        );
         assert!(f.is_empty(), "{f:?}");
 
         let alpha = script(dir.path(), "alpha", "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1alpha1\",\"kind\":\"ExecCredential\"}'");
-        let f = findings(&config_for(&alpha, "client.authentication.k8s.io/v1beta1"), &probe);
+        let f = findings(
+            &config_for(&alpha, "client.authentication.k8s.io/v1beta1"),
+            &probe,
+        );
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!((f[0].rule, f[0].line), (ID, 14));
         assert_eq!(f[0].message, format!("exec plugin {:?} is asked for client.authentication.k8s.io/v1beta1 but returns client.authentication.k8s.io/v1alpha1", alpha.display().to_string()));
 
         // Without --probe-exec nothing runs.
-        assert!(findings(&config_for(&alpha, "client.authentication.k8s.io/v1beta1"), &RuleOptions::default()).is_empty());
+        assert!(findings(
+            &config_for(&alpha, "client.authentication.k8s.io/v1beta1"),
+            &RuleOptions::default()
+        )
+        .is_empty());
 
         let garbage = script(dir.path(), "garbage", "echo not json");
-        let f = findings(&config_for(&garbage, "client.authentication.k8s.io/v1beta1"), &probe);
-        assert!(f[0].message.ends_with("is not an ExecCredential (not JSON)"), "{f:?}");
+        let f = findings(
+            &config_for(&garbage, "client.authentication.k8s.io/v1beta1"),
+            &probe,
+        );
+        assert!(
+            f[0].message
+                .ends_with("is not an ExecCredential (not JSON)"),
+            "{f:?}"
+        );
         let nothing = script(dir.path(), "nothing", "exit 0");
-        let f = findings(&config_for(&nothing, "client.authentication.k8s.io/v1beta1"), &probe);
+        let f = findings(
+            &config_for(&nothing, "client.authentication.k8s.io/v1beta1"),
+            &probe,
+        );
         assert!(f[0].message.ends_with("printed nothing"));
-        assert!(f[0].kubectl_error.as_deref().unwrap().ends_with("plugin returned version client.authentication.k8s.io/__internal"));
+        assert!(f[0]
+            .kubectl_error
+            .as_deref()
+            .unwrap()
+            .ends_with("plugin returned version client.authentication.k8s.io/__internal"));
         let failing = script(dir.path(), "failing", "echo 'no credentials' >&2; exit 3");
-        let f = findings(&config_for(&failing, "client.authentication.k8s.io/v1beta1"), &probe);
-        assert!(f[0].message.ends_with("failed (exit code 3): no credentials"), "{f:?}");
+        let f = findings(
+            &config_for(&failing, "client.authentication.k8s.io/v1beta1"),
+            &probe,
+        );
+        assert!(
+            f[0].message
+                .ends_with("failed (exit code 3): no credentials"),
+            "{f:?}"
+        );
     }
 
     #[test]
@@ -364,7 +411,10 @@ users:
         };
         let f = findings(src, &probe);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].kubectl_error.as_deref(), Some("getting credentials: exec: executable kubefix-test-no-such-plugin not found"));
+        assert_eq!(
+            f[0].kubectl_error.as_deref(),
+            Some("getting credentials: exec: executable kubefix-test-no-such-plugin not found")
+        );
         assert_eq!(f[0].hint.as_deref(), Some("brew install no-such-plugin"));
     }
 }

@@ -4,7 +4,24 @@
 //! (replace this scalar, insert this entry) and hands them back as data. The plan applies all
 //! fixes of a file at once. Adding a rule is a new file here plus one line in [`registry`].
 
+mod auth_provider;
+mod azure_auth_provider;
+mod ca_data_and_file;
+mod credential_expiry;
+mod dangling_reference;
+mod duplicate_name;
 mod exec_api_version;
+mod exec_plugin_version;
+mod gcp_auth_provider;
+mod insecure_with_ca;
+pub mod k3s_credentials;
+mod missing_file;
+pub mod names;
+mod oidc_auth_provider;
+mod plugin;
+#[cfg(test)]
+mod testutil;
+mod vendor_hints;
 
 use std::path::Path;
 
@@ -12,6 +29,8 @@ use serde::Serialize;
 
 use crate::kubeconfig::{Entry, Kubeconfig, Section};
 use crate::yaml::Change;
+
+pub use azure_auth_provider::AzureLogin;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -134,6 +153,20 @@ impl ExecApiVersion {
 #[derive(Clone, Debug, Default)]
 pub struct RuleOptions {
     pub exec_api_version: ExecApiVersion,
+    /// Where fresh admin credentials may be read (`--k3s-config`, `--from`, defaults).
+    pub credentials: crate::credentials::Sources,
+    /// `--renew-within`: how soon before expiry a credential counts as expiring.
+    pub renew_within: crate::inspect::expiry::RenewWithin,
+    /// `--force-identity`: swap in credentials even when CN/O differ.
+    pub force_identity: bool,
+    /// `--inline-credentials`: replace certificate file paths by inline data.
+    pub inline_credentials: bool,
+    /// `--azure-login`: the kubelogin login method azure auth-providers convert to.
+    pub azure_login: AzureLogin,
+    /// `--migrate-oidc`: convert oidc auth-providers to int128/kubelogin exec.
+    pub migrate_oidc: bool,
+    /// `--probe-exec`: run every exec plugin and check the API version it returns.
+    pub probe_exec: bool,
 }
 
 /// What a rule sees.
@@ -149,11 +182,37 @@ pub trait Rule: Sync {
     /// One sentence: what the rule finds.
     fn description(&self) -> &'static str;
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>);
+    /// Rules about names shared by all loaded files (`$KUBECONFIG` is one merged config to
+    /// client-go) look at every file's [`names::FileNames`] at once, after all files are
+    /// planned; each finding goes with the index of its file.
+    fn check_files(&self, _files: &[&names::FileNames], _out: &mut Vec<(usize, Finding)>) {}
 }
 
 /// Every rule, in the order they run.
 pub fn registry() -> &'static [&'static dyn Rule] {
-    &[&exec_api_version::ExecApiVersionRule]
+    &[
+        &exec_api_version::ExecApiVersionRule,
+        &k3s_credentials::K3sCredentialsRule,
+        &credential_expiry::CredentialExpiryRule,
+        &gcp_auth_provider::GcpAuthProviderRule,
+        &azure_auth_provider::AzureAuthProviderRule,
+        &oidc_auth_provider::OidcAuthProviderRule,
+        &exec_plugin_version::ExecPluginVersionRule,
+        &insecure_with_ca::InsecureWithCaRule,
+        &ca_data_and_file::CaDataAndFileRule,
+        &missing_file::MissingFileRule,
+        &dangling_reference::DanglingReferenceRule,
+        &duplicate_name::DuplicateNameRule,
+    ]
+}
+
+/// Run the cross-file part of every rule over all loaded files (in load order).
+pub fn run_cross_file(files: &[&names::FileNames]) -> Vec<(usize, Finding)> {
+    let mut out = Vec::new();
+    for rule in registry() {
+        rule.check_files(files, &mut out);
+    }
+    out
 }
 
 /// Run every rule over one file.

@@ -29,7 +29,10 @@ pub fn args<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Vec<String>, &'
         "--oidc-issuer-url={}",
         get("idp-issuer-url").ok_or("idp-issuer-url")?
     ));
-    a.push(format!("--oidc-client-id={}", get("client-id").ok_or("client-id")?));
+    a.push(format!(
+        "--oidc-client-id={}",
+        get("client-id").ok_or("client-id")?
+    ));
     if let Some(s) = get("client-secret") {
         a.push(format!("--oidc-client-secret={s}"));
     }
@@ -115,7 +118,10 @@ mod tests {
     fn warns_without_the_flag() {
         let f = findings(OIDC, &RuleOptions::default());
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].rule, f[0].severity, f[0].line), (ID, Severity::Warning, 20));
+        assert_eq!(
+            (f[0].rule, f[0].severity, f[0].line),
+            (ID, Severity::Warning, 19)
+        );
         assert!(f[0].fix.is_none());
         assert!(f[0].hint.as_deref().unwrap().contains("--migrate-oidc"));
     }

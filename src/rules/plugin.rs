@@ -39,10 +39,7 @@ pub fn resolve_command(command: &str, kubeconfig: &Path) -> Option<PathBuf> {
         let p = if p.is_absolute() {
             p.to_path_buf()
         } else {
-            kubeconfig
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join(p)
+            kubeconfig.parent().unwrap_or(Path::new(".")).join(p)
         };
         executable(&p).then_some(p)
     } else {
@@ -77,7 +74,7 @@ pub fn run(program: &Path, args: &[String], env: &[(String, String)], timeout: D
     // Read both pipes on their own threads so a chatty plugin cannot block on a full pipe.
     let drain = |pipe: Option<Box<dyn Read + Send>>| {
         let (tx, rx) = mpsc::channel();
-        if let Some(mut pipe) = pipe {
+        if let Some(pipe) = pipe {
             std::thread::spawn(move || {
                 let mut buf = Vec::new();
                 let _ = pipe.take(1 << 20).read_to_end(&mut buf);
@@ -86,8 +83,18 @@ pub fn run(program: &Path, args: &[String], env: &[(String, String)], timeout: D
         }
         rx
     };
-    let out_rx = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err_rx = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out_rx = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err_rx = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -113,10 +120,13 @@ pub fn run(program: &Path, args: &[String], env: &[(String, String)], timeout: D
     }
 }
 
+/// A `major.minor.patch` version.
+pub type Version = (u32, u32, u32);
+
 /// `aws --version` of the aws-cli at `program`, once per run: the `X.Y.Z` of `aws-cli/X.Y.Z`
 /// (old v1 releases print it on stderr), or `None` when it does not say.
-pub fn aws_version(program: &Path) -> Option<(u32, u32, u32)> {
-    static CACHE: Mutex<Option<HashMap<PathBuf, Option<(u32, u32, u32)>>>> = Mutex::new(None);
+pub fn aws_version(program: &Path) -> Option<Version> {
+    static CACHE: Mutex<Option<HashMap<PathBuf, Option<Version>>>> = Mutex::new(None);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let cache = cache.get_or_insert_with(HashMap::new);
     if let Some(v) = cache.get(program) {
@@ -133,14 +143,18 @@ pub fn aws_version(program: &Path) -> Option<(u32, u32, u32)> {
 }
 
 /// `aws-cli/1.22.0 Python/3.8.10 …` → `(1, 22, 0)`.
-pub fn parse_aws_version(text: &str) -> Option<(u32, u32, u32)> {
+pub fn parse_aws_version(text: &str) -> Option<Version> {
     let rest = &text[text.find("aws-cli/")? + "aws-cli/".len()..];
     let ver = rest.split(|c: char| c.is_whitespace()).next()?;
     let mut parts = ver.split('.').map(|p| {
         let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
         digits.parse::<u32>().ok()
     });
-    Some((parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0)))
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
 }
 
 /// One probe: which program, how, and which API version it was asked for.
@@ -186,7 +200,9 @@ mod tests {
             Some((1, 45, 11))
         );
         assert_eq!(
-            parse_aws_version("aws-cli/2.6.3 Python/3.9.11 Linux/5.15 exe/x86_64.ubuntu.22 prompt/off"),
+            parse_aws_version(
+                "aws-cli/2.6.3 Python/3.9.11 Linux/5.15 exe/x86_64.ubuntu.22 prompt/off"
+            ),
             Some((2, 6, 3))
         );
         assert_eq!(parse_aws_version("aws-cli/2.0 Python"), Some((2, 0, 0)));
@@ -197,10 +213,19 @@ mod tests {
     fn run_kills_a_hanging_program_and_reads_output() {
         let dir = tempfile::tempdir().unwrap();
         let script = dir.path().join("p");
-        std::fs::write(&script, "#!/bin/sh\necho \"out $X\"\necho err >&2\nexit 4\n").unwrap();
+        std::fs::write(
+            &script,
+            "#!/bin/sh\necho \"out $X\"\necho err >&2\nexit 4\n",
+        )
+        .unwrap();
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(
-            run(&script, &[], &[("X".into(), "1".into())], Duration::from_secs(5)),
+            run(
+                &script,
+                &[],
+                &[("X".into(), "1".into())],
+                Duration::from_secs(5)
+            ),
             Ran::Exited {
                 code: Some(4),
                 stdout: "out 1\n".into(),
@@ -211,7 +236,10 @@ mod tests {
         std::fs::write(&hang, "#!/bin/sh\nexec sleep 30\n").unwrap();
         std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o755)).unwrap();
         let t = Instant::now();
-        assert_eq!(run(&hang, &[], &[], Duration::from_millis(300)), Ran::TimedOut);
+        assert_eq!(
+            run(&hang, &[], &[], Duration::from_millis(300)),
+            Ran::TimedOut
+        );
         assert!(t.elapsed() < Duration::from_secs(5));
     }
 
@@ -223,8 +251,14 @@ mod tests {
         std::fs::write(&p, "#!/bin/sh\n").unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
         let cfg = dir.path().join("config");
-        assert_eq!(resolve_command("./bin/plug", &cfg), Some(dir.path().join("./bin/plug")));
+        assert_eq!(
+            resolve_command("./bin/plug", &cfg),
+            Some(dir.path().join("./bin/plug"))
+        );
         assert_eq!(resolve_command("./bin/nope", &cfg), None);
-        assert_eq!(resolve_command("kubefix-surely-not-on-path-0xdead", &cfg), None);
+        assert_eq!(
+            resolve_command("kubefix-surely-not-on-path-0xdead", &cfg),
+            None
+        );
     }
 }

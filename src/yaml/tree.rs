@@ -561,7 +561,7 @@ fn check_alias_expansion(
             return Err(YamlError {
                 position: lines.position(nodes[id].span.start),
                 message: format!(
-                    "aliases here expand to more than {limit} nodes (an alias bomb, \"billion laughs\"); refusing to read it (kubectl refuses it too: excessive aliasing)"
+                    "aliases here expand to over {MAX_ALIAS_EXPANSION} nodes (an alias bomb, \"billion laughs\"); refusing to read it (kubectl refuses it too: excessive aliasing)"
                 ),
             });
         }

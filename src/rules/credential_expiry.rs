@@ -1,0 +1,131 @@
+//! `credential-expiry`: client certificates, tokens and cluster CAs that have expired or
+//! expire soon. Report only: nothing here changes the file.
+//!
+//! What breaks: an expired client certificate or bound service-account token makes the API
+//! server reject every request; kubectl prints
+//! `error: You must be logged in to the server (Unauthorized)`. EKS rejects service-account
+//! tokens after 90 days; K3s and kubeadm certificates last a year.
+//!
+//! Detection: the expiry table ([`crate::inspect::expiry`]): every user's client certificate
+//! (inline or file; the leaf of a chain), every static token that is a JWT (`exp`), every
+//! cluster CA. Expired is an error, within `--renew-within` (default 30 days) a warning.
+//! Users that `k3s-credentials` already reports (and usually fixes) are left to it.
+//!
+//! Hint: the command that regenerates the entry, from its vendor shape (EKS, GKE, AKS,
+//! minikube), a `kubectl create token` for service-account tokens, else how kubefix could
+//! refresh it from a node's admin kubeconfig.
+
+use std::collections::HashSet;
+
+use super::k3s_credentials::{self, KUBECTL_UNAUTHORIZED};
+use super::{vendor_hints, Context, Finding, Rule, Severity};
+use crate::inspect::expiry::{self, CredentialKind, ExpiryRow, ExpiryStatus};
+use crate::inspect::{self, date};
+use crate::kubeconfig::Section;
+
+pub struct CredentialExpiryRule;
+
+const ID: &str = "credential-expiry";
+
+impl Rule for CredentialExpiryRule {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn description(&self) -> &'static str {
+        "client certificates, tokens and cluster CAs that have expired or expire within --renew-within"
+    }
+
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        let kc = cx.config;
+        let now = inspect::now();
+        let rows = expiry::table(kc, cx.path, cx.options.renew_within, now);
+        if !rows.iter().any(|r| {
+            matches!(
+                r.status,
+                ExpiryStatus::Expired | ExpiryStatus::Expiring | ExpiryStatus::NotYetValid
+            )
+        }) {
+            return;
+        }
+        let covered: HashSet<String> = k3s_credentials::analyze(cx)
+            .into_iter()
+            .filter_map(|f| f.entry.map(|e| e.name))
+            .collect();
+        for row in &rows {
+            let severity = match row.status {
+                ExpiryStatus::Expired => Severity::Error,
+                ExpiryStatus::Expiring | ExpiryStatus::NotYetValid => Severity::Warning,
+                _ => continue,
+            };
+            if row.entry.kind == Section::Users && covered.contains(&row.entry.name) {
+                continue;
+            }
+            let entry = match row.entry.kind {
+                Section::Users => kc.users.iter(),
+                _ => kc.clusters.iter(),
+            }
+            .find(|e| e.name.as_deref() == Some(row.entry.name.as_str()));
+            let Some(entry) = entry else { continue };
+            let mut f = Finding::new(ID, severity, row.line, message(row)).entry(entry);
+            if severity == Severity::Error && row.kind != CredentialKind::CertificateAuthority {
+                f = f.kubectl_says(KUBECTL_UNAUTHORIZED);
+            }
+            if let Some(h) = hint(cx, row, entry) {
+                f = f.hint(h);
+            }
+            out.push(f);
+        }
+    }
+}
+
+fn message(row: &ExpiryRow) -> String {
+    let when = match (row.status, row.expires_ts, row.days_left) {
+        (ExpiryStatus::NotYetValid, _, _) => format!(
+            "is not valid before {}",
+            row.not_before.as_deref().unwrap_or("?")
+        ),
+        (ExpiryStatus::Expired, Some(ts), _) => format!("expired on {}", date(ts)),
+        (_, Some(ts), Some(d)) => format!("expires on {} (in {d} days)", date(ts)),
+        _ => "has an unknown expiry".into(),
+    };
+    let what = match row.kind {
+        CredentialKind::Token => match &row.subject {
+            Some(sa) => format!("token of {sa}"),
+            None => "token".into(),
+        },
+        kind => match &row.subject {
+            Some(s) => format!("{} ({s})", kind.label()),
+            None => kind.label().into(),
+        },
+    };
+    let place = if row.location == "inline" {
+        String::new()
+    } else {
+        format!(" in {}", row.location)
+    };
+    format!("{what}{place} {when}")
+}
+
+fn hint(
+    cx: &Context<'_, '_, '_>,
+    row: &ExpiryRow,
+    entry: &crate::kubeconfig::Entry,
+) -> Option<String> {
+    if let Some(cmd) = vendor_hints::regenerate(cx.config, entry) {
+        return Some(format!("regenerate it: `{cmd}`"));
+    }
+    match row.kind {
+        CredentialKind::Token => {
+            let (ns, name) = row.subject.as_deref()?.split_once('/')?;
+            Some(format!(
+                "issue a new token for the service account: `kubectl -n {ns} create token {name} --duration=8760h` (the API server may cap the duration)"
+            ))
+        }
+        CredentialKind::ClientCertificate => Some(
+            "if this is a copy of a K3s, RKE2 or kubeadm admin kubeconfig, kubefix refreshes it from the node's file: run `sudo kubefix --apply` on the node, or pass --k3s-config PATH / --from PATH"
+                .into(),
+        ),
+        CredentialKind::CertificateAuthority => None,
+    }
+}

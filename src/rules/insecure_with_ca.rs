@@ -1,0 +1,136 @@
+//! `insecure-with-ca`: a cluster that both skips TLS verification and names a CA.
+//!
+//! What the user saw (verified with kubectl 1.32):
+//! `error: specifying a root certificates file with the insecure flag is not allowed`.
+//!
+//! Detection: `clusters[].cluster` with `insecure-skip-tls-verify: true` and a non-empty
+//! `certificate-authority-data` or `certificate-authority`.
+//!
+//! Fix: remove `insecure-skip-tls-verify` (with its line and any comment on it), so the
+//! cluster's CA is used and verification stays on. The diff shows the removed line.
+
+use super::{Context, Finding, Rule, Severity};
+use crate::kubeconfig::Kubeconfig;
+use crate::yaml::{remove_entry, NodeId};
+
+pub struct InsecureWithCaRule;
+
+const ID: &str = "insecure-with-ca";
+pub const KUBECTL_SAYS: &str =
+    "specifying a root certificates file with the insecure flag is not allowed";
+
+/// YAML 1.1 true, as go-yaml (and so kubectl) reads a plain scalar.
+pub fn is_true(kc: &Kubeconfig<'_, '_>, node: NodeId) -> bool {
+    matches!(
+        kc.doc.scalar(node),
+        Some("true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y")
+    )
+}
+
+/// A key whose value is a non-empty scalar.
+pub fn has(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> bool {
+    kc.str_of(map, key).is_some_and(|v| !v.is_empty())
+}
+
+impl Rule for InsecureWithCaRule {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn description(&self) -> &'static str {
+        "clusters with insecure-skip-tls-verify and a CA, which kubectl refuses; removes insecure-skip-tls-verify"
+    }
+
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        let kc = cx.config;
+        for cluster in &kc.clusters {
+            let Some(body) = cluster.body else { continue };
+            let Some(flag) = kc.get(body, "insecure-skip-tls-verify") else {
+                continue;
+            };
+            if !is_true(kc, flag) {
+                continue;
+            }
+            let ca = if has(kc, body, "certificate-authority-data") {
+                "certificate-authority-data"
+            } else if has(kc, body, "certificate-authority") {
+                "certificate-authority"
+            } else {
+                continue;
+            };
+            let mut f = Finding::new(
+                ID,
+                Severity::Error,
+                kc.line(
+                    kc.doc
+                        .get_key(body, "insecure-skip-tls-verify")
+                        .unwrap_or(flag),
+                ),
+                format!(
+                    "insecure-skip-tls-verify: true together with {ca}; kubectl accepts only one"
+                ),
+            )
+            .entry(cluster)
+            .kubectl_says(KUBECTL_SAYS);
+            match remove_entry(kc.doc, body, "insecure-skip-tls-verify") {
+                Ok(c) => {
+                    f = f.fix(
+                        "remove insecure-skip-tls-verify (verify the server with the cluster's CA)",
+                        vec![c],
+                    )
+                }
+                Err(e) => f = f.hint(format!("remove insecure-skip-tls-verify by hand ({e})")),
+            }
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{findings, fixed};
+    use super::super::RuleOptions;
+    use super::*;
+
+    #[test]
+    fn removes_the_flag_line_block_and_flow() {
+        let src = "apiVersion: v1
+kind: Config
+clusters:
+- name: a
+  cluster:
+    server: https://a.example:6443
+    insecure-skip-tls-verify: true # self-signed, TODO
+    certificate-authority-data: LS0tCg==
+- name: b
+  cluster: {server: https://b.example, insecure-skip-tls-verify: yes, certificate-authority: /etc/b.crt}
+- name: ok
+  cluster: {server: https://c.example, insecure-skip-tls-verify: true}
+- name: disabled
+  cluster: {server: https://d.example, insecure-skip-tls-verify: false, certificate-authority-data: LS0tCg==}
+";
+        let f: Vec<_> = findings(src, &RuleOptions::default())
+            .into_iter()
+            .filter(|f| f.rule == ID)
+            .collect();
+        assert_eq!(f.iter().map(|f| f.line).collect::<Vec<_>>(), vec![7, 10]);
+        assert_eq!(f[0].kubectl_error.as_deref(), Some(KUBECTL_SAYS));
+        assert_eq!(
+            fixed(src, &RuleOptions::default()),
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: a
+  cluster:
+    server: https://a.example:6443
+    certificate-authority-data: LS0tCg==
+- name: b
+  cluster: {server: https://b.example, certificate-authority: /etc/b.crt}
+- name: ok
+  cluster: {server: https://c.example, insecure-skip-tls-verify: true}
+- name: disabled
+  cluster: {server: https://d.example, insecure-skip-tls-verify: false, certificate-authority-data: LS0tCg==}
+"
+        );
+    }
+}

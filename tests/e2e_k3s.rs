@@ -1,0 +1,221 @@
+//! The stale-copy outage end to end with the real kubectl: a loopback API server that
+//! authenticates client certificates like kube-apiserver (after the handshake; an expired
+//! certificate is simply not authenticated), a node kubeconfig with fresh credentials (K3s,
+//! RKE2 or kubeadm shaped), and the user's stale copy. kubectl fails on the copy, `kubefix
+//! --apply` swaps in the fresh credentials, kubectl then authenticates as the admin.
+//!
+//! Needs `kubectl` on PATH; skips with a reason otherwise, unless `KUBEFIX_REQUIRE_E2E=1`.
+
+mod k3s_support;
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use assert_cmd::prelude::*;
+use k3s_support::{changed_lines, k3s_yaml, kubeadm_admin_conf, stale_copy, Node};
+use support::apiserver::{Auth, ClientCertMode, ServerOptions, TestApiServer};
+use support::pki::{Issued, Validity};
+
+fn text(o: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn get_pods(kubectl: &Path, config: &Path, cache: &Path) -> Output {
+    support::kubectl_command(kubectl, config, cache)
+        .args(["get", "pods"])
+        .output()
+        .expect("run kubectl")
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Distro {
+    K3s,
+    Rke2,
+    Kubeadm,
+}
+
+fn stale_copy_story(distro: Distro) {
+    let Some(kubectl) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // K3s and RKE2 sign clients with their own client CA; kubeadm uses the cluster CA.
+    let mut node = Node::new("");
+    let kubeadm_ca = (distro == Distro::Kubeadm).then(|| support::pki::Ca::new("kubernetes"));
+    let client_ca_pem = match &kubeadm_ca {
+        Some(ca) => ca.cert_pem.clone(),
+        None => node.client_ca.cert_pem.clone(),
+    };
+    let server = TestApiServer::start(ServerOptions {
+        ca: kubeadm_ca,
+        client_ca_pem: Some(client_ca_pem),
+        client_cert_mode: ClientCertMode::Authenticator,
+        ..ServerOptions::default()
+    });
+    node.server_ca_pem = server.ca_pem.clone();
+    let (cn, org) = match distro {
+        Distro::Kubeadm => ("kubernetes-admin", "kubeadm:cluster-admins"),
+        _ => ("system:admin", "system:masters"),
+    };
+    let issue = |validity: Validity| -> Issued {
+        match distro {
+            Distro::Kubeadm => server.ca().client_cert(cn, &[org], validity),
+            _ => node.client(cn, &[org], validity),
+        }
+    };
+    let old = issue(Validity::Expired);
+    let fresh = issue(Validity::Valid);
+    let (source_name, source_text, flag) = match distro {
+        Distro::K3s => (
+            "k3s.yaml",
+            k3s_yaml(&server.url, &server.ca_pem, &fresh),
+            "--k3s-config",
+        ),
+        Distro::Rke2 => (
+            "rke2.yaml",
+            k3s_yaml(&server.url, &server.ca_pem, &fresh),
+            "--from",
+        ),
+        Distro::Kubeadm => (
+            "admin.conf",
+            kubeadm_admin_conf(&server.url, &server.ca_pem, &fresh),
+            "--from",
+        ),
+    };
+    let source = dir.path().join(source_name);
+    std::fs::write(&source, source_text).unwrap();
+    // The user's copy points at the node by another name than the source does.
+    let copy_url = server.url.replace("127.0.0.1", "localhost");
+    let original = match distro {
+        Distro::Kubeadm => format!(
+            "# scp'd from the control plane\n{}",
+            kubeadm_admin_conf(&copy_url, &server.ca_pem, &old)
+        ),
+        _ => stale_copy(&copy_url, &server.ca_pem, &old),
+    };
+    let config = dir.path().join("config");
+    std::fs::write(&config, &original).unwrap();
+
+    // Before: the expired certificate does not authenticate.
+    let before = get_pods(&kubectl, &config, &cache);
+    assert!(!before.status.success(), "{}", text(&before));
+    let stderr = String::from_utf8_lossy(&before.stderr);
+    // Cold discovery cache: kubectl's exact last line.
+    assert_eq!(
+        stderr.lines().last(),
+        Some("error: You must be logged in to the server (the server has asked for the client to provide credentials)"),
+        "{}",
+        text(&before)
+    );
+    let raw = support::kubectl_command(&kubectl, &config, &cache)
+        .args(["get", "--raw", "/version"])
+        .output()
+        .unwrap();
+    assert!(!raw.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&raw.stderr).lines().last(),
+        Some("error: You must be logged in to the server (Unauthorized)"),
+        "{}",
+        text(&raw)
+    );
+    let reqs = server.requests();
+    assert!(!reqs.is_empty());
+    assert!(reqs.iter().all(|r| r.auth == Auth::None && r.status == 401));
+    assert!(
+        reqs.iter().any(|r| r
+            .client_cert_error
+            .as_deref()
+            .is_some_and(|e| e.contains("expired"))),
+        "{reqs:?}"
+    );
+
+    // Fix.
+    let out = Command::cargo_bin("kubefix")
+        .unwrap()
+        .env_remove("KUBECONFIG")
+        .args(["--apply", "--kubeconfig"])
+        .arg(&config)
+        .arg(flag)
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let printed = text(&out);
+    assert!(!printed.contains(&fresh.key_b64()) && !printed.contains(&old.key_b64()));
+    let after_text = std::fs::read_to_string(&config).unwrap();
+    let changed = changed_lines(&original, &after_text);
+    assert_eq!(
+        changed.len(),
+        2,
+        "exactly the two credential lines: {changed:?}"
+    );
+    assert_eq!(
+        changed[0].2,
+        format!("    client-certificate-data: {}", fresh.cert_b64())
+    );
+    assert_eq!(
+        changed[1].2,
+        format!("    client-key-data: {}", fresh.key_b64())
+    );
+
+    // After: kubectl authenticates as the admin.
+    let after = get_pods(&kubectl, &config, &cache);
+    assert!(after.status.success(), "{}", text(&after));
+    let ns = if distro == Distro::Kubeadm {
+        "default"
+    } else {
+        "media"
+    };
+    assert!(
+        String::from_utf8_lossy(&after.stderr)
+            .contains(&format!("No resources found in {ns} namespace.")),
+        "{}",
+        text(&after)
+    );
+    let want = Auth::ClientCert {
+        cn: cn.into(),
+        orgs: vec![org.into()],
+    };
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.auth == want && r.status == 200),
+        "the server saw no request as {want:?}"
+    );
+
+    // Idempotent.
+    let again = Command::cargo_bin("kubefix")
+        .unwrap()
+        .env_remove("KUBECONFIG")
+        .args(["--check", "--kubeconfig"])
+        .arg(&config)
+        .arg(flag)
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    server.stop();
+}
+
+#[test]
+fn k3s_stale_copy_is_refreshed_and_kubectl_authenticates() {
+    stale_copy_story(Distro::K3s);
+}
+
+#[test]
+fn rke2_stale_copy_is_refreshed_and_kubectl_authenticates() {
+    stale_copy_story(Distro::Rke2);
+}
+
+#[test]
+fn kubeadm_admin_conf_copy_is_refreshed_and_kubectl_authenticates() {
+    stale_copy_story(Distro::Kubeadm);
+}
