@@ -52,6 +52,7 @@ printf '%-9s %9s %12s %12s %8s %11s %8s\n' contexts "size MB" "kubefix s" "kubec
 for n in $sizes; do
     f="$work/k$n.yaml"
     "$gen" "$n" "$f" 2>/dev/null
+    chmod 600 "$f" # a kubeconfig's usual mode; 0644 would add a file-permissions fix
     bytes=$(stat -c %s "$f")
     # sanity: kubefix must find the expected fixes (half the users are on v1alpha1)
     fixes=$("$bin" --kubeconfig "$f" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["fixable"])')

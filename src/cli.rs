@@ -34,8 +34,7 @@ Examples:
                   unified diff of the repair, and with --apply writes a backup and replaces the \
                   file atomically. Only the repaired values change.",
     after_help = AFTER_HELP,
-    group(ArgGroup::new("mode").args(["dry_run", "check", "apply"])),
-    args_conflicts_with_subcommands = true
+    group(ArgGroup::new("mode").args(["dry_run", "check", "apply"]))
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -111,6 +110,14 @@ pub struct Cli {
     #[arg(long)]
     pub probe_exec: bool,
 
+    /// Run only this rule (repeatable); `kubefix rules` lists them.
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+
+    /// Do not run this rule (repeatable).
+    #[arg(long = "skip", value_name = "ID")]
+    pub skip: Vec<String>,
+
     /// Write backups to DIR instead of beside each kubeconfig.
     #[arg(long, value_name = "DIR", global = true)]
     pub backup_dir: Option<PathBuf>,
@@ -152,6 +159,8 @@ pub enum Command {
     },
     /// Print the man page (roff): `kubefix man > /usr/local/share/man/man1/kubefix.1`.
     Man,
+    /// List every rule: its id, whether it can fix (write) or only reports, and what it finds.
+    Rules,
     /// Put the newest kubefix backup back (the current content is backed up first), or
     /// list the backups with --list. Files are chosen as for checking (--kubeconfig,
     /// $KUBECONFIG, ~/.kube/config); backups are looked for beside each file or in
@@ -209,6 +218,10 @@ impl Cli {
             azure_login: self.azure_login,
             migrate_oidc: self.migrate_oidc,
             probe_exec: self.probe_exec,
+            selection: crate::rules::Selection {
+                only: self.rules.clone(),
+                skip: self.skip.clone(),
+            },
         }
     }
 

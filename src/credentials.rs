@@ -99,8 +99,8 @@ impl SourceKind {
     pub fn unreadable_help(self, path: &Path, flag: &str) -> String {
         let p = path.display();
         let second = match self {
-            SourceKind::K3s => "set `write-kubeconfig-mode: \"0644\"` in /etc/rancher/k3s/config.yaml and restart k3s (`sudo systemctl restart k3s`), so the file is readable".to_string(),
-            SourceKind::Rke2 => "set `write-kubeconfig-mode: \"0644\"` in /etc/rancher/rke2/config.yaml and restart RKE2 (`sudo systemctl restart rke2-server`), so the file is readable".to_string(),
+            SourceKind::K3s => "set `write-kubeconfig-mode: \"0644\"` in /etc/rancher/k3s/config.yaml and restart k3s (`sudo systemctl restart k3s`), so the file is readable (this lets every local user read the cluster-admin credentials: only on a single-user machine)".to_string(),
+            SourceKind::Rke2 => "set `write-kubeconfig-mode: \"0644\"` in /etc/rancher/rke2/config.yaml and restart RKE2 (`sudo systemctl restart rke2-server`), so the file is readable (this lets every local user read the cluster-admin credentials: only on a single-user machine)".to_string(),
             _ => format!("make it readable for yourself: `sudo setfacl -m u:$USER:r {p}`"),
         };
         format!(

@@ -43,7 +43,11 @@ pub enum Error {
         display_path(path),
         display_path(lock)
     )]
-    StaleLock { path: PathBuf, lock: PathBuf, pid: u32 },
+    StaleLock {
+        path: PathBuf,
+        lock: PathBuf,
+        pid: u32,
+    },
 
     #[error(
         "{}: refusing to write: the file changed since kubefix read it (someone else edited it); nothing was written, run kubefix again",

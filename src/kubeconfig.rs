@@ -199,6 +199,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
 
     /// 1-based line of a node.
     pub fn line(&self, node: NodeId) -> usize {
-        self.doc.position(self.doc.node(node).span.start).line
+        // Only the line: counting characters for a column would read long base64 lines.
+        self.doc.lines.line(self.doc.node(node).span.start)
     }
 }

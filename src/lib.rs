@@ -81,6 +81,10 @@ pub fn run(
                 }
             };
         }
+        Some(Command::Rules) => {
+            let _ = write!(out, "{}", rules::listing());
+            return ExitCode::Ok;
+        }
         Some(Command::Restore { list, backup }) => {
             return restore::run(cli, env, *list, backup.as_deref(), out, err);
         }
@@ -99,6 +103,13 @@ pub fn run(
         color: color && cli.output == Output::Text,
     };
     let options = cli.rule_options();
+    if let Some(id) = options.selection.unknown() {
+        let _ = writeln!(
+            err,
+            "kubefix: error: unknown rule {id:?}; `kubefix rules` lists them"
+        );
+        return ExitCode::Error;
+    }
 
     let mut errors: Vec<Error> = Vec::new();
     // A credential source the user named but that cannot be used: report, write nothing.
@@ -120,7 +131,7 @@ pub fn run(
     // Names shared by all loaded files (dangling references, shadowed duplicates); skipped
     // when a file could not be read, since its names are unknown.
     if errors.is_empty() {
-        plan::cross_file(&mut plans);
+        plan::cross_file(&mut plans, &options.selection);
     }
 
     // Write only when every file planned cleanly: an error anywhere means nothing is written.
@@ -130,6 +141,7 @@ pub fn run(
         let wopts = persist::WriteOptions {
             backup_dir: cli.backup_dir.clone(),
             keep_backups: Some(cli.keep_backups),
+            mode: None,
         };
         // Every lock first: if kubectl holds any of them, nothing at all is written.
         let mut locks = Vec::new();
@@ -147,17 +159,34 @@ pub fn run(
             if !errors.is_empty() {
                 break;
             }
-            let Some(new) = &p.new_text else { continue };
+            if !p.changed() {
+                continue;
+            }
             let lock = locks.next().expect("one lock per changed file");
-            match persist::replace(
-                &p.path,
-                p.original.as_bytes(),
-                new.as_bytes(),
-                &wopts,
-                &lock,
-            ) {
-                Ok(w) => {
-                    backups[i] = Some(w.backup);
+            let result = match &p.new_text {
+                Some(new) => persist::replace(
+                    &p.path,
+                    p.original.as_bytes(),
+                    new.as_bytes(),
+                    &persist::WriteOptions {
+                        mode: p.new_mode,
+                        ..wopts.clone()
+                    },
+                    &lock,
+                )
+                .map(|w| Some(w.backup)),
+                None => persist::set_mode(
+                    &p.path,
+                    p.original.as_bytes(),
+                    p.new_mode
+                        .expect("changed without new text means a new mode"),
+                    &lock,
+                )
+                .map(|()| None),
+            };
+            match result {
+                Ok(backup) => {
+                    backups[i] = backup;
                     written[i] = true;
                 }
                 Err(e) => {

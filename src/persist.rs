@@ -20,10 +20,11 @@ use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 
-/// The largest file kubefix reads: 64 MiB. A real kubeconfig is a few KiB (a thousand
-/// clusters with embedded certificates stay under 10 MiB); anything bigger is refused before
-/// it is read, so a wrong path (a disk image, `/dev/zero`) costs nothing.
-pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+/// The largest file kubefix reads: 256 MiB. A hand-kept kubeconfig is a few KiB, but
+/// generated ones for platform teams reach tens of MiB (50,000 contexts with embedded
+/// certificates are about 150 MiB, which the benchmark covers). Anything bigger is refused
+/// before it is read, so a wrong path (a disk image, `/dev/zero`) costs nothing.
+pub const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 
 /// Where backups go and how many to keep.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +34,8 @@ pub struct WriteOptions {
     /// After a successful write, delete the oldest kubefix backups of the file beyond this
     /// many (the one just written always stays). `None` keeps every backup.
     pub keep_backups: Option<usize>,
+    /// Permission bits for the new file instead of the original's (`file-permissions`).
+    pub mode: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -369,7 +372,7 @@ pub fn replace(
     fault_point("temp-created");
     tmp.write_all(new)
         .map_err(werr(path, "cannot write the temporary file"))?;
-    keep_owner_and_mode(tmp.as_file(), &meta)
+    keep_owner_and_mode(tmp.as_file(), &meta, opts.mode)
         .map_err(werr(path, "cannot keep the file's owner"))?;
     tmp.as_file()
         .sync_all()
@@ -411,12 +414,29 @@ pub fn replace(
 /// Give the temp file the original's permission bits and owner. Changing the owner needs
 /// privileges; it is only attempted when it differs, and a failure then is an error (a file
 /// that silently changed hands could lock its user out).
-fn keep_owner_and_mode(file: &File, meta: &fs::Metadata) -> io::Result<()> {
+fn keep_owner_and_mode(file: &File, meta: &fs::Metadata, mode: Option<u32>) -> io::Result<()> {
     let ours = file.metadata()?;
     if ours.uid() != meta.uid() || ours.gid() != meta.gid() {
         std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()))?;
     }
-    file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))
+    let mode = mode.unwrap_or(meta.mode() & 0o7777);
+    file.set_permissions(fs::Permissions::from_mode(mode))
+}
+
+/// Change only the permission bits of `path` (whose content was `original` when planned),
+/// under its lock. The text is untouched, so no backup is written.
+pub fn set_mode(path: &Path, original: &[u8], mode: u32, _lock: &Lock) -> Result<()> {
+    let real = fs::canonicalize(path).map_err(werr(path, "cannot resolve the path"))?;
+    let file = File::open(&real).map_err(werr(path, "cannot open the file"))?;
+    let current = read_bounded(&real)?;
+    if current != original {
+        return Err(Error::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    file.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(werr(path, "cannot change the file's mode"))?;
+    file.sync_all().map_err(werr(path, "cannot sync the file"))
 }
 
 #[cfg(test)]

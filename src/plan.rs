@@ -34,11 +34,15 @@ pub struct FilePlan {
     pub expiry: Vec<crate::inspect::ExpiryRow>,
     /// The names this file defines and references, for the cross-file rules.
     pub names: rules::names::FileNames,
+    /// The file's permission bits when read, and the mode a fix sets (`file-permissions`).
+    pub old_mode: Option<u32>,
+    pub new_mode: Option<u32>,
 }
 
 impl FilePlan {
+    /// Whether `--apply` writes anything: new text, or a new mode.
     pub fn changed(&self) -> bool {
-        self.new_text.is_some()
+        self.new_text.is_some() || self.new_mode.is_some()
     }
 
     pub fn fixable(&self) -> usize {
@@ -119,16 +123,19 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     let text = original.as_str();
     let doc = load(path, text, true)?;
     let view = Kubeconfig::new(&doc).expect("checked in load");
-    let cx = Context {
-        path,
-        config: &view,
-        options,
-    };
+    let cx = Context::new(path, &view, options);
     let findings = rules::run_all(&cx);
+    let new_mode = findings
+        .iter()
+        .filter_map(|f| f.fix.as_ref().and_then(|x| x.mode))
+        .min();
     let names = rules::names::FileNames::collect(path, &view);
     let secrets_old = secret_spans(&view);
-    let mut expiry =
-        crate::inspect::expiry::table(&view, path, options.renew_within, crate::inspect::now());
+    let mut expiry = cx.expiry_table().to_vec();
+    // Only a credential refresh changes what the expiry table says after the fix.
+    let renews = findings
+        .iter()
+        .any(|f| f.rule == "k3s-credentials" && f.fix.is_some());
 
     let mut patch = Patch::new();
     let mut intents = Vec::new();
@@ -156,7 +163,8 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        let (secrets, lines) = verify(path, &doc, &intents, &new_text, options, &mut expiry)?;
+        let renewed = if renews { Some(&mut expiry[..]) } else { None };
+        let (secrets, lines) = verify(path, &doc, &intents, &new_text, options, renewed)?;
         (Some(new_text), secrets, Some(lines))
     };
     drop(view);
@@ -173,15 +181,19 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         lines_new,
         expiry,
         names,
+        old_mode: std::fs::metadata(path)
+            .ok()
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777),
+        new_mode,
     })
 }
 
 /// The cross-file rules (names shared by every loaded file), once all files are planned:
 /// their findings join each file's own. Report only; no text changes.
-pub fn cross_file(plans: &mut [FilePlan]) {
+pub fn cross_file(plans: &mut [FilePlan], selection: &rules::Selection) {
     let found = {
         let files: Vec<&rules::names::FileNames> = plans.iter().map(|p| &p.names).collect();
-        rules::run_cross_file(&files)
+        rules::run_cross_file(&files, selection)
     };
     for (i, f) in found {
         plans[i].findings.push(f);
@@ -195,7 +207,7 @@ fn verify(
     intents: &[yaml::Intent],
     new_text: &str,
     options: &RuleOptions,
-    expiry: &mut [crate::inspect::ExpiryRow],
+    renewed: Option<&mut [crate::inspect::ExpiryRow]>,
 ) -> Result<(Vec<Range<usize>>, yaml::LineIndex)> {
     let fail = |reason: String| Error::Verify {
         path: path.to_path_buf(),
@@ -214,19 +226,19 @@ fn verify(
         ))
     })?;
     let view = Kubeconfig::new(&new_doc).expect("checked in load");
-    let again = rules::run_all(&Context {
-        path,
-        config: &view,
-        options,
-    });
-    if let Some(f) = again.iter().find(|f| f.fix.is_some()) {
+    let again = rules::run_fixers(&Context::new(path, &view, options));
+    // Mode-only fixes read the file on disk, which is only changed when writing.
+    if let Some(f) = again
+        .iter()
+        .find(|f| f.fix.as_ref().is_some_and(|x| !x.changes.is_empty()))
+    {
         return Err(fail(format!(
             "after the fix, rule {} still wants to change line {}; this is a kubefix bug, please report it",
             f.rule, f.line
         )));
     }
     let secrets = secret_spans(&view);
-    if !expiry.is_empty() {
+    if let Some(expiry) = renewed.filter(|e| !e.is_empty()) {
         let after =
             crate::inspect::expiry::table(&view, path, options.renew_within, crate::inspect::now());
         crate::inspect::expiry::mark_renewed(expiry, &after);

@@ -84,8 +84,20 @@ struct Window {
 
 /// Unified diff of a plan, with `---`/`+++` headers; empty when nothing changes.
 pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> String {
+    // Headers, then a mode change (as git shows one), then the hunks.
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.paint("1", &format!("--- {label}")));
+    let _ = writeln!(out, "{}", style.paint("1", &format!("+++ {label} (fixed)")));
+    let mode_changed = match (plan.old_mode, plan.new_mode) {
+        (Some(old), Some(new)) if old != new => {
+            let _ = writeln!(out, "{}", style.paint("1", &format!("old mode {old:04o}")));
+            let _ = writeln!(out, "{}", style.paint("1", &format!("new mode {new:04o}")));
+            true
+        }
+        _ => false,
+    };
     let Some(new) = plan.new_text.as_deref() else {
-        return String::new();
+        return if mode_changed { out } else { String::new() };
     };
     let old = plan.original.as_str();
     let old_idx = &plan.lines_old;
@@ -122,9 +134,6 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
         }
     }
 
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", style.paint("1", &format!("--- {label}")));
-    let _ = writeln!(out, "{}", style.paint("1", &format!("+++ {label} (fixed)")));
     let no_secrets: &[Range<usize>] = &[];
     for w in windows {
         let ob = byte_range(old, old_idx, &w.old_lines, total_old);

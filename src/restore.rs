@@ -404,6 +404,7 @@ pub fn run(
         let wopts = persist::WriteOptions {
             backup_dir: cli.backup_dir.clone(),
             keep_backups: None,
+            mode: None,
         };
         let mut locks = locks.into_iter();
         for j in &jobs {

@@ -96,12 +96,19 @@ fn read(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-/// Copy `testdata/<name>` to `<dir>/<as_name>` and return the new path.
+/// Copy `testdata/<name>` to `<dir>/<as_name>` with mode 0600 and return the new path.
+///
+/// Mode 0600 whatever the checkout gave testdata/: a group- or world-readable kubeconfig is a
+/// `file-permissions` finding of its own, which only the tests of that rule want.
 fn copy_fixture(dir: &Path, name: &str, as_name: &str) -> PathBuf {
     let dst = dir.join(as_name);
     fs::copy(testdata(name), &dst).unwrap();
+    fs::set_permissions(&dst, fs::Permissions::from_mode(0o600)).unwrap();
     dst
 }
+
+/// `file-permissions` off, for runs on testdata/ itself (whose mode is the checkout's).
+const SKIP_MODE: [&str; 2] = ["--skip", "file-permissions"];
 
 /// Sorted names of everything in `dir` (hidden files included).
 fn list(dir: &Path) -> Vec<String> {
@@ -215,7 +222,10 @@ fn dry_run_default_and_flag_print_diff_and_write_nothing() {
 
 #[test]
 fn check_exits_1_on_broken_and_0_on_healthy() {
-    let out = run_on(&testdata(EKS_ALPHA), &["--check"]);
+    let out = run_on(
+        &testdata(EKS_ALPHA),
+        &["--check", SKIP_MODE[0], SKIP_MODE[1]],
+    );
     expect_code(&out, 1);
     let so = stdout(&out);
     assert!(so.contains("exec-api-version"), "{so}");
@@ -227,7 +237,10 @@ fn check_exits_1_on_broken_and_0_on_healthy() {
         "{so}"
     );
 
-    let out = run_on(&testdata(EKS_BETA), &["--check"]);
+    let out = run_on(
+        &testdata(EKS_BETA),
+        &["--check", SKIP_MODE[0], SKIP_MODE[1]],
+    );
     expect_code(&out, 0);
     assert!(stdout(&out).contains("no fixes needed"), "{}", stdout(&out));
     assert_eq!(stderr(&out), "");
@@ -237,7 +250,9 @@ fn check_exits_1_on_broken_and_0_on_healthy() {
 fn apply_fixes_only_the_value_keeps_mode_and_backs_up() {
     let dir = tempfile::tempdir().unwrap();
     let path = copy_fixture(dir.path(), EKS_ALPHA, "config");
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    // Not 0600, which `file-permissions` would set anyway; no group or other bits, which it
+    // would remove (file_permissions_are_fixed_to_0600_without_a_backup_for_the_mode_alone).
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
     let original = read(&path);
     let original_text = String::from_utf8(original.clone()).unwrap();
     assert_eq!(original_text.matches(V1ALPHA1).count(), 1);
@@ -252,7 +267,7 @@ fn apply_fixes_only_the_value_keeps_mode_and_backs_up() {
 
     let want = original_text.replace(V1ALPHA1, V1BETA1);
     assert_eq!(String::from_utf8(read(&path)).unwrap(), want);
-    assert_eq!(mode(&path), 0o640, "the kubeconfig lost its mode");
+    assert_eq!(mode(&path), 0o400, "the kubeconfig lost its mode");
 
     let backups = backups_in(dir.path());
     assert_eq!(backups.len(), 1, "{:?}", list(dir.path()));
@@ -278,10 +293,149 @@ fn apply_fixes_only_the_value_keeps_mode_and_backs_up() {
     assert!(stdout(&out).contains("no fixes needed"), "{}", stdout(&out));
     assert_eq!(read(&path), after_first);
     assert_eq!(list(dir.path()), ["config".to_string(), bname]);
-    assert_eq!(mode(&path), 0o640);
+    assert_eq!(mode(&path), 0o400);
 
     // And --check agrees.
     expect_code(&run_on(&path, &["--check"]), 0);
+}
+
+#[test]
+fn file_permissions_are_fixed_to_0600_without_a_backup_for_the_mode_alone() {
+    // A healthy kubeconfig as git or `cp` leaves it: 0644.
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_fixture(dir.path(), EKS_BETA, "config");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let original = read(&path);
+
+    // Dry run: the mode change is shown as git shows one; nothing is written, not even a mode.
+    let out = run_on(&path, &[]);
+    expect_code(&out, 0);
+    assert_eq!(stderr(&out), "");
+    let so = stdout(&out);
+    assert!(
+        so.contains("mode 0644 lets group and others read this kubeconfig"),
+        "{so}"
+    );
+    assert!(so.contains("[file-permissions]"), "{so}");
+    assert!(so.contains("fix: set mode 0644 -> 0600"), "{so}");
+    assert!(
+        so.contains("world-readable"),
+        "Helm's words in the hint: {so}"
+    );
+    assert!(so.contains(&format!("--- {}\n", path.display())), "{so}");
+    assert!(so.contains("old mode 0644\nnew mode 0600\n"), "{so}");
+    assert!(!so.contains("@@ "), "a text hunk for a mode change: {so}");
+    assert!(so.contains("1 fix pending"), "{so}");
+    assert_eq!(read(&path), original);
+    assert_eq!(mode(&path), 0o644, "dry run changed the mode");
+    assert_eq!(list(dir.path()), ["config"]);
+
+    // JSON says the same.
+    let r = json(&run_on(&path, &["-o", "json"]));
+    let all = findings(&r);
+    assert_eq!(all.len(), 1, "{r}");
+    assert_eq!(all[0]["rule"], "file-permissions");
+    assert_eq!(all[0]["severity"], "warning");
+    assert_eq!(all[0]["fixable"], true);
+    assert_eq!(all[0]["fix"], "set mode 0644 -> 0600");
+    assert!(r["files"][0]["diff"]
+        .as_str()
+        .unwrap()
+        .contains("old mode 0644\nnew mode 0600\n"));
+
+    // --check flags it.
+    let out = run_on(&path, &["--check"]);
+    expect_code(&out, 1);
+    assert!(
+        stdout(&out).contains("[file-permissions]"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(mode(&path), 0o644, "--check changed the mode");
+
+    // --apply: mode 0600, the text untouched, and no backup (there is nothing to restore).
+    let out = run_on(&path, &["--apply", "-o", "json"]);
+    expect_code(&out, 0);
+    assert_eq!(stderr(&out), "");
+    let r = json(&out);
+    assert_eq!(r["files"][0]["changed"], true, "{r}");
+    assert_eq!(r["files"][0]["backup"], Value::Null, "{r}");
+    assert_eq!(r["summary"]["fixed"], 1, "{r}");
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(read(&path), original, "a mode fix changed the text");
+    assert_eq!(
+        list(dir.path()),
+        ["config"],
+        "backup, lock or temp file left"
+    );
+
+    // Converged.
+    let out = run_on(&path, &["--check"]);
+    expect_code(&out, 0);
+    assert!(stdout(&out).contains("no fixes needed"), "{}", stdout(&out));
+
+    // 0640 and a text fix: one backup of the original bytes, the text fixed, mode 0600.
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_fixture(dir.path(), EKS_ALPHA, "config");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let original = read(&path);
+    let out = run_on(&path, &[]);
+    expect_code(&out, 0);
+    let so = stdout(&out);
+    assert!(so.contains("old mode 0640\nnew mode 0600\n"), "{so}");
+    assert!(
+        so.contains(&format!("+      apiVersion: {V1BETA1}\n")),
+        "{so}"
+    );
+    assert!(so.contains("2 fixes pending"), "{so}");
+    let out = run_on(&path, &["--apply"]);
+    expect_code(&out, 0);
+    assert_eq!(stderr(&out), "");
+    let so = stdout(&out);
+    assert!(
+        so.contains("mode 0640 lets its group read this kubeconfig"),
+        "{so}"
+    );
+    assert!(so.contains("fixed: set mode 0640 -> 0600"), "{so}");
+    assert!(so.contains("2 fixes applied"), "{so}");
+    assert_eq!(
+        String::from_utf8(read(&path)).unwrap(),
+        String::from_utf8(original.clone())
+            .unwrap()
+            .replace(V1ALPHA1, V1BETA1)
+    );
+    assert_eq!(mode(&path), 0o600);
+    let backups = backups_in(dir.path());
+    assert_eq!(backups.len(), 1, "{:?}", list(dir.path()));
+    assert_eq!(read(&backups[0]), original);
+    assert_eq!(mode(&backups[0]), 0o600);
+    assert_eq!(list(dir.path()).len(), 2, "{:?}", list(dir.path()));
+    expect_code(&run_on(&path, &["--check"]), 0);
+
+    // --skip file-permissions: the text is fixed, the mode is left as it was.
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_fixture(dir.path(), EKS_ALPHA, "config");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run_on(&path, &["--apply", "--skip", "file-permissions"]);
+    expect_code(&out, 0);
+    assert!(
+        !stdout(&out).contains("file-permissions"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(String::from_utf8(read(&path)).unwrap().contains(V1BETA1));
+    assert_eq!(
+        mode(&path),
+        0o644,
+        "--skip file-permissions changed the mode"
+    );
+    assert_eq!(backups_in(dir.path()).len(), 1);
+    expect_code(
+        &run_on(&path, &["--check", "--skip", "file-permissions"]),
+        0,
+    );
+    // The rule still sees it when it is not skipped.
+    expect_code(&run_on(&path, &["--check"]), 1);
 }
 
 #[test]
@@ -345,12 +499,18 @@ fn every_fixture_dry_runs_applies_and_converges() {
     for fixture in fixtures(None) {
         let name = file_name(&fixture);
         let original = read(&fixture);
+        let original_mode = mode(&fixture);
 
-        // Dry run on the fixture itself: exit 0, nothing written.
+        // Dry run on the fixture itself: exit 0, nothing written (not even a mode).
         let out = run_on(&fixture, &["--dry-run"]);
         expect_code(&out, 0);
         assert_eq!(stderr(&out), "", "{name}");
         assert_eq!(read(&fixture), original, "{name}: dry run wrote");
+        assert_eq!(
+            mode(&fixture),
+            original_mode,
+            "{name}: dry run changed the mode"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let path = copy_fixture(dir.path(), &name, &name);
@@ -879,7 +1039,7 @@ fn json_report_shape_dry_run_apply_check() {
 fn json_unfixable_findings_have_hints_and_no_fix() {
     let out = run_on(
         &testdata("exec-unknown-version.yaml"),
-        &["--check", "-o", "json"],
+        &["--check", "-o", "json", SKIP_MODE[0], SKIP_MODE[1]],
     );
     expect_code(&out, 1);
     let r = json(&out);
@@ -1027,7 +1187,8 @@ fn apply_through_a_symlink_edits_the_target_and_keeps_the_link() {
     let real_dir = dir.path().join("real");
     fs::create_dir(&real_dir).unwrap();
     let target = copy_fixture(&real_dir, EKS_ALPHA, "config");
-    fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+    // A mode `file-permissions` leaves alone (see below for one it changes).
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o400)).unwrap();
     let original = String::from_utf8(read(&target)).unwrap();
     let link = dir.path().join("config");
     std::os::unix::fs::symlink("real/config", &link).unwrap();
@@ -1044,13 +1205,39 @@ fn apply_through_a_symlink_edits_the_target_and_keeps_the_link() {
         String::from_utf8(read(&target)).unwrap(),
         original.replace(V1ALPHA1, V1BETA1)
     );
-    assert_eq!(mode(&target), 0o640);
+    assert_eq!(mode(&target), 0o400);
     // The backup sits beside the real file; nothing else is left anywhere.
     let backups = backups_in(&real_dir);
     assert_eq!(backups.len(), 1, "{:?}", list(&real_dir));
     assert_eq!(read(&backups[0]), original.as_bytes());
     assert_eq!(list(dir.path()), ["config", "real"]);
     assert_eq!(list(&real_dir).len(), 2, "{:?}", list(&real_dir));
+
+    // A mode-only fix through a link: the target becomes 0600, the link stays a link.
+    let dir = tempfile::tempdir().unwrap();
+    let real_dir = dir.path().join("real");
+    fs::create_dir(&real_dir).unwrap();
+    let target = copy_fixture(&real_dir, EKS_BETA, "config");
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o640)).unwrap();
+    let original = read(&target);
+    let link = dir.path().join("config");
+    std::os::unix::fs::symlink("real/config", &link).unwrap();
+    let out = run_on(&link, &["--apply"]);
+    expect_code(&out, 0);
+    assert!(
+        stdout(&out).contains("[file-permissions]"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(fs::read_link(&link).unwrap(), Path::new("real/config"));
+    assert_eq!(mode(&target), 0o600);
+    assert_eq!(read(&target), original);
+    assert_eq!(list(dir.path()), ["config", "real"]);
+    assert_eq!(list(&real_dir), ["config"], "a backup for a mode change");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1176,6 +1363,7 @@ fn quiet_prints_nothing_but_errors() {
         .arg("--kubeconfig")
         .arg(&p)
         .args(["--check", "-q"])
+        .args(SKIP_MODE)
         .assert()
         .code(1)
         .stdout("");
@@ -1194,14 +1382,14 @@ fn quiet_prints_nothing_but_errors() {
 #[test]
 fn verbose_reports_healthy_files() {
     let p = testdata(EKS_BETA);
-    let out = run_on(&p, &["--verbose"]);
+    let out = run_on(&p, &["--verbose", SKIP_MODE[0], SKIP_MODE[1]]);
     expect_code(&out, 0);
     assert!(
         stdout(&out).contains("no problems found"),
         "{}",
         stdout(&out)
     );
-    let out = run_on(&p, &[]);
+    let out = run_on(&p, &SKIP_MODE);
     assert!(!stdout(&out).contains("no problems found"));
 }
 

@@ -138,11 +138,19 @@ fn original_and_fixed(extra: &[&str]) -> (Vec<u8>, Vec<u8>) {
     let dir = workdir();
     let p = dir.path().join("config");
     fs::copy(testdata(EKS_ALPHA), &p).unwrap();
+    private(&p);
     let original = fs::read(&p).unwrap();
     expect_code(&apply(&p, extra), 0);
     let fixed = fs::read(&p).unwrap();
     assert_ne!(original, fixed);
     (original, fixed)
+}
+
+#[cfg(feature = "fault-injection")]
+/// Mode 0600, so that only the exec fix is pending (a world-readable kubeconfig is a finding
+/// of its own, fixed by a chmod).
+fn private(path: &Path) {
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 fn is_root() -> bool {
@@ -534,6 +542,7 @@ mod faults {
             let dir = workdir();
             let path = dir.path().join("config");
             fs::write(&path, &original).unwrap();
+            private(&path);
             let mut cmd = command();
             cmd.arg("--kubeconfig")
                 .arg(&path)
@@ -560,6 +569,7 @@ mod faults {
             let dir = workdir();
             let path = dir.path().join("config");
             fs::write(&path, &original).unwrap();
+            private(&path);
             let status = pause_at(&path, step, &[]).kill();
             assert_eq!(status.signal(), Some(9), "{step}");
             check_after_crash(dir.path(), step, &original, &fixed);
@@ -582,8 +592,8 @@ mod faults {
         assert_eq!(fs::metadata(&b[0]).unwrap().mode() & 0o777, 0o600);
         let (status, err) = p.resume();
         assert_eq!(status.code(), Some(0), "{err}");
-        // The replaced file keeps the original's mode; the backup stays 0600.
-        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o644);
+        // The 0644 original gets 0600 (the file-permissions fix); the backup stays 0600.
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(&b[0]).unwrap().mode() & 0o777, 0o600);
     }
 

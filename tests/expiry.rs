@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -60,6 +61,9 @@ fn kubeconfig(cluster: &str, server: &str, user: &str, user_body: &str) -> Strin
 fn run(dir: &Path, text: &str, extra: &[&str]) -> Output {
     let config = dir.join("config");
     std::fs::write(&config, text).unwrap();
+    // Mode 0600 whatever the umask: a group- or world-readable kubeconfig is a
+    // `file-permissions` finding, which would make --check exit 1 on its own.
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
     Command::cargo_bin("kubefix")
         .unwrap()
         .env_remove("KUBECONFIG")

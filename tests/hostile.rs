@@ -293,14 +293,14 @@ fn hostile_inputs_are_refused_cleanly_and_nothing_is_written() {
     );
 }
 
-/// Over the size limit: refused before reading (a sparse 100 MB file reads nothing), with
+/// Over the size limit: refused before reading (a sparse 300 MB file reads nothing), with
 /// the limit in the message; a device that never ends is cut off at the limit.
 #[test]
-fn files_over_64_mib_are_refused_before_reading() {
+fn files_over_256_mib_are_refused_before_reading() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("config");
     let f = fs::File::create(&file).unwrap();
-    f.set_len(100 * 1024 * 1024).unwrap();
+    f.set_len(300 * 1024 * 1024).unwrap();
     drop(f);
     for mode in ["--dry-run", "--apply"] {
         let t = Instant::now();
@@ -312,13 +312,28 @@ fn files_over_64_mib_are_refused_before_reading() {
             .unwrap();
         let se = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{se}");
-        assert!(se.contains("100.0 MiB") && se.contains("64 MiB"), "{se}");
+        assert!(se.contains("300.0 MiB") && se.contains("256 MiB"), "{se}");
         assert!(
             t.elapsed() < Duration::from_secs(5),
             "read it anyway? {:?}",
             t.elapsed()
         );
     }
+    assert_eq!(names(dir.path()), ["config"]);
+    // Under the limit, 100 MB of NUL bytes is read and refused as binary, nothing written.
+    fs::File::create(&file)
+        .unwrap()
+        .set_len(100 * 1024 * 1024)
+        .unwrap();
+    let out = kubefix()
+        .arg("--kubeconfig")
+        .arg(&file)
+        .arg("--apply")
+        .output()
+        .unwrap();
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{se}");
+    assert!(se.contains("NUL byte") && se.contains(":1:1:"), "{se}");
     assert_eq!(names(dir.path()), ["config"]);
     if Path::new("/dev/zero").exists() {
         let out = kubefix()
@@ -327,7 +342,7 @@ fn files_over_64_mib_are_refused_before_reading() {
             .unwrap();
         let se = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{se}");
-        assert!(se.contains("64 MiB"), "{se}");
+        assert!(se.contains("256 MiB"), "{se}");
     }
 }
 

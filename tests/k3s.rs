@@ -5,6 +5,7 @@
 mod k3s_support;
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -57,6 +58,9 @@ impl Setup {
         std::fs::write(&k3s, k3s_yaml(NODE_URL, &server_ca.cert_pem, &new)).unwrap();
         let config = dir.path().join("config");
         std::fs::write(&config, stale_copy(COPY_URL, &server_ca.cert_pem, &old)).unwrap();
+        // Mode 0600 whatever the umask: a group- or world-readable kubeconfig is a
+        // `file-permissions` finding of its own.
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
         (
             Setup {
                 dir,
@@ -436,7 +440,6 @@ fn is_root() -> bool {
 #[test]
 fn unreadable_source_names_three_ways_out() {
     let (s, _, _) = Setup::new(Validity::Expired, Validity::Valid);
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&s.k3s, std::fs::Permissions::from_mode(0o600)).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("kubefix");
     let out = if is_root() {
@@ -494,16 +497,34 @@ fn replaced_file_keeps_its_owner_and_mode() {
         eprintln!("skipping: needs root to give the file to another user");
         return;
     }
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::fs::MetadataExt;
     let (s, _, new) = Setup::new(Validity::Expired, Validity::Valid);
     std::os::unix::fs::chown(&s.config, Some(4242), Some(4343)).unwrap();
-    std::fs::set_permissions(&s.config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // Not 0600, which `file-permissions` would set anyway; no group or other bits, which it
+    // would remove (below).
+    std::fs::set_permissions(&s.config, std::fs::Permissions::from_mode(0o400)).unwrap();
     let out = s.run(&["--apply"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(s.config().contains(&new.cert_b64()));
     let m = std::fs::metadata(&s.config).unwrap();
     assert_eq!((m.uid(), m.gid()), (4242, 4343));
-    assert_eq!(m.permissions().mode() & 0o777, 0o640);
+    assert_eq!(m.permissions().mode() & 0o777, 0o400);
+
+    // Group-readable: the owner is still kept, the mode becomes 0600.
+    let (s, _, new) = Setup::new(Validity::Expired, Validity::Valid);
+    std::os::unix::fs::chown(&s.config, Some(4242), Some(4343)).unwrap();
+    std::fs::set_permissions(&s.config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = s.run(&["--apply", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let v = json(&out);
+    let f = findings(&v, "file-permissions");
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["fixed"], true, "{v}");
+    assert_eq!(findings(&v, "k3s-credentials")[0]["fixed"], true, "{v}");
+    assert!(s.config().contains(&new.cert_b64()));
+    let m = std::fs::metadata(&s.config).unwrap();
+    assert_eq!((m.uid(), m.gid()), (4242, 4343));
+    assert_eq!(m.permissions().mode() & 0o777, 0o600);
 }
 
 /// The default target under sudo is SUDO_USER's kubeconfig (resolved through /etc/passwd).

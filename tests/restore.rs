@@ -27,6 +27,13 @@ fn testdata(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Copy `testdata/<name>` to `dst` with mode 0600, whatever the checkout gave testdata/: a
+/// group- or world-readable kubeconfig is a `file-permissions` finding of its own.
+fn copy_fixture(name: &str, dst: &Path) {
+    fs::copy(testdata(name), dst).unwrap();
+    fs::set_permissions(dst, fs::Permissions::from_mode(0o600)).unwrap();
+}
+
 fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -73,8 +80,10 @@ fn stamp(secs: u64) -> String {
 fn restore_puts_the_newest_backup_back_and_backs_up_the_current_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config");
-    fs::copy(testdata(EKS_ALPHA), &path).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    copy_fixture(EKS_ALPHA, &path);
+    // Not 0600, which `file-permissions` would set anyway; no group or other bits, which it
+    // would remove (below).
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
     let original = fs::read(&path).unwrap();
     expect_code(&run(&["--apply"], &path), 0);
     let fixed = fs::read(&path).unwrap();
@@ -87,7 +96,7 @@ fn restore_puts_the_newest_backup_back_and_backs_up_the_current_file() {
     assert_eq!(fs::read(&path).unwrap(), original, "original is back");
     assert_eq!(
         fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o640,
+        0o400,
         "mode kept"
     );
     let b = backups(dir.path(), "config");
@@ -110,13 +119,41 @@ fn restore_puts_the_newest_backup_back_and_backs_up_the_current_file() {
     assert_eq!(fs::read(&path).unwrap(), fixed, "restore of the restore");
     assert!(!dir.path().join("config.lock").exists());
     assert!(names(dir.path()).iter().all(|n| !n.ends_with(".tmp")));
+
+    // Group-readable: --apply makes it 0600, and restoring the content keeps that mode (a
+    // backup holds the text only; it does not make the file readable to others again).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config");
+    copy_fixture(EKS_ALPHA, &path);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+    let original = fs::read(&path).unwrap();
+    let out = run(&["--apply", "-o", "json"], &path);
+    expect_code(&out, 0);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "file-permissions" && f["fixed"] == true),
+        "{v}"
+    );
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    expect_code(&run(&["restore"], &path), 0);
+    assert_eq!(fs::read(&path).unwrap(), original, "original is back");
+    assert_eq!(
+        mode(&path),
+        0o600,
+        "restore made the file group-readable again"
+    );
 }
 
 #[test]
 fn restore_list_shows_backups_newest_first_with_dates() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config");
-    fs::copy(testdata(EKS_ALPHA), &path).unwrap();
+    copy_fixture(EKS_ALPHA, &path);
     let old = format!("config.kubefix-{}.bak", stamp(1_700_000_000));
     let newer = format!("config.kubefix-{}.bak", stamp(1_700_000_100));
     fs::write(dir.path().join(&old), "old").unwrap();
@@ -163,7 +200,7 @@ fn restore_list_shows_backups_newest_first_with_dates() {
 fn restore_without_backups_or_under_a_lock_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config");
-    fs::copy(testdata(EKS_ALPHA), &path).unwrap();
+    copy_fixture(EKS_ALPHA, &path);
     let before = fs::read(&path).unwrap();
     let out = run(&["restore"], &path);
     expect_code(&out, 2);
@@ -190,7 +227,7 @@ fn restore_without_backups_or_under_a_lock_writes_nothing() {
 fn restore_honours_backup_dir_and_symlinks() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real-config");
-    fs::copy(testdata(EKS_ALPHA), &real).unwrap();
+    copy_fixture(EKS_ALPHA, &real);
     let link = dir.path().join("config");
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let bdir = dir.path().join("backups");
@@ -248,7 +285,7 @@ fn keep_backups_prunes_only_our_oldest_backups_of_that_file() {
     let dirname = format!("config.kubefix-{}.bak", stamp(1_600_000_060));
     fs::create_dir(d.join(&dirname)).unwrap();
 
-    fs::copy(testdata(EKS_ALPHA), &path).unwrap();
+    copy_fixture(EKS_ALPHA, &path);
     let out = run(&["--apply"], &path);
     expect_code(&out, 0);
     // 12 old + 1 new, default keep 10: the 3 oldest go.
@@ -276,10 +313,10 @@ fn keep_backups_prunes_only_our_oldest_backups_of_that_file() {
     assert!(d.join(&dirname).is_dir());
 
     // --keep-backups 2 on the next fix; 0 keeps everything.
-    fs::copy(testdata(EKS_ALPHA), &path).unwrap();
+    copy_fixture(EKS_ALPHA, &path);
     expect_code(&run(&["--apply", "--keep-backups", "0"], &path), 0);
     assert_eq!(backups(d, "config").len(), b.len() + 1, "0 keeps all");
-    fs::copy(testdata(EKS_ALPHA), &path).unwrap();
+    copy_fixture(EKS_ALPHA, &path);
     expect_code(&run(&["--apply", "--keep-backups", "2"], &path), 0);
     let left: Vec<String> = backups(d, "config")
         .into_iter()

@@ -46,14 +46,21 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// A temp dir with a copy of `name` as `config`, and an empty `bin/` for PATH.
+/// A temp dir with a copy of `name` as `config` (mode 0600), and an empty `bin/` for PATH.
 fn copy(name: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
     fs::copy(fixture(name), &config).unwrap();
+    private(&config);
     let bin = dir.path().join("bin");
     fs::create_dir(&bin).unwrap();
     (dir, config, bin)
+}
+
+/// Mode 0600 whatever the checkout or the umask gave: a group- or world-readable kubeconfig is
+/// a `file-permissions` finding of its own, which would make `--check` exit 1 by itself.
+fn private(config: &Path) {
+    fs::set_permissions(config, fs::Permissions::from_mode(0o600)).unwrap();
 }
 
 fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -271,6 +278,52 @@ fn current_aws_cli_is_fine_and_aws_runs_only_for_aws_users() {
     assert!(calls(&log2).is_empty(), "aws ran without an aws user");
 }
 
+#[test]
+fn aws_version_is_read_from_the_install_layout_without_running_aws() {
+    // Homebrew: bin/aws -> Cellar/awscli/2.6.2/bin/aws. The script itself would claim
+    // 2.6.3 (and log the call): the Cellar version is what counts, and aws does not run.
+    let (d, config, bin) = copy("eks-aws-cli-v1beta1.yaml");
+    let keg = d.path().join("Cellar/awscli/2.6.2/bin");
+    fs::create_dir_all(&keg).unwrap();
+    let log = fake_aws(&keg, "2.6.3", false);
+    std::os::unix::fs::symlink(keg.join("aws"), bin.join("aws")).unwrap();
+    let r = json(&run(&bin, &config, &["-o", "json"]));
+    let f = findings_of(&r, "exec-plugin-version");
+    assert_eq!(f.len(), 2, "{f:?}"); // two aws users
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("aws-cli 2.6.2 ("));
+    assert!(calls(&log).is_empty(), "aws ran: {:?}", calls(&log));
+
+    // pip: a script whose interpreter (never run; it is not even a program) has awscli
+    // 1.22.0 in its site-packages.
+    let (d, config, bin) = copy("eks-aws-cli-v1beta1.yaml");
+    let prefix = d.path().join("python");
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::write(prefix.join("bin/python3.11"), "").unwrap();
+    let pkg = prefix.join("lib/python3.11/site-packages/awscli");
+    fs::create_dir_all(&pkg).unwrap();
+    fs::write(pkg.join("__init__.py"), "__version__ = '1.22.0'\n").unwrap();
+    let aws = bin.join("aws");
+    fs::write(
+        &aws,
+        format!(
+            "#!{}\nimport sys\nimport awscli.clidriver\nsys.exit(awscli.clidriver.main())\n",
+            prefix.join("bin/python3.11").display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&aws, fs::Permissions::from_mode(0o755)).unwrap();
+    let r = json(&run(&bin, &config, &["-o", "json"]));
+    let f = findings_of(&r, "exec-plugin-version");
+    assert_eq!(f.len(), 2, "{f:?}"); // two aws users
+    assert!(f[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("aws-cli 1.22.0 ({})", aws.display())));
+}
+
 // ---------------------------------------------------------------------------------------
 // exec-plugin-version: --probe-exec
 
@@ -298,6 +351,7 @@ users:
         ),
     )
     .unwrap();
+    private(&config);
     config
 }
 

@@ -38,16 +38,26 @@ fn completions_for_every_shell() {
         let script = out(&o);
         assert!(script.contains(marker), "{shell}: no {marker:?}");
         // fish writes `-l apply`, the others `--apply`.
-        assert!(script.contains("exec-api-version"), "{shell}: flags missing");
+        assert!(
+            script.contains("exec-api-version"),
+            "{shell}: flags missing"
+        );
         assert!(script.contains("apply"), "{shell}: flags missing");
-        assert!(script.contains("completions"), "{shell}: subcommands missing");
+        assert!(
+            script.contains("completions"),
+            "{shell}: subcommands missing"
+        );
     }
     // The bash script is valid bash.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kubefix.bash");
     std::fs::write(&path, out(&kubefix(&["completions", "bash"]))).unwrap();
     let syntax = Command::new("bash").arg("-n").arg(&path).output().unwrap();
-    assert!(syntax.status.success(), "{}", String::from_utf8_lossy(&syntax.stderr));
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
     // An unknown shell is a usage error.
     assert_eq!(kubefix(&["completions", "tcsh"]).status.code(), Some(2));
 }
@@ -57,8 +67,17 @@ fn man_page_documents_flags_and_exit_codes() {
     let o = kubefix(&["man"]);
     assert_eq!(o.status.code(), Some(0));
     let man = out(&o);
-    assert!(man.contains(".TH kubefix 1"), "{}", &man[..man.len().min(200)]);
-    for needle in ["\\-\\-apply", "\\-\\-check", "\\-\\-kubeconfig", "Exit codes"] {
+    assert!(
+        man.contains(".TH kubefix 1"),
+        "{}",
+        &man[..man.len().min(200)]
+    );
+    for needle in [
+        "\\-\\-apply",
+        "\\-\\-check",
+        "\\-\\-kubeconfig",
+        "Exit codes",
+    ] {
         assert!(man.contains(needle), "man page lacks {needle}");
     }
 }
@@ -72,7 +91,11 @@ fn plugin_dir() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn path_with(dir: &Path) -> String {
-    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 #[test]
@@ -99,9 +122,17 @@ fn kubectl_finds_the_plugin() {
         .args(["fix", "--dry-run", "--kubeconfig", BROKEN])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let report = out(&o);
-    assert!(report.contains("+      apiVersion: client.authentication.k8s.io/v1beta1"), "{report}");
+    assert!(
+        report.contains("+      apiVersion: client.authentication.k8s.io/v1beta1"),
+        "{report}"
+    );
     // kubectl lists it among its plugins.
     let o = Command::new(&kubectl)
         .env("PATH", path_with(dir.path()))
@@ -155,13 +186,28 @@ fn post_upgrade_hook_repairs_each_users_kubeconfig() {
     assert_eq!(o.status.code(), Some(0), "{log}");
     assert_eq!(
         std::fs::read_to_string(&alice).unwrap(),
-        broken.replace("client.authentication.k8s.io/v1alpha1", "client.authentication.k8s.io/v1beta1")
+        broken.replace(
+            "client.authentication.k8s.io/v1alpha1",
+            "client.authentication.k8s.io/v1beta1"
+        )
     );
     assert_eq!(std::fs::read_to_string(&bob).unwrap(), healthy);
-    assert_eq!(std::fs::read_to_string(&carol).unwrap(), "clusters: [unclosed\n");
-    assert!(log.contains("kubefix-post-upgrade: 1 fix applied in"), "{log}");
-    assert!(log.contains(&format!("kubefix failed on {} (exit 2)", carol.display())), "{log}");
-    assert!(log.lines().all(|l| l.starts_with("kubefix-post-upgrade: ")), "{log}");
+    assert_eq!(
+        std::fs::read_to_string(&carol).unwrap(),
+        "clusters: [unclosed\n"
+    );
+    assert!(
+        log.contains("kubefix-post-upgrade: 1 fix applied in"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("kubefix failed on {} (exit 2)", carol.display())),
+        "{log}"
+    );
+    assert!(
+        log.lines().all(|l| l.starts_with("kubefix-post-upgrade: ")),
+        "{log}"
+    );
     assert!(!log.contains('\u{1b}'), "no colour in logs");
 
     // Strict mode fails the run on kubefix's error; a second run changes nothing else.
@@ -169,13 +215,24 @@ fn post_upgrade_hook_repairs_each_users_kubeconfig() {
     assert_eq!(o.status.code(), Some(1));
     let backups = std::fs::read_dir(alice.parent().unwrap())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".kubefix-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".kubefix-")
+        })
         .count();
     assert_eq!(backups, 1, "the second run must not write again");
 
     // Explicit files instead of the home scan.
     let o = run_hook(root.path(), &[("KUBEFIX_STRICT", "1")], &[&bob]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // A missing kubefix never fails the upgrade unless strict.
     let o = Command::new("sh")
@@ -223,4 +280,65 @@ fn systemd_units_watch_k3s_and_run_the_hook() {
             "bad unit line {l:?}"
         );
     }
+}
+
+#[test]
+fn rules_are_listed_and_selectable() {
+    let o = kubefix(&["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    let listing = out(&o);
+    for id in [
+        "exec-api-version",
+        "gcp-auth-provider",
+        "azure-auth-provider",
+        "oidc-auth-provider",
+        "exec-plugin-version",
+        "insecure-with-ca",
+        "ca-data-and-file",
+        "missing-file",
+        "dangling-reference",
+        "duplicate-name",
+        "k3s-credentials",
+        "credential-expiry",
+        "file-permissions",
+    ] {
+        let line = listing
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(id))
+            .unwrap_or_else(|| panic!("{id} not listed:\n{listing}"));
+        assert!(line.contains("fixes") || line.contains("reports"), "{line}");
+    }
+    assert!(listing
+        .lines()
+        .any(|l| l.starts_with("exec-api-version") && l.contains(" fixes ")));
+    assert!(listing
+        .lines()
+        .any(|l| l.starts_with("missing-file") && l.contains(" reports ")));
+
+    // --skip turns a rule off (here the only other one that fires on BROKEN, whose mode is
+    // the checkout's); --rule runs only the named ones.
+    let o = kubefix(&[
+        "--check",
+        "--skip",
+        "exec-api-version",
+        "--skip",
+        "file-permissions",
+        "--kubeconfig",
+        BROKEN,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = kubefix(&["--check", "--rule", "missing-file", "--kubeconfig", BROKEN]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = kubefix(&[
+        "--check",
+        "--rule",
+        "exec-api-version",
+        "--kubeconfig",
+        BROKEN,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    // An unknown id is a usage error.
+    let o = kubefix(&["--rule", "no-such-rule", "--kubeconfig", BROKEN]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown rule \"no-such-rule\""));
 }

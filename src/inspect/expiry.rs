@@ -301,10 +301,14 @@ pub fn table(
 /// Mark rows whose credential a fix replaces: `after` is the table of the repaired text.
 pub fn mark_renewed(before: &mut [ExpiryRow], after: &[ExpiryRow]) {
     // Index the new rows once: a merged kubeconfig has thousands of users.
-    let mut index: std::collections::HashMap<(crate::kubeconfig::Section, &str, CredentialKind), &ExpiryRow> =
-        std::collections::HashMap::with_capacity(after.len());
+    let mut index: std::collections::HashMap<
+        (crate::kubeconfig::Section, &str, CredentialKind),
+        &ExpiryRow,
+    > = std::collections::HashMap::with_capacity(after.len());
     for n in after {
-        index.entry((n.entry.kind, n.entry.name.as_str(), n.kind)).or_insert(n);
+        index
+            .entry((n.entry.kind, n.entry.name.as_str(), n.kind))
+            .or_insert(n);
     }
     for row in before.iter_mut() {
         if let Some(new) = index.get(&(row.entry.kind, row.entry.name.as_str(), row.kind)) {

@@ -106,6 +106,10 @@ impl Rule for AzureAuthProviderRule {
         ID
     }
 
+    fn writes(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "AKS users on the removed azure auth-provider; converted to kubelogin as `kubelogin convert-kubeconfig` does"
     }

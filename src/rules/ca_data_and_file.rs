@@ -23,6 +23,10 @@ impl Rule for CaDataAndFileRule {
         ID
     }
 
+    fn writes(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "clusters with both certificate-authority-data and certificate-authority; removes the file path (the data wins anyway)"
     }

@@ -19,8 +19,8 @@ use std::collections::HashSet;
 
 use super::k3s_credentials::{self, KUBECTL_UNAUTHORIZED};
 use super::{vendor_hints, Context, Finding, Rule, Severity};
-use crate::inspect::expiry::{self, CredentialKind, ExpiryRow, ExpiryStatus};
-use crate::inspect::{self, date};
+use crate::inspect::date;
+use crate::inspect::expiry::{CredentialKind, ExpiryRow, ExpiryStatus};
 use crate::kubeconfig::Section;
 
 pub struct CredentialExpiryRule;
@@ -38,8 +38,7 @@ impl Rule for CredentialExpiryRule {
 
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
-        let now = inspect::now();
-        let rows = expiry::table(kc, cx.path, cx.options.renew_within, now);
+        let rows = cx.expiry_table();
         if !rows.iter().any(|r| {
             matches!(
                 r.status,
@@ -52,7 +51,7 @@ impl Rule for CredentialExpiryRule {
             .into_iter()
             .filter_map(|f| f.entry.map(|e| e.name))
             .collect();
-        for row in &rows {
+        for row in rows {
             let severity = match row.status {
                 ExpiryStatus::Expired => Severity::Error,
                 ExpiryStatus::Expiring | ExpiryStatus::NotYetValid => Severity::Warning,

@@ -28,6 +28,10 @@ impl Rule for ExecApiVersionRule {
         ID
     }
 
+    fn writes(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "exec credential plugins asking for an API version kubectl no longer accepts (v1alpha1), or none"
     }

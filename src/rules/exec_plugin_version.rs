@@ -11,8 +11,9 @@
 //! "pkg/client/auth/exec/exec.go:62"`. A plugin answering another known version gets the
 //! first message; a missing plugin `exec: executable NAME not found` plus its installHint.
 //!
-//! Detection: for exec users whose command is `aws`, `aws --version` (run once per run, only
-//! when such a user exists). With `--probe-exec`, every exec plugin is run as client-go runs
+//! Detection: for exec users whose command is `aws`, the aws-cli version read from its
+//! install layout (v2 installer, Homebrew, pyenv shim, pip script: see `aws_version`), else
+//! `aws --version` (run once per run, only when such a user exists). With `--probe-exec`, every exec plugin is run as client-go runs
 //! it (`KUBERNETES_EXEC_INFO`, the entry's env, stdin closed, killed after 10 s) and the
 //! `apiVersion` it prints is compared with the configured one (for v1alpha1 entries, with
 //! the version `exec-api-version` moves them to).
@@ -120,6 +121,9 @@ impl Rule for ExecPluginVersionRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let doc = kc.doc;
+        // Thousands of users usually share a handful of commands: search PATH once each.
+        let mut resolved: std::collections::HashMap<&str, Option<std::path::PathBuf>> =
+            std::collections::HashMap::new();
         for user in &kc.users {
             let Some(body) = user.body else { continue };
             let Some(exec) = kc.get(body, "exec").map(|e| doc.resolve(e)) else {
@@ -132,7 +136,10 @@ impl Rule for ExecPluginVersionRule {
                 continue;
             };
             let line = kc.line(cmd_node);
-            let program = plugin::resolve_command(command, cx.path);
+            let program = resolved
+                .entry(command)
+                .or_insert_with(|| plugin::resolve_command(command, cx.path))
+                .clone();
             let base = Path::new(command).file_name().and_then(|n| n.to_str());
             if let (Some(prog), Some("aws")) = (&program, base) {
                 if let Some(v) = plugin::aws_version(prog).filter(|&v| aws_too_old(v)) {

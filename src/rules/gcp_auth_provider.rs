@@ -63,6 +63,10 @@ impl Rule for GcpAuthProviderRule {
         ID
     }
 
+    fn writes(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "GKE users on the removed gcp auth-provider; replaced by the gke-gcloud-auth-plugin exec section"
     }

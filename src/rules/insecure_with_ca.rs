@@ -37,6 +37,10 @@ impl Rule for InsecureWithCaRule {
         ID
     }
 
+    fn writes(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "clusters with insecure-skip-tls-verify and a CA, which kubectl refuses; removes insecure-skip-tls-verify"
     }

@@ -45,6 +45,10 @@ impl Rule for K3sCredentialsRule {
         ID
     }
 
+    fn writes(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "stale client certificates in a copy of a K3s, RKE2 or kubeadm admin kubeconfig, refreshed from the node's own file"
     }

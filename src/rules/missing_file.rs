@@ -133,11 +133,7 @@ users:
         let view = Kubeconfig::new(&doc).unwrap();
         let mut out = Vec::new();
         MissingFileRule.check(
-            &Context {
-                path: &cfg,
-                config: &view,
-                options: &RuleOptions::default(),
-            },
+            &Context::new(&cfg, &view, &RuleOptions::default()),
             &mut out,
         );
         let d = dir.path().display();

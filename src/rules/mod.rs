@@ -5,6 +5,7 @@
 //! fixes of a file at once. Adding a rule is a new file here plus one line in [`registry`].
 
 mod auth_provider;
+mod aws_version;
 mod azure_auth_provider;
 mod ca_data_and_file;
 mod credential_expiry;
@@ -12,6 +13,7 @@ mod dangling_reference;
 mod duplicate_name;
 mod exec_api_version;
 mod exec_plugin_version;
+mod file_permissions;
 mod gcp_auth_provider;
 mod insecure_with_ca;
 pub mod k3s_credentials;
@@ -72,6 +74,8 @@ impl std::fmt::Display for EntryRef {
 pub struct Fix {
     pub title: String,
     pub changes: Vec<Change>,
+    /// A new permission mode for the file (no text change needed).
+    pub mode: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +129,17 @@ impl Finding {
         self.fix = Some(Fix {
             title: title.into(),
             changes,
+            mode: None,
+        });
+        self
+    }
+
+    /// A fix that only changes the file's permission bits.
+    pub fn fix_mode(mut self, title: impl Into<String>, mode: u32) -> Finding {
+        self.fix = Some(Fix {
+            title: title.into(),
+            changes: Vec::new(),
+            mode: Some(mode),
         });
         self
     }
@@ -167,6 +182,31 @@ pub struct RuleOptions {
     pub migrate_oidc: bool,
     /// `--probe-exec`: run every exec plugin and check the API version it returns.
     pub probe_exec: bool,
+    /// `--rule` / `--skip`: which rules run.
+    pub selection: Selection,
+}
+
+/// Which rules run: all, or only those named, minus those skipped.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+}
+
+impl Selection {
+    pub fn enabled(&self, id: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|r| r == id))
+            && !self.skip.iter().any(|r| r == id)
+    }
+
+    /// Every named id must be a rule; returns the first unknown one.
+    pub fn unknown(&self) -> Option<&str> {
+        self.only
+            .iter()
+            .chain(&self.skip)
+            .find(|id| !registry().iter().any(|r| r.id() == id.as_str()))
+            .map(String::as_str)
+    }
 }
 
 /// What a rule sees.
@@ -174,6 +214,36 @@ pub struct Context<'v, 'd, 'a> {
     pub path: &'v Path,
     pub config: &'v Kubeconfig<'d, 'a>,
     pub options: &'v RuleOptions,
+    /// The expiry table, computed once per file on first use (decoding every certificate of
+    /// a big merged kubeconfig is not free) and shared by rules and the plan.
+    pub expiry: std::cell::OnceCell<Vec<crate::inspect::ExpiryRow>>,
+}
+
+impl<'v, 'd, 'a> Context<'v, 'd, 'a> {
+    pub fn new(
+        path: &'v Path,
+        config: &'v Kubeconfig<'d, 'a>,
+        options: &'v RuleOptions,
+    ) -> Context<'v, 'd, 'a> {
+        Context {
+            path,
+            config,
+            options,
+            expiry: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Every credential of the file with its expiry.
+    pub fn expiry_table(&self) -> &[crate::inspect::ExpiryRow] {
+        self.expiry.get_or_init(|| {
+            crate::inspect::expiry::table(
+                self.config,
+                self.path,
+                self.options.renew_within,
+                crate::inspect::now(),
+            )
+        })
+    }
 }
 
 pub trait Rule: Sync {
@@ -182,6 +252,10 @@ pub trait Rule: Sync {
     /// One sentence: what the rule finds.
     fn description(&self) -> &'static str;
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>);
+    /// Whether the rule can change files (with --apply) or only reports.
+    fn writes(&self) -> bool {
+        false
+    }
     /// Rules about names shared by all loaded files (`$KUBECONFIG` is one merged config to
     /// client-go) look at every file's [`names::FileNames`] at once, after all files are
     /// planned; each finding goes with the index of its file.
@@ -203,23 +277,56 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &missing_file::MissingFileRule,
         &dangling_reference::DanglingReferenceRule,
         &duplicate_name::DuplicateNameRule,
+        &file_permissions::FilePermissionsRule,
     ]
 }
 
-/// Run the cross-file part of every rule over all loaded files (in load order).
-pub fn run_cross_file(files: &[&names::FileNames]) -> Vec<(usize, Finding)> {
+/// Run the cross-file part of every selected rule over all loaded files (in load order).
+pub fn run_cross_file(files: &[&names::FileNames], selection: &Selection) -> Vec<(usize, Finding)> {
     let mut out = Vec::new();
-    for rule in registry() {
+    for rule in registry().iter().filter(|r| selection.enabled(r.id())) {
         rule.check_files(files, &mut out);
     }
     out
 }
 
-/// Run every rule over one file.
-pub fn run_all(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
+/// Run the selected rules that can fix something (the idempotence check after a fix: a
+/// report-only rule cannot make a second run write).
+pub fn run_fixers(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for rule in registry() {
+    for rule in registry()
+        .iter()
+        .filter(|r| r.writes() && cx.options.selection.enabled(r.id()))
+    {
         rule.check(cx, &mut out);
     }
     out
+}
+
+/// Run every selected rule over one file.
+pub fn run_all(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in registry()
+        .iter()
+        .filter(|r| cx.options.selection.enabled(r.id()))
+    {
+        rule.check(cx, &mut out);
+    }
+    out
+}
+
+/// The `kubefix rules` listing.
+pub fn listing() -> String {
+    let width = registry().iter().map(|r| r.id().len()).max().unwrap_or(0);
+    registry()
+        .iter()
+        .map(|r| {
+            format!(
+                "{:width$}  {:7}  {}\n",
+                r.id(),
+                if r.writes() { "fixes" } else { "reports" },
+                r.description()
+            )
+        })
+        .collect()
 }

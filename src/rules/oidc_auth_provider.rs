@@ -55,6 +55,10 @@ impl Rule for OidcAuthProviderRule {
         ID
     }
 
+    fn writes(&self) -> bool {
+        true
+    }
+
     fn description(&self) -> &'static str {
         "users on the deprecated oidc auth-provider; --migrate-oidc moves them to int128/kubelogin (kubectl oidc-login)"
     }

@@ -17,15 +17,19 @@ use std::time::{Duration, Instant};
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Is `path` a file with an execute bit?
-fn executable(path: &Path) -> bool {
+pub(super) fn executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// `name` looked up on `$PATH`, as `exec.LookPath` does.
 pub fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
+    find_in(name, &std::env::var_os("PATH")?)
+}
+
+/// `name` looked up on the given `PATH` value.
+pub fn find_in(name: &str, path: &std::ffi::OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path)
         .filter(|d| !d.as_os_str().is_empty())
         .map(|d| d.join(name))
         .find(|p| executable(p))
@@ -123,8 +127,9 @@ pub fn run(program: &Path, args: &[String], env: &[(String, String)], timeout: D
 /// A `major.minor.patch` version.
 pub type Version = (u32, u32, u32);
 
-/// `aws --version` of the aws-cli at `program`, once per run: the `X.Y.Z` of `aws-cli/X.Y.Z`
-/// (old v1 releases print it on stderr), or `None` when it does not say.
+/// The version of the aws-cli at `program`, once per run: read from its install layout
+/// when that tells ([`super::aws_version`]), else from `aws --version`: the `X.Y.Z` of
+/// `aws-cli/X.Y.Z` (old v1 releases print it on stderr), or `None` when it does not say.
 pub fn aws_version(program: &Path) -> Option<Version> {
     static CACHE: Mutex<Option<HashMap<PathBuf, Option<Version>>>> = Mutex::new(None);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -132,12 +137,15 @@ pub fn aws_version(program: &Path) -> Option<Version> {
     if let Some(v) = cache.get(program) {
         return *v;
     }
-    let v = match run(program, &["--version".into()], &[], PROBE_TIMEOUT) {
-        Ran::Exited { stdout, stderr, .. } => {
-            parse_aws_version(&stdout).or_else(|| parse_aws_version(&stderr))
-        }
-        _ => None,
-    };
+    let layout = super::aws_version::from_layout(program, &super::aws_version::Env::current());
+    let v = layout.or_else(
+        || match run(program, &["--version".into()], &[], PROBE_TIMEOUT) {
+            Ran::Exited { stdout, stderr, .. } => {
+                parse_aws_version(&stdout).or_else(|| parse_aws_version(&stderr))
+            }
+            _ => None,
+        },
+    );
     cache.insert(program.to_path_buf(), v);
     v
 }
@@ -145,7 +153,11 @@ pub fn aws_version(program: &Path) -> Option<Version> {
 /// `aws-cli/1.22.0 Python/3.8.10 …` → `(1, 22, 0)`.
 pub fn parse_aws_version(text: &str) -> Option<Version> {
     let rest = &text[text.find("aws-cli/")? + "aws-cli/".len()..];
-    let ver = rest.split(|c: char| c.is_whitespace()).next()?;
+    parse_version(rest.split(|c: char| c.is_whitespace()).next()?)
+}
+
+/// `1.45.11` → `(1, 45, 11)`; a missing patch is 0, trailing non-digits are ignored.
+pub fn parse_version(ver: &str) -> Option<Version> {
     let mut parts = ver.split('.').map(|p| {
         let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
         digits.parse::<u32>().ok()

@@ -126,7 +126,12 @@ impl<'a> Document<'a> {
         options.emit_comments = false;
         let parser = Parser::new_from_str_with_options(src, options);
 
-        let mut nodes: Vec<Node<'a>> = Vec::new();
+        // Size the node list up front (every `key: value` is two nodes): growing it by
+        // doubling would briefly hold two copies of a 10 MB array on a big kubeconfig.
+        let estimate = memchr::memchr_iter(b':', src.as_bytes()).count() * 2
+            + memchr::memchr_iter(b'-', src.as_bytes()).count() / 2
+            + 16;
+        let mut nodes: Vec<Node<'a>> = Vec::with_capacity(estimate.min(MAX_NODES));
         let mut stack: Vec<Open> = Vec::new();
         let mut root: Option<NodeId> = None;
         // anchor id (parser's) -> node id, and node id -> anchor name
@@ -246,8 +251,7 @@ impl<'a> Document<'a> {
                     }
                 }
                 Event::Alias(anchor_id) => {
-                    let Some(&target) = anchor_ids.get(&anchor_id)
-                    else {
+                    let Some(&target) = anchor_ids.get(&anchor_id) else {
                         return Err(err_at(
                             &lines,
                             range.start,
@@ -350,8 +354,9 @@ impl<'a> Document<'a> {
         if let Some(root) = root {
             check_duplicate_keys(&nodes, &lines)?;
             check_alias_expansion(&nodes, root, &lines)?;
-            let _ = root;
         }
+        // The estimate above is generous; give the rest back (shrinking does not copy).
+        nodes.shrink_to_fit();
         Ok(Document {
             src,
             nodes,
@@ -482,22 +487,35 @@ fn check_duplicate_keys(nodes: &[Node<'_>], lines: &LineIndex) -> Result<(), Yam
             if entries.len() < 2 {
                 continue;
             }
-            seen.clear();
-            for &(k, _) in entries {
-                let key = match &nodes[k].kind {
-                    NodeKind::Scalar { value, .. } => value.as_ref(),
-                    _ => continue,
-                };
-                if let Some(first) = seen.insert(key, k) {
-                    let p = lines.position(nodes[first].span.start);
-                    return Err(YamlError {
-                        position: lines.position(nodes[k].span.start),
-                        message: format!(
-                            "duplicate key {key:?} (first defined at line {}); the file is ambiguous",
-                            p.line
-                        ),
-                    });
-                }
+            let key_of = |k: NodeId| match &nodes[k].kind {
+                NodeKind::Scalar { value, .. } => Some(value.as_ref()),
+                _ => None,
+            };
+            // Kubeconfig mappings are small: compare pairwise there, hash only big ones.
+            let dup = if entries.len() <= 12 {
+                entries.iter().enumerate().find_map(|(i, &(k, _))| {
+                    let key = key_of(k)?;
+                    entries[..i]
+                        .iter()
+                        .find(|&&(f, _)| key_of(f) == Some(key))
+                        .map(|&(f, _)| (f, k, key))
+                })
+            } else {
+                seen.clear();
+                entries.iter().find_map(|&(k, _)| {
+                    let key = key_of(k)?;
+                    seen.insert(key, k).map(|f| (f, k, key))
+                })
+            };
+            if let Some((first, k, key)) = dup {
+                let p = lines.position(nodes[first].span.start);
+                return Err(YamlError {
+                    position: lines.position(nodes[k].span.start),
+                    message: format!(
+                        "duplicate key {key:?} (first defined at line {}); the file is ambiguous",
+                        p.line
+                    ),
+                });
             }
         }
     }
@@ -550,9 +568,9 @@ fn check_alias_expansion(
                 stack.extend(items.iter().rev().map(|&i| (i, false)));
                 continue;
             }
-            NodeKind::Mapping { entries, .. } => entries
-                .iter()
-                .fold(1u64, |acc, &(k, v)| acc.saturating_add(size[k]).saturating_add(size[v])),
+            NodeKind::Mapping { entries, .. } => entries.iter().fold(1u64, |acc, &(k, v)| {
+                acc.saturating_add(size[k]).saturating_add(size[v])
+            }),
             NodeKind::Sequence { items, .. } => items
                 .iter()
                 .fold(1u64, |acc, &i| acc.saturating_add(size[i])),

@@ -1,0 +1,70 @@
+//! `file-permissions`: a kubeconfig that group or others may read or write.
+//!
+//! What breaks: nothing you would notice, which is the problem. A kubeconfig holds client
+//! keys and tokens; anyone who can read it can act as you on your clusters, and anyone who
+//! can write it can point your kubectl elsewhere. kubectl itself writes kubeconfigs with
+//! mode 0600, and Helm warns `WARNING: Kubernetes configuration file is group-readable. This
+//! is insecure.` (or `world-readable`).
+//!
+//! Detection: the permission bits of the file (of a symlink's target) allow group or
+//! others anything.
+//!
+//! Fix: with `--apply`, mode 0600. The text is not touched, so no backup is needed for it;
+//! the plan shows the mode change.
+
+use std::os::unix::fs::PermissionsExt;
+
+use super::{Context, Finding, Rule, Severity};
+
+pub struct FilePermissionsRule;
+
+const ID: &str = "file-permissions";
+
+impl Rule for FilePermissionsRule {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn writes(&self) -> bool {
+        true
+    }
+
+    fn description(&self) -> &'static str {
+        "kubeconfigs that group or others may read or write (they hold credentials); sets mode 0600"
+    }
+
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        let Ok(meta) = std::fs::metadata(cx.path) else {
+            return; // not a file on disk (planned from memory)
+        };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 == 0 {
+            return;
+        }
+        let who = match (mode & 0o070 != 0, mode & 0o007 != 0) {
+            (true, true) => "group and others",
+            (true, false) => "its group",
+            _ => "others",
+        };
+        let what = if mode & 0o022 != 0 {
+            "read or write"
+        } else {
+            "read"
+        };
+        let helm_word = if mode & 0o004 != 0 { "world" } else { "group" };
+        out.push(
+            Finding::new(
+                ID,
+                Severity::Warning,
+                1,
+                format!(
+                    "mode {mode:04o} lets {who} {what} this kubeconfig and the credentials in it"
+                ),
+            )
+            .hint(format!(
+                "kubectl does not complain, but Helm does: \"WARNING: Kubernetes configuration file is {helm_word}-readable. This is insecure.\""
+            ))
+            .fix_mode(format!("set mode {mode:04o} -> 0600"), 0o600),
+        );
+    }
+}
