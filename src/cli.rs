@@ -127,7 +127,8 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub keep_backups: usize,
 
-    /// Show keys, certificates, tokens and passwords in diffs instead of redacting them.
+    /// Show keys, certificates, tokens, passwords, exec env values and secret exec arguments in
+    /// diffs and reports instead of redacting them.
     #[arg(long)]
     pub show_secrets: bool,
 
@@ -135,7 +136,8 @@ pub struct Cli {
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]
     pub output: Output,
 
-    /// Print errors only.
+    /// Print nothing but errors (kubefix's own: unreadable or invalid files, refused writes).
+    /// Findings are not printed; with --check the exit code tells whether there are any.
     #[arg(short, long, conflicts_with = "verbose", global = true)]
     pub quiet: bool,
 

@@ -75,6 +75,8 @@ pub fn run(
         Some(Command::Man) => {
             return match clap_mangen::Man::new(cli::command_for(argv0)).render(out) {
                 Ok(()) => ExitCode::Ok,
+                // `kubefix man | head` is not an error.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::Ok,
                 Err(e) => {
                     let _ = writeln!(err, "kubefix: error: cannot write the man page: {e}");
                     ExitCode::Error
@@ -137,6 +139,15 @@ pub fn run(
     // Write only when every file planned cleanly: an error anywhere means nothing is written.
     let mut backups: Vec<Option<PathBuf>> = vec![None; plans.len()];
     let mut written = vec![false; plans.len()];
+    if mode == Mode::Apply && errors.is_empty() {
+        let writes = plans.iter().any(FilePlan::changed);
+        if let Some(dir) = cli.backup_dir.as_deref().filter(|d| writes && !d.is_dir()) {
+            errors.push(Error::Usage(format!(
+                "--backup-dir {}: no such directory (create it first; nothing was written)",
+                display_path(dir)
+            )));
+        }
+    }
     if mode == Mode::Apply && errors.is_empty() {
         let wopts = persist::WriteOptions {
             backup_dir: cli.backup_dir.clone(),
@@ -287,7 +298,15 @@ pub fn run(
                     }
                 }
                 if errors.is_empty() {
-                    let _ = writeln!(out, "{}", summary_line(&plans, &written, mode));
+                    let name = if Path::new(argv0)
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("kubectl-fix"))
+                    {
+                        "kubectl fix"
+                    } else {
+                        "kubefix"
+                    };
+                    let _ = writeln!(out, "{}", summary_line(&plans, &written, mode, name));
                 }
             }
         }
@@ -322,7 +341,7 @@ pub(crate) fn error_path(e: &Error) -> Option<&Path> {
     }
 }
 
-fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode) -> String {
+fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode, name: &str) -> String {
     let plural = |n: usize, one: &str, many: &str| {
         if n == 1 {
             format!("1 {one}")
@@ -351,7 +370,7 @@ fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode) -> String {
         )
     } else {
         format!(
-            "{} pending in {}; run kubefix --apply",
+            "{} pending in {}; run {name} --apply",
             plural(fixable, "fix", "fixes"),
             names(&|i| plans[i].changed())
         )

@@ -164,7 +164,8 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
             reason: e.to_string(),
         })?;
         let renewed = if renews { Some(&mut expiry[..]) } else { None };
-        let (secrets, lines) = verify(path, &doc, &intents, &new_text, options, renewed)?;
+        let (secrets, lines) =
+            verify(path, &doc, &intents, &new_text, options, renewed, &findings)?;
         (Some(new_text), secrets, Some(lines))
     };
     drop(view);
@@ -208,6 +209,7 @@ fn verify(
     new_text: &str,
     options: &RuleOptions,
     renewed: Option<&mut [crate::inspect::ExpiryRow]>,
+    before: &[Finding],
 ) -> Result<(Vec<Range<usize>>, yaml::LineIndex)> {
     let fail = |reason: String| Error::Verify {
         path: path.to_path_buf(),
@@ -237,6 +239,22 @@ fn verify(
             f.rule, f.line
         )));
     }
+    // A fix must not leave an entry with an error it did not have, or with a different one
+    // (the fix would only trade one kubectl failure for another).
+    let had = |f: &Finding| {
+        before
+            .iter()
+            .any(|b| b.rule == f.rule && b.entry == f.entry && b.message == f.message)
+    };
+    if let Some(f) = again
+        .iter()
+        .find(|f| f.severity == rules::Severity::Error && !had(f))
+    {
+        return Err(fail(format!(
+            "after the fix, line {} would still fail in kubectl: {} [{}]",
+            f.line, f.message, f.rule
+        )));
+    }
     let secrets = secret_spans(&view);
     if let Some(expiry) = renewed.filter(|e| !e.is_empty()) {
         let after =
@@ -264,7 +282,12 @@ fn is_secret_config_key(key: &str) -> bool {
 /// secret (not `--token-cache-dir`).
 fn is_secret_flag(flag: &str) -> bool {
     let name = flag.trim_start_matches('-').to_ascii_lowercase();
-    name.ends_with("secret") || name.ends_with("password") || name == "token"
+    let name = name.replace('_', "-");
+    ["secret", "password", "passwd", "token", "key", "credential"]
+        .iter()
+        .any(|w| name.ends_with(w))
+        || name.contains("secret")
+        || name.contains("password")
 }
 
 /// Byte spans of every secret value: client keys and certificates, tokens, passwords,

@@ -39,7 +39,8 @@ pub fn redaction(value: &str) -> String {
     format!("<redacted: {}, sha256 {hex}>", human_size(value.len()))
 }
 
-fn human_size(n: usize) -> String {
+/// `512 B`, `1.6 KiB`, `3.0 MiB`.
+pub fn human_size(n: usize) -> String {
     if n < 1024 {
         format!("{n} B")
     } else if n < 1024 * 1024 {

@@ -156,13 +156,7 @@ fn rfc3339(t: SystemTime) -> String {
 }
 
 fn human_size(n: u64) -> String {
-    if n < 1024 {
-        format!("{n} B")
-    } else if n < 1024 * 1024 {
-        format!("{:.1} KiB", n as f64 / 1024.0)
-    } else {
-        format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
-    }
+    crate::render::human_size(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 #[derive(Serialize)]

@@ -66,11 +66,18 @@ pub fn select(explicit: Option<&Path>, env: &Env) -> Result<Vec<PathBuf>> {
     }
     if let Some(list) = env.kubeconfig.as_deref().filter(|s| !s.is_empty()) {
         let mut out: Vec<PathBuf> = Vec::new();
+        // One file spelled two ways (`./a` and `a`, or through a symlink) is one file:
+        // compare what the paths resolve to.
+        let mut seen: Vec<PathBuf> = Vec::new();
         for part in list.split(':').filter(|p| !p.is_empty()) {
             let p = PathBuf::from(part);
-            if out.contains(&p) || !p.exists() {
+            let Ok(real) = std::fs::canonicalize(&p) else {
+                continue; // missing entries are skipped, as client-go does
+            };
+            if seen.contains(&real) {
                 continue;
             }
+            seen.push(real);
             out.push(p);
         }
         if out.is_empty() {

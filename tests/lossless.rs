@@ -194,14 +194,13 @@ fn second_run_is_a_noop() {
 }
 
 #[test]
-fn empty_interactive_mode_value_is_reported_not_guessed() {
+fn empty_interactive_mode_value_is_filled_in_place() {
+    // client-go treats `interactiveMode:` (null) like a missing key; v1 requires one.
     let src = with_users(
         "users:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      interactiveMode:\n      command: aws\n",
     );
-    let plan = plan_bytes(Path::new("t"), src.as_bytes(), &RuleOptions::default()).unwrap();
-    assert!(plan.new_text.is_none());
-    assert_eq!(plan.findings.len(), 1);
-    assert!(plan.findings[0].hint.is_some());
+    let want = src.replace("interactiveMode:\n", "interactiveMode: IfAvailable\n");
+    assert_eq!(fix(&src), want);
 }
 
 mod structural_edits {

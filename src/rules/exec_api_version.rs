@@ -13,7 +13,7 @@
 //! apiVersion are reported with kubectl's message; we do not guess what was meant.
 
 use super::{Context, Finding, Rule, Severity};
-use crate::yaml::{insert_entry, replace_scalar, NewValue};
+use crate::yaml::{insert_entry, replace_scalar, Document, NewValue, NodeId, NodeKind, Style};
 
 pub struct ExecApiVersionRule;
 
@@ -50,9 +50,9 @@ impl Rule for ExecApiVersionRule {
             }
             let name = user.name.as_deref().unwrap_or("");
             let api_node = kc.get(exec, "apiVersion");
-            let api = api_node.and_then(|n| doc.scalar(n));
+            let api = set_value(doc, api_node);
             let mode_node = kc.get(exec, "interactiveMode");
-            let mode = mode_node.and_then(|n| doc.scalar(n));
+            let mode = set_value(doc, mode_node);
             let missing_mode_msg = format!(
                 "interactiveMode must be specified for {name} to use exec authentication plugin"
             );
@@ -78,16 +78,11 @@ impl Rule for ExecApiVersionRule {
                         }
                     }
                     if target == V1 && mode.is_none() {
-                        match insert_entry(
-                            doc,
-                            exec,
-                            "interactiveMode",
-                            &NewValue::str("IfAvailable"),
-                        ) {
+                        match set_mode(doc, exec, mode_node) {
                             Ok(c) => {
                                 changes.push(c);
                                 title.push_str(
-                                    " and add interactiveMode: IfAvailable (v1 requires it)",
+                                    " and set interactiveMode: IfAvailable (v1 requires it)",
                                 );
                             }
                             Err(_) => continue,
@@ -107,7 +102,7 @@ impl Rule for ExecApiVersionRule {
                 }
                 Some(V1BETA1) => check_mode_value(cx, user, mode_node, mode, out),
                 Some(V1) => {
-                    if mode_node.is_none() || mode.is_none() {
+                    if mode.is_none() {
                         let mut f = Finding::new(
                             ID,
                             Severity::Error,
@@ -116,17 +111,13 @@ impl Rule for ExecApiVersionRule {
                         )
                         .entry(user)
                         .kubectl_says(missing_mode_msg);
-                        if mode_node.is_none() {
-                            if let Ok(c) = insert_entry(
-                                doc,
-                                exec,
-                                "interactiveMode",
-                                &NewValue::str("IfAvailable"),
-                            ) {
-                                f = f.fix("add interactiveMode: IfAvailable", vec![c]);
+                        match set_mode(doc, exec, mode_node) {
+                            Ok(c) => f = f.fix("set interactiveMode: IfAvailable", vec![c]),
+                            Err(e) => {
+                                f = f.hint(format!(
+                                    "set interactiveMode to Never, IfAvailable or Always ({e})"
+                                ))
                             }
-                        } else {
-                            f = f.hint("set interactiveMode to Never, IfAvailable or Always");
                         }
                         out.push(f);
                     } else {
@@ -198,5 +189,31 @@ fn check_mode_value(
             .kubectl_says(format!("invalid interactiveMode for {name}: {mode:?}"))
             .hint("set interactiveMode to Never, IfAvailable or Always"),
         );
+    }
+}
+
+/// A scalar's text as client-go sees it: YAML nulls (`null`, `~`, nothing) and the empty
+/// string mean "not set".
+fn set_value<'d>(doc: &'d Document<'_>, node: Option<NodeId>) -> Option<&'d str> {
+    let id = doc.resolve(node?);
+    match &doc.node(id).kind {
+        NodeKind::Scalar {
+            value,
+            style: Style::Plain,
+            ..
+        } if matches!(value.as_ref(), "null" | "Null" | "NULL" | "~") => None,
+        _ => doc.scalar(id).filter(|v| !v.is_empty()),
+    }
+}
+
+/// `interactiveMode: IfAvailable`: replace an unset value in place, or add the key.
+fn set_mode(
+    doc: &Document<'_>,
+    exec: NodeId,
+    mode_node: Option<NodeId>,
+) -> Result<crate::yaml::Change, crate::yaml::EditError> {
+    match mode_node {
+        Some(node) => replace_scalar(doc, doc.resolve(node), "IfAvailable"),
+        None => insert_entry(doc, exec, "interactiveMode", &NewValue::str("IfAvailable")),
     }
 }

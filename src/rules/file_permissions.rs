@@ -9,7 +9,8 @@
 //! Detection: the permission bits of the file (of a symlink's target) allow group or
 //! others anything.
 //!
-//! Fix: with `--apply`, mode 0600. The text is not touched, so no backup is needed for it;
+//! Fix: with `--apply`, the group and other bits are removed (0644 becomes 0600, 0444
+//! becomes 0400). The text is not touched, so no backup is needed for it;
 //! the plan shows the mode change.
 
 use std::os::unix::fs::PermissionsExt;
@@ -30,7 +31,7 @@ impl Rule for FilePermissionsRule {
     }
 
     fn description(&self) -> &'static str {
-        "kubeconfigs that group or others may read or write (they hold credentials); sets mode 0600"
+        "kubeconfigs that group or others may read or write (they hold credentials); removes the group and other permission bits"
     }
 
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
@@ -41,6 +42,9 @@ impl Rule for FilePermissionsRule {
         if mode & 0o077 == 0 {
             return;
         }
+        // Take group and others away; the owner keeps exactly what it had (0644 -> 0600,
+        // a read-only 0444 -> 0400).
+        let new = mode & 0o7700;
         let who = match (mode & 0o070 != 0, mode & 0o007 != 0) {
             (true, true) => "group and others",
             (true, false) => "its group",
@@ -64,7 +68,7 @@ impl Rule for FilePermissionsRule {
             .hint(format!(
                 "kubectl does not complain, but Helm does: \"WARNING: Kubernetes configuration file is {helm_word}-readable. This is insecure.\""
             ))
-            .fix_mode(format!("set mode {mode:04o} -> 0600"), 0o600),
+            .fix_mode(format!("set mode {mode:04o} -> {new:04o}"), new),
         );
     }
 }

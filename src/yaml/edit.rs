@@ -120,10 +120,22 @@ pub fn replace_scalar(
         ));
     }
     let (text, plain) = render_scalar(new_value, if null { Style::Plain } else { style });
-    // `key:` with no value: the empty span sits right after the colon; add a space.
+    let range = if null {
+        // `key:` with no value: the parser puts the empty value at the end of the key, before
+        // the colon. Write the value after the colon.
+        let rest = &doc.src[node.span.start..];
+        let colon = rest
+            .find(|c: char| c != ' ')
+            .filter(|&i| rest[i..].starts_with(':'))
+            .ok_or_else(|| unsupported(doc, node.span.start, "an empty value not after `key:`"))?;
+        let at = node.span.start + colon + 1;
+        at..at
+    } else {
+        node.span.clone()
+    };
     let text = if null { format!(" {text}") } else { text };
     Ok(Change {
-        edit: Edit::new(node.span.clone(), text),
+        edit: Edit::new(range, text),
         intent: Intent::Set {
             node: id,
             value: new_value.to_string(),
