@@ -231,6 +231,7 @@ pub fn run(
                         .iter()
                         .map(|f| JsonFinding {
                             rule: f.rule,
+                            code: f.code,
                             severity: f.severity,
                             message: f.message.clone(),
                             entry: f.entry.clone(),

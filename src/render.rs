@@ -244,6 +244,8 @@ pub struct JsonFile {
 #[serde(rename_all = "camelCase")]
 pub struct JsonFinding {
     pub rule: &'static str,
+    /// A finer code within the rule (e.g. `cert-expired`), when the rule has several.
+    pub code: Option<&'static str>,
     pub severity: Severity,
     pub message: String,
     pub entry: Option<EntryRef>,
@@ -299,10 +301,14 @@ pub fn human_findings(
             .as_ref()
             .map(|e| format!(" {e}"))
             .unwrap_or_default();
+        let id = match f.code {
+            Some(code) => format!("{}: {code}", f.rule),
+            None => f.rule.to_string(),
+        };
         let _ = writeln!(
             out,
-            "  {sev}{entry} (line {}): {} [{}]",
-            f.line, f.message, f.rule
+            "  {sev}{entry} (line {}): {} [{id}]",
+            f.line, f.message
         );
         if let Some(k) = &f.kubectl_error {
             let _ = writeln!(out, "    kubectl says: {k}");

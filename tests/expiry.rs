@@ -115,7 +115,7 @@ fn expiring_service_account_token_warns_with_name_date_and_command() {
         "{human}"
     );
     assert!(
-        human.contains("(in 20 days) [credential-expiry]"),
+        human.contains("(in 20 days) [credential-expiry: token-expiring]"),
         "{human}"
     );
     assert!(
@@ -173,6 +173,7 @@ fn expired_token_is_an_error_and_opaque_tokens_are_ignored() {
     let f = expiry_findings(&v);
     assert_eq!(f.len(), 1, "{v:#}");
     assert_eq!(f[0]["severity"], "error");
+    assert_eq!(f[0]["code"], "token-expired");
     assert!(
         f[0]["message"]
             .as_str()
@@ -229,6 +230,7 @@ fn certificates_inline_and_in_files_and_the_cluster_ca_are_in_the_table() {
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(f[0]["entry"]["name"], "jane");
     assert_eq!(f[0]["severity"], "warning");
+    assert_eq!(f[0]["code"], "cert-expiring");
     assert!(f[0]["message"]
         .as_str()
         .unwrap()

@@ -66,7 +66,15 @@ impl Rule for CredentialExpiryRule {
             }
             .find(|e| e.name.as_deref() == Some(row.entry.name.as_str()));
             let Some(entry) = entry else { continue };
-            let mut f = Finding::new(ID, severity, row.line, message(row)).entry(entry);
+            let code = match (row.kind, severity) {
+                (CredentialKind::Token, Severity::Error) => "token-expired",
+                (CredentialKind::Token, _) => "token-expiring",
+                (_, Severity::Error) => "cert-expired",
+                _ => "cert-expiring",
+            };
+            let mut f = Finding::new(ID, severity, row.line, message(row))
+                .entry(entry)
+                .code(code);
             if severity == Severity::Error && row.kind != CredentialKind::CertificateAuthority {
                 f = f.kubectl_says(KUBECTL_UNAUTHORIZED);
             }

@@ -81,6 +81,9 @@ pub struct Fix {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: &'static str,
+    /// A finer code within the rule, where one rule reports several kinds of problem
+    /// (`credential-expiry`: `cert-expired`, `cert-expiring`, `token-expired`, ...).
+    pub code: Option<&'static str>,
     pub severity: Severity,
     pub entry: Option<EntryRef>,
     /// 1-based line of the offending value.
@@ -97,6 +100,7 @@ impl Finding {
     pub fn new(rule: &'static str, severity: Severity, line: usize, message: String) -> Finding {
         Finding {
             rule,
+            code: None,
             severity,
             entry: None,
             line,
@@ -112,6 +116,11 @@ impl Finding {
             kind: entry.section,
             name: entry.name.clone().unwrap_or_else(|| "<unnamed>".into()),
         });
+        self
+    }
+
+    pub fn code(mut self, code: &'static str) -> Finding {
+        self.code = Some(code);
         self
     }
 
