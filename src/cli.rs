@@ -276,3 +276,99 @@ pub fn command_for(argv0: &str) -> clap::Command {
         cmd
     }
 }
+
+/// Cobra's shell-completion directives, as kubectl relays them for plugins.
+const DIRECTIVE_DEFAULT: u32 = 0; // the shell may also offer file names
+const DIRECTIVE_NO_FILES: u32 = 4;
+
+/// Completions for `kubectl fix …` in kubectl's plugin-completion protocol: kubectl runs
+/// `kubectl_complete-fix WORD… PARTIAL` and reads one candidate per line (`value\tdescription`),
+/// then `:DIRECTIVE`. Returns the candidates and the directive.
+pub fn complete(words: &[String]) -> (Vec<String>, u32) {
+    let cmd = Cli::command();
+    let (partial, before) = match words.split_last() {
+        Some((p, b)) => (p.as_str(), b),
+        None => ("", &[][..]),
+    };
+    // The command whose flags apply: the last subcommand named so far.
+    let mut current = &cmd;
+    for w in before {
+        if let Some(sub) = current.find_subcommand(w) {
+            current = sub;
+        }
+    }
+    // `value<TAB>first sentence of its help`, or just the value.
+    let candidate = |value: &str, help: Option<&clap::builder::StyledStr>| {
+        let help = help.map(|h| h.to_string()).unwrap_or_default();
+        let first = help.lines().next().unwrap_or("");
+        let first = first.split(". ").next().unwrap_or("").trim_end_matches('.');
+        if first.is_empty() {
+            value.to_string()
+        } else {
+            format!("{value}\t{first}")
+        }
+    };
+    let all_args = || {
+        current
+            .get_arguments()
+            .chain(cmd.get_arguments().filter(|a| a.is_global_set()))
+    };
+    // A flag that takes a value was just typed: complete its value.
+    if let Some(prev) = before.last().filter(|p| p.starts_with('-')) {
+        let flag = all_args().find(|a| {
+            a.get_long().is_some_and(|l| prev == &format!("--{l}"))
+                || a.get_short().is_some_and(|s| prev == &format!("-{s}"))
+        });
+        if let Some(arg) = flag.filter(|a| a.get_action().takes_values()) {
+            if matches!(arg.get_id().as_str(), "rules" | "skip") {
+                let ids = crate::rules::registry()
+                    .iter()
+                    .filter(|r| r.id().starts_with(partial))
+                    .map(|r| format!("{}\t{}", r.id(), r.description()))
+                    .collect();
+                return (ids, DIRECTIVE_NO_FILES);
+            }
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set() && v.get_name().starts_with(partial))
+                .map(|v| candidate(v.get_name(), v.get_help()))
+                .collect();
+            return if values.is_empty() {
+                (Vec::new(), DIRECTIVE_DEFAULT) // a path or free text: let the shell offer files
+            } else {
+                (values, DIRECTIVE_NO_FILES)
+            };
+        }
+    }
+    let mut out = Vec::new();
+    if partial.starts_with('-') {
+        for arg in all_args() {
+            if arg.is_hide_set() {
+                continue;
+            }
+            if let Some(long) = arg.get_long() {
+                let flag = format!("--{long}");
+                if flag.starts_with(partial) {
+                    out.push(candidate(&flag, arg.get_help()));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+    } else {
+        for sub in current.get_subcommands().filter(|s| !s.is_hide_set()) {
+            if sub.get_name().starts_with(partial) {
+                out.push(candidate(sub.get_name(), sub.get_about()));
+            }
+        }
+        for arg in current.get_positionals() {
+            for v in arg.get_possible_values() {
+                if v.get_name().starts_with(partial) {
+                    out.push(candidate(v.get_name(), v.get_help()));
+                }
+            }
+        }
+    }
+    (out, DIRECTIVE_NO_FILES)
+}

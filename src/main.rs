@@ -4,6 +4,19 @@ use clap::FromArgMatches;
 
 fn main() {
     let argv0 = std::env::args().next().unwrap_or_else(|| "kubefix".into());
+    // Installed (or linked) as `kubectl_complete-fix`, kubectl asks us for completions.
+    if std::path::Path::new(&argv0)
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("kubectl_complete-fix"))
+    {
+        let words: Vec<String> = std::env::args().skip(1).collect();
+        let (candidates, directive) = kubefix::cli::complete(&words);
+        for c in candidates {
+            println!("{c}");
+        }
+        println!(":{directive}");
+        return;
+    }
     let cli = kubefix::cli::command_for(&argv0)
         .try_get_matches()
         .and_then(|m| kubefix::cli::Cli::from_arg_matches(&m));

@@ -342,3 +342,45 @@ fn rules_are_listed_and_selectable() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown rule \"no-such-rule\""));
 }
+
+/// kubectl (1.26+) completes `kubectl fix …` by running `kubectl_complete-fix WORDS… PARTIAL`
+/// from PATH and reading one candidate per line, then `:DIRECTIVE`.
+#[test]
+fn kubectl_completes_the_plugin_through_kubectl_complete_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(cargo_bin("kubefix"), dir.path().join("kubectl-fix")).unwrap();
+    let helper = dir.path().join("kubectl_complete-fix");
+    std::os::unix::fs::symlink(cargo_bin("kubefix"), &helper).unwrap();
+
+    let complete = |words: &[&str]| {
+        let o = Command::new(&helper).args(words).output().unwrap();
+        assert_eq!(o.status.code(), Some(0));
+        out(&o)
+    };
+    let values = complete(&["--exec-api-version", ""]);
+    assert_eq!(values, "v1beta1\nv1\n:4\n");
+    let flags = complete(&["--sk"]);
+    assert!(flags.starts_with("--skip\t"), "{flags}");
+    assert!(flags.ends_with("\n:4\n"), "{flags}");
+    let rules = complete(&["--rule", "insecure"]);
+    assert!(rules.starts_with("insecure-with-ca\t"), "{rules}");
+    let subs = complete(&["re"]);
+    assert!(
+        subs.contains("restore\t") && !subs.contains("rules\t"),
+        "{subs}"
+    );
+    // A path: no candidates, and the shell may offer file names.
+    assert_eq!(complete(&["--kubeconfig", ""]), ":0\n");
+
+    // The real kubectl finds and uses it.
+    let Some(kubectl) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let o = Command::new(kubectl)
+        .env("PATH", path_with(dir.path()))
+        .args(["__complete", "fix", "--exec-api-version", ""])
+        .output()
+        .unwrap();
+    let text = out(&o);
+    assert!(text.contains("v1beta1\nv1\n:4"), "{text}");
+}
