@@ -123,7 +123,7 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     let text = original.as_str();
     let doc = load(path, text, true)?;
     let view = Kubeconfig::new(&doc).expect("checked in load");
-    let cx = Context::new(path, &view, options);
+    let mut cx = Context::new(path, &view, options);
     let findings = rules::run_all(&cx);
     let new_mode = findings
         .iter()
@@ -131,7 +131,8 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         .min();
     let names = rules::names::FileNames::collect(path, &view);
     let secrets_old = secret_spans(&view);
-    let mut expiry = cx.expiry_table().to_vec();
+    cx.expiry_table();
+    let mut expiry = cx.expiry.take().unwrap_or_default();
     // Only a credential refresh changes what the expiry table says after the fix.
     let renews = findings
         .iter()
