@@ -75,8 +75,8 @@ fn invalid(path: &Path, e: yaml::YamlError) -> Error {
     }
 }
 
-/// Parse, validate and view a kubeconfig text; the same steps for the original and the result.
-fn load<'a>(path: &Path, text: &'a str, check_schema: bool) -> Result<Document<'a>> {
+/// Parse a kubeconfig text (the same steps for the original and the result).
+fn load<'a>(path: &Path, text: &'a str) -> Result<Document<'a>> {
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(Error::InvalidNoPosition {
             path: path.to_path_buf(),
@@ -84,31 +84,30 @@ fn load<'a>(path: &Path, text: &'a str, check_schema: bool) -> Result<Document<'
                 .into(),
         });
     }
-    let doc = Document::parse(text).map_err(|e| invalid(path, e))?;
-    if let Err(e) = Kubeconfig::new(&doc) {
-        let p = doc.position(e.at);
-        return Err(Error::Invalid {
+    Document::parse(text).map_err(|e| invalid(path, e))
+}
+
+/// The kubeconfig view of a parsed text, after client-go's schema check when asked.
+fn kubeconfig_view<'d, 'a>(
+    path: &Path,
+    doc: &'d Document<'a>,
+    check_schema: bool,
+) -> Result<Kubeconfig<'d, 'a>> {
+    let at = |at: usize, message: String| {
+        let p = doc.position(at);
+        Error::Invalid {
             path: path.to_path_buf(),
             line: p.line,
             column: p.column,
-            message: e.message,
-        });
-    }
-    let checked = if check_schema {
-        schema::check(&doc)
-    } else {
-        Ok(())
+            message,
+        }
     };
-    if let Err(e) = checked {
-        let p = doc.position(e.at);
-        return Err(Error::Invalid {
-            path: path.to_path_buf(),
-            line: p.line,
-            column: p.column,
-            message: format!("not a valid kubeconfig: {}", e.message),
-        });
+    let view = Kubeconfig::new(doc).map_err(|e| at(e.at, e.message))?;
+    if check_schema {
+        schema::check(doc)
+            .map_err(|e| at(e.at, format!("not a valid kubeconfig: {}", e.message)))?;
     }
-    Ok(doc)
+    Ok(view)
 }
 
 /// Plan a file from its bytes (`path` is used for messages and relative paths only).
@@ -121,8 +120,8 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     yaml::decode(&bytes).map_err(|e| invalid(path, e))?;
     let original = String::from_utf8(bytes).expect("checked by decode");
     let text = original.as_str();
-    let doc = load(path, text, true)?;
-    let view = Kubeconfig::new(&doc).expect("checked in load");
+    let doc = load(path, text)?;
+    let view = kubeconfig_view(path, &doc, true)?;
     let mut cx = Context::new(path, &view, options);
     let findings = rules::run_all(&cx);
     let new_mode = findings
@@ -218,17 +217,18 @@ fn verify(
     };
     // The schema check is not repeated: the node-by-node comparison below proves the new
     // document equals the checked original except for the intended values.
-    let new_doc = load(path, new_text, false).map_err(|e| {
+    let load_failed = |e: Error| {
         fail(format!(
             "the repaired text would not load ({e}); this is a kubefix bug, please report it"
         ))
-    })?;
+    };
+    let new_doc = load(path, new_text).map_err(load_failed)?;
     yaml::equivalent(old, &new_doc, intents).map_err(|where_| {
         fail(format!(
             "the repaired text differs from the original in more than the intended values ({where_}); this is a kubefix bug, please report it"
         ))
     })?;
-    let view = Kubeconfig::new(&new_doc).expect("checked in load");
+    let view = kubeconfig_view(path, &new_doc, false).map_err(load_failed)?;
     let again = rules::run_fixers(&Context::new(path, &view, options));
     // Mode-only fixes read the file on disk, which is only changed when writing.
     if let Some(f) = again

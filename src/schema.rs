@@ -152,6 +152,17 @@ struct Checker<'d, 'a> {
 }
 
 impl Checker<'_, '_> {
+    /// `WHAT must be SHAPE, but it is …`.
+    fn wrong(&self, id: NodeId, what: &str, shape: &str) -> SchemaError {
+        self.fail(
+            id,
+            format!(
+                "{what} must be {shape}, but it is {}",
+                self.doc.describe(id)
+            ),
+        )
+    }
+
     fn fail(&self, id: NodeId, message: String) -> SchemaError {
         SchemaError {
             at: self.doc.node(id).span.start,
@@ -212,27 +223,18 @@ impl Checker<'_, '_> {
                 )),
             },
             Ty::StrList => {
-                let items = doc.items(id).ok_or_else(|| {
-                    self.fail(
-                        id,
-                        format!(
-                            "{what} must be a list of strings, but it is {}",
-                            doc.describe(id)
-                        ),
-                    )
-                })?;
+                let items = doc
+                    .items(id)
+                    .ok_or_else(|| self.wrong(id, what, "a list of strings"))?;
                 for &item in items {
                     self.check(item, Ty::Str, &format!("each item of {what}"))?;
                 }
                 Ok(())
             }
             Ty::StrMap | Ty::StrListMap => {
-                let entries = doc.entries(id).ok_or_else(|| {
-                    self.fail(
-                        id,
-                        format!("{what} must be a mapping, but it is {}", doc.describe(id)),
-                    )
-                })?;
+                let entries = doc
+                    .entries(id)
+                    .ok_or_else(|| self.wrong(id, what, "a mapping"))?;
                 for &(k, v) in entries {
                     let key = doc.scalar(k).unwrap_or("");
                     let inner = if matches!(ty, Ty::StrMap) {
@@ -245,12 +247,9 @@ impl Checker<'_, '_> {
                 Ok(())
             }
             Ty::Obj(fields) => {
-                let entries = doc.entries(id).ok_or_else(|| {
-                    self.fail(
-                        id,
-                        format!("{what} must be a mapping, but it is {}", doc.describe(id)),
-                    )
-                })?;
+                let entries = doc
+                    .entries(id)
+                    .ok_or_else(|| self.wrong(id, what, "a mapping"))?;
                 for &(k, v) in entries {
                     let Some(key) = doc.scalar(k) else { continue };
                     if let Some(&(_, fty)) = fields.iter().find(|(name, _)| *name == key) {
@@ -280,12 +279,9 @@ impl Checker<'_, '_> {
                 Ok(())
             }
             Ty::List(fields) => {
-                let items = doc.items(id).ok_or_else(|| {
-                    self.fail(
-                        id,
-                        format!("{what} must be a list, but it is {}", doc.describe(id)),
-                    )
-                })?;
+                let items = doc
+                    .items(id)
+                    .ok_or_else(|| self.wrong(id, what, "a list"))?;
                 for (i, &item) in items.iter().enumerate() {
                     self.check(item, Ty::Obj(fields), &format!("{what}[{i}]"))?;
                 }

@@ -17,12 +17,45 @@ pub struct Provider<'u> {
 }
 
 impl Provider<'_> {
+    /// 1-based line of the `auth-provider` key, where findings point.
+    pub fn line(&self, kc: &Kubeconfig<'_, '_>) -> usize {
+        kc.line(
+            kc.doc
+                .get_key(self.body, "auth-provider")
+                .unwrap_or(self.node),
+        )
+    }
+
     /// A config value, if it is a non-empty scalar.
     pub fn config<'k>(&self, kc: &'k Kubeconfig<'_, '_>, key: &str) -> Option<&'k str> {
         self.config
             .and_then(|c| kc.str_of(c, key))
             .filter(|v| !v.is_empty())
     }
+}
+
+/// An exec section in the key order gcloud and kubelogin write: `apiVersion` (v1beta1),
+/// `args` (when there are any), `command`, `installHint`, then `extra`.
+pub fn exec_section(
+    command: &str,
+    args: Vec<String>,
+    install_hint: &str,
+    extra: Vec<(String, NewValue)>,
+) -> NewValue {
+    let mut entries = vec![(
+        "apiVersion".to_string(),
+        NewValue::str("client.authentication.k8s.io/v1beta1"),
+    )];
+    if !args.is_empty() {
+        entries.push((
+            "args".to_string(),
+            NewValue::List(args.into_iter().map(NewValue::Str).collect()),
+        ));
+    }
+    entries.push(("command".to_string(), NewValue::str(command)));
+    entries.push(("installHint".to_string(), NewValue::str(install_hint)));
+    entries.extend(extra);
+    NewValue::Map(entries)
 }
 
 /// Every user whose auth-provider is called `name`.

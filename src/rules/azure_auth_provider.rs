@@ -17,9 +17,8 @@
 //! method (default devicecode, as kubelogin's). A config without the ids a method needs is
 //! reported, not guessed.
 
-use super::auth_provider::{to_exec, users_with};
+use super::auth_provider::{exec_section, to_exec, users_with};
 use super::{Context, Finding, Rule, Severity};
-use crate::yaml::NewValue;
 
 pub struct AzureAuthProviderRule;
 
@@ -118,7 +117,7 @@ impl Rule for AzureAuthProviderRule {
         let kc = cx.config;
         let login = cx.options.azure_login;
         for p in users_with(kc, "azure") {
-            let line = kc.line(kc.doc.get_key(p.body, "auth-provider").unwrap_or(p.node));
+            let line = p.line(kc);
             let mut f = Finding::new(
                 ID,
                 Severity::Error,
@@ -142,18 +141,7 @@ impl Rule for AzureAuthProviderRule {
                     ));
                 }
                 Ok(args) => {
-                    let exec = NewValue::Map(vec![
-                        (
-                            "apiVersion".into(),
-                            NewValue::str("client.authentication.k8s.io/v1beta1"),
-                        ),
-                        (
-                            "args".into(),
-                            NewValue::List(args.into_iter().map(NewValue::Str).collect()),
-                        ),
-                        ("command".into(), NewValue::str("kubelogin")),
-                        ("installHint".into(), NewValue::str(INSTALL_HINT)),
-                    ]);
+                    let exec = exec_section("kubelogin", args, INSTALL_HINT, Vec::new());
                     match to_exec(
                         kc,
                         &p,

@@ -17,7 +17,7 @@
 
 use std::collections::HashSet;
 
-use super::k3s_credentials::{self, KUBECTL_UNAUTHORIZED};
+use super::k3s_credentials::KUBECTL_UNAUTHORIZED;
 use super::{vendor_hints, Context, Finding, Rule, Severity};
 use crate::inspect::date;
 use crate::inspect::expiry::{CredentialKind, ExpiryRow, ExpiryStatus};
@@ -47,9 +47,10 @@ impl Rule for CredentialExpiryRule {
         }) {
             return;
         }
-        let covered: HashSet<String> = k3s_credentials::analyze(cx)
-            .into_iter()
-            .filter_map(|f| f.entry.map(|e| e.name))
+        let covered: HashSet<&str> = cx
+            .k3s_analysis()
+            .iter()
+            .filter_map(|f| f.entry.as_ref().map(|e| e.name.as_str()))
             .collect();
         for row in rows {
             let severity = match row.status {
@@ -57,7 +58,7 @@ impl Rule for CredentialExpiryRule {
                 ExpiryStatus::Expiring | ExpiryStatus::NotYetValid => Severity::Warning,
                 _ => continue,
             };
-            if row.entry.kind == Section::Users && covered.contains(&row.entry.name) {
+            if row.entry.kind == Section::Users && covered.contains(row.entry.name.as_str()) {
                 continue;
             }
             let entry = match row.entry.kind {

@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 
 use super::names::FileNames;
-use super::{EntryRef, Finding, Rule, Severity};
+use super::{Finding, Rule, Severity};
 use crate::kubeconfig::Section;
 
 pub struct DanglingReferenceRule;
@@ -96,18 +96,15 @@ impl Rule for DanglingReferenceRule {
                     if defined.contains(t.name.as_str()) {
                         continue;
                     }
-                    let mut f = Finding::new(
+                    let f = Finding::new(
                         ID,
                         Severity::Error,
                         t.line,
                         format!("context {:?} uses {what} {:?}, which is not defined in {loaded}", r.context.name, t.name),
                     )
                     .kubectl_says(said)
-                    .hint(format!("fix the {what} name, add the {what}, or load the file that defines it (KUBECONFIG=a:b)"));
-                    f.entry = Some(EntryRef {
-                        kind: Section::Contexts,
-                        name: r.context.name.clone(),
-                    });
+                    .hint(format!("fix the {what} name, add the {what}, or load the file that defines it (KUBECONFIG=a:b)"))
+                    .named(Section::Contexts, r.context.name.clone());
                     out.push((i, f));
                 }
             }

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use super::names::FileNames;
-use super::{EntryRef, Finding, Rule, Severity};
+use super::{Finding, Rule, Severity};
 use crate::kubeconfig::Section;
 
 pub struct DuplicateNameRule;
@@ -53,7 +53,7 @@ impl Rule for DuplicateNameRule {
                         continue;
                     };
                     let kind = section.body_key();
-                    let mut f = if fi == i {
+                    let f = if fi == i {
                         let (list, map) = go_types(section);
                         Finding::new(
                             ID,
@@ -80,11 +80,7 @@ impl Rule for DuplicateNameRule {
                         )
                         .hint(format!("rename this {kind}, or remove the stale one (client-go uses the first file that defines a name)"))
                     };
-                    f.entry = Some(EntryRef {
-                        kind: section,
-                        name: n.name.clone(),
-                    });
-                    out.push((i, f));
+                    out.push((i, f.named(section, n.name.clone())));
                 }
             }
         }

@@ -13,7 +13,7 @@
 //! apiVersion are reported with kubectl's message; we do not guess what was meant.
 
 use super::{Context, Finding, Rule, Severity};
-use crate::yaml::{insert_entry, replace_scalar, Document, NewValue, NodeId, NodeKind, Style};
+use crate::yaml::{insert_entry, replace_scalar, Document, NewValue, NodeId};
 
 pub struct ExecApiVersionRule;
 
@@ -61,44 +61,33 @@ impl Rule for ExecApiVersionRule {
                 Some(V1ALPHA1) => {
                     let api_node = api_node.expect("scalar implies node");
                     let target = cx.options.exec_api_version.api_version();
-                    let mut changes = Vec::new();
+                    let also_mode = target == V1 && mode.is_none();
+                    let finding = Finding::new(
+                        ID,
+                        Severity::Error,
+                        kc.line(api_node),
+                        format!(
+                            "exec plugin asks for {V1ALPHA1}, which was removed in Kubernetes 1.24"
+                        ),
+                    )
+                    .entry(user)
+                    .kubectl_says(format!("exec plugin: invalid apiVersion \"{V1ALPHA1}\""));
                     let mut title = format!("set apiVersion to {target}");
-                    match replace_scalar(doc, doc.resolve(api_node), target) {
-                        Ok(c) => changes.push(c),
-                        Err(e) => {
-                            out.push(
-                                Finding::new(ID, Severity::Error, kc.line(api_node), format!(
-                                    "exec plugin asks for {V1ALPHA1}, which was removed in Kubernetes 1.24"
-                                ))
-                                .entry(user)
-                                .kubectl_says(format!("exec plugin: invalid apiVersion \"{V1ALPHA1}\""))
-                                .hint(format!("set apiVersion to {target} by hand ({e})")),
-                            );
-                            continue;
-                        }
+                    if also_mode {
+                        title.push_str(" and set interactiveMode: IfAvailable (v1 requires it)");
                     }
-                    if target == V1 && mode.is_none() {
-                        match set_mode(doc, exec, mode_node) {
-                            Ok(c) => {
-                                changes.push(c);
-                                title.push_str(
-                                    " and set interactiveMode: IfAvailable (v1 requires it)",
-                                );
+                    let changes =
+                        replace_scalar(doc, doc.resolve(api_node), target).and_then(|c| {
+                            let mut changes = vec![c];
+                            if also_mode {
+                                changes.push(set_mode(doc, exec, mode_node)?);
                             }
-                            Err(_) => continue,
-                        }
-                    }
-                    out.push(
-                        Finding::new(
-                            ID,
-                            Severity::Error,
-                            kc.line(api_node),
-                            format!("exec plugin asks for {V1ALPHA1}, which was removed in Kubernetes 1.24"),
-                        )
-                        .entry(user)
-                        .kubectl_says(format!("exec plugin: invalid apiVersion \"{V1ALPHA1}\""))
-                        .fix(title, changes),
-                    );
+                            Ok(changes)
+                        });
+                    out.push(match changes {
+                        Ok(changes) => finding.fix(title, changes),
+                        Err(e) => finding.hint(format!("{title} by hand ({e})")),
+                    });
                 }
                 Some(V1BETA1) => check_mode_value(cx, user, mode_node, mode, out),
                 Some(V1) => {
@@ -192,18 +181,10 @@ fn check_mode_value(
     }
 }
 
-/// A scalar's text as client-go sees it: YAML nulls (`null`, `~`, nothing) and the empty
+/// A scalar's text as client-go sees it: YAML null (`null`, `~`, nothing) and the empty
 /// string mean "not set".
 fn set_value<'d>(doc: &'d Document<'_>, node: Option<NodeId>) -> Option<&'d str> {
-    let id = doc.resolve(node?);
-    match &doc.node(id).kind {
-        NodeKind::Scalar {
-            value,
-            style: Style::Plain,
-            ..
-        } if matches!(value.as_ref(), "null" | "Null" | "NULL" | "~") => None,
-        _ => doc.scalar(id).filter(|v| !v.is_empty()),
-    }
+    doc.scalar(node?).filter(|v| !v.is_empty())
 }
 
 /// `interactiveMode: IfAvailable`: replace an unset value in place, or add the key.

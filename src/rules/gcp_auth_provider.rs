@@ -14,7 +14,7 @@
 //! gcloud, so it gets `args: [--use_application_default_credentials]`, as gcloud writes for
 //! that case. When `gke-gcloud-auth-plugin` is not on PATH the finding says how to install it.
 
-use super::auth_provider::{to_exec, users_with};
+use super::auth_provider::{exec_section, to_exec, users_with};
 use super::plugin::find_on_path;
 use super::{Context, Finding, Rule, Severity};
 use crate::yaml::NewValue;
@@ -29,22 +29,17 @@ pub const KUBECTL_SAYS: &str = "The gcp auth plugin has been removed. Please use
 
 /// The exec section for one gcp provider.
 fn exec_value(uses_adc: bool) -> NewValue {
-    let mut entries = vec![(
-        "apiVersion".to_string(),
-        NewValue::str("client.authentication.k8s.io/v1beta1"),
-    )];
-    if uses_adc {
-        entries.push((
-            "args".into(),
-            NewValue::List(vec![NewValue::str("--use_application_default_credentials")]),
-        ));
-    }
-    entries.extend([
-        ("command".to_string(), NewValue::str(PLUGIN)),
-        ("installHint".to_string(), NewValue::str(INSTALL_HINT)),
-        ("provideClusterInfo".to_string(), NewValue::Bool(true)),
-    ]);
-    NewValue::Map(entries)
+    let args = if uses_adc {
+        vec!["--use_application_default_credentials".to_string()]
+    } else {
+        Vec::new()
+    };
+    exec_section(
+        PLUGIN,
+        args,
+        INSTALL_HINT,
+        vec![("provideClusterInfo".to_string(), NewValue::Bool(true))],
+    )
 }
 
 /// What to tell a user whose PATH lacks the plugin (`None` when it is installed).
@@ -79,7 +74,7 @@ impl Rule for GcpAuthProviderRule {
         }
         let hint = install_hint(find_on_path(PLUGIN).is_some());
         for p in providers {
-            let line = kc.line(kc.doc.get_key(p.body, "auth-provider").unwrap_or(p.node));
+            let line = p.line(kc);
             let mut f = Finding::new(
                 ID,
                 Severity::Error,

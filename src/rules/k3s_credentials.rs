@@ -54,7 +54,7 @@ impl Rule for K3sCredentialsRule {
     }
 
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
-        out.extend(analyze(cx));
+        out.extend(cx.k3s_analysis().iter().cloned());
     }
 }
 
@@ -119,16 +119,15 @@ pub fn analyze(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
         return out;
     }
     let mut seen: HashSet<NodeId> = HashSet::new();
+    // Name -> entry, the first of a name winning as in client-go; one lookup per context
+    // keeps a merged kubeconfig of thousands of contexts linear.
+    let (clusters, users) = (by_name(&kc.clusters), by_name(&kc.users));
     for ctx in &kc.contexts {
         let Some(body) = ctx.body else { continue };
-        let find = |list: &'_ [Entry], key: &str| {
-            let name = kc.str_of(body, key)?;
-            list.iter()
-                .find(|e| e.name.as_deref() == Some(name))
-                .cloned()
+        let find = |map: &std::collections::HashMap<&str, &Entry>, key: &str| {
+            map.get(kc.str_of(body, key)?).map(|e| (*e).clone())
         };
-        let (Some(cluster), Some(user)) = (find(&kc.clusters, "cluster"), find(&kc.users, "user"))
-        else {
+        let (Some(cluster), Some(user)) = (find(&clusters, "cluster"), find(&users, "user")) else {
             continue;
         };
         let (Some(cbody), Some(ubody)) = (cluster.body, user.body) else {
@@ -500,4 +499,15 @@ fn unreadable_note(cx: &Context<'_, '_, '_>, now: i64, out: &mut Vec<Finding>) {
         );
         return;
     }
+}
+
+/// Name -> entry, the first of a name winning as in client-go.
+fn by_name(list: &[Entry]) -> std::collections::HashMap<&str, &Entry> {
+    let mut map = std::collections::HashMap::new();
+    for e in list {
+        if let Some(name) = e.name.as_deref() {
+            map.entry(name).or_insert(e);
+        }
+    }
+    map
 }

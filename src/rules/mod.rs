@@ -111,11 +111,14 @@ impl Finding {
         }
     }
 
-    pub fn entry(mut self, entry: &Entry) -> Finding {
-        self.entry = Some(EntryRef {
-            kind: entry.section,
-            name: entry.name.clone().unwrap_or_else(|| "<unnamed>".into()),
-        });
+    pub fn entry(self, entry: &Entry) -> Finding {
+        let name = entry.name.clone().unwrap_or_else(|| "<unnamed>".into());
+        self.named(entry.section, name)
+    }
+
+    /// The entry by section and name (for rules that see names, not entries).
+    pub fn named(mut self, kind: Section, name: String) -> Finding {
+        self.entry = Some(EntryRef { kind, name });
         self
     }
 
@@ -226,6 +229,9 @@ pub struct Context<'v, 'd, 'a> {
     /// The expiry table, computed once per file on first use (decoding every certificate of
     /// a big merged kubeconfig is not free) and shared by rules and the plan.
     pub expiry: std::cell::OnceCell<Vec<crate::inspect::ExpiryRow>>,
+    /// The credential-refresh analysis, also computed once: `k3s-credentials` reports it and
+    /// `credential-expiry` leaves out the users it covers.
+    k3s: std::cell::OnceCell<Vec<Finding>>,
 }
 
 impl<'v, 'd, 'a> Context<'v, 'd, 'a> {
@@ -239,7 +245,13 @@ impl<'v, 'd, 'a> Context<'v, 'd, 'a> {
             config,
             options,
             expiry: std::cell::OnceCell::new(),
+            k3s: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The findings of the credential-refresh analysis (see `k3s_credentials::analyze`).
+    pub fn k3s_analysis(&self) -> &[Finding] {
+        self.k3s.get_or_init(|| k3s_credentials::analyze(self))
     }
 
     /// Every credential of the file with its expiry.

@@ -13,7 +13,7 @@
 //! [--oidc-extra-scope=…]`. Without the flag the finding says what the migration writes.
 //! The cached id-token and refresh-token are dropped; kubelogin keeps its own cache.
 
-use super::auth_provider::{to_exec, users_with};
+use super::auth_provider::{exec_section, to_exec, users_with};
 use super::{Context, Finding, Rule, Severity};
 use crate::yaml::NewValue;
 
@@ -66,7 +66,7 @@ impl Rule for OidcAuthProviderRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for p in users_with(kc, "oidc") {
-            let line = kc.line(kc.doc.get_key(p.body, "auth-provider").unwrap_or(p.node));
+            let line = p.line(kc);
             let mut f = Finding::new(
                 ID,
                 Severity::Warning,
@@ -86,19 +86,12 @@ impl Rule for OidcAuthProviderRule {
                     )
                 }
                 Ok(args) => {
-                    let exec = NewValue::Map(vec![
-                        (
-                            "apiVersion".into(),
-                            NewValue::str("client.authentication.k8s.io/v1beta1"),
-                        ),
-                        (
-                            "args".into(),
-                            NewValue::List(args.into_iter().map(NewValue::Str).collect()),
-                        ),
-                        ("command".into(), NewValue::str("kubectl")),
-                        ("installHint".into(), NewValue::str(INSTALL_HINT)),
-                        ("interactiveMode".into(), NewValue::str("IfAvailable")),
-                    ]);
+                    let exec = exec_section(
+                        "kubectl",
+                        args,
+                        INSTALL_HINT,
+                        vec![("interactiveMode".to_string(), NewValue::str("IfAvailable"))],
+                    );
                     match to_exec(kc, &p, &exec, "kubectl oidc-login get-token") {
                         Ok((change, title)) => f = f.fix(title, vec![change]),
                         Err(e) => f = f.hint(format!("migrate by hand ({e})")),

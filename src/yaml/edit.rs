@@ -25,6 +25,35 @@ fn unsupported(doc: &Document<'_>, at: usize, what: impl Into<String>) -> EditEr
     }
 }
 
+/// A mapping's entries, as (key, value) node pairs.
+type Entries<'d> = &'d [(NodeId, NodeId)];
+
+/// The layout and entries of mapping `map`, or why it cannot be edited as one.
+fn mapping<'d>(doc: &'d Document<'_>, map: NodeId) -> Result<(Layout, Entries<'d>), EditError> {
+    let node = doc.node(map);
+    match &node.kind {
+        NodeKind::Mapping { layout, entries } => Ok((*layout, entries)),
+        _ => Err(unsupported(
+            doc,
+            node.span.start,
+            "the target is not a mapping",
+        )),
+    }
+}
+
+/// Index of the entry `key` among the `entries` of mapping `map`.
+fn entry_index(
+    doc: &Document<'_>,
+    map: NodeId,
+    entries: Entries<'_>,
+    key: &str,
+) -> Result<usize, EditError> {
+    entries
+        .iter()
+        .position(|&(k, _)| doc.scalar(k) == Some(key))
+        .ok_or_else(|| unsupported(doc, doc.node(map).span.start, format!("no key {key:?}")))
+}
+
 /// Can `s` be written as a plain scalar that reads back as the same string, in block and
 /// flow context alike? Deliberately conservative: anything unusual gets quoted.
 fn plain_safe(s: &str) -> bool {
@@ -102,8 +131,9 @@ pub fn replace_scalar(
     new_value: &str,
 ) -> Result<Change, EditError> {
     let node = doc.node(id);
-    let (style, null) = match &node.kind {
-        NodeKind::Scalar { style, null, .. } => (*style, *null),
+    // `key:` with nothing after it: the value has no bytes of its own.
+    let (style, empty) = match &node.kind {
+        NodeKind::Scalar { style, null, .. } => (*style, *null && node.span.is_empty()),
         _ => {
             return Err(unsupported(
                 doc,
@@ -119,8 +149,8 @@ pub fn replace_scalar(
             "the value is a block scalar (| or >)",
         ));
     }
-    let (text, plain) = render_scalar(new_value, if null { Style::Plain } else { style });
-    let range = if null {
+    let (text, plain) = render_scalar(new_value, if empty { Style::Plain } else { style });
+    let range = if empty {
         // `key:` with no value: the parser puts the empty value at the end of the key, before
         // the colon. Write the value after the colon.
         let rest = &doc.src[node.span.start..];
@@ -133,7 +163,7 @@ pub fn replace_scalar(
     } else {
         node.span.clone()
     };
-    let text = if null { format!(" {text}") } else { text };
+    let text = if empty { format!(" {text}") } else { text };
     Ok(Change {
         edit: Edit::new(range, text),
         intent: Intent::Set {
@@ -298,13 +328,7 @@ pub fn insert_entry(
     value: &NewValue,
 ) -> Result<Change, EditError> {
     let node = doc.node(map);
-    let NodeKind::Mapping { layout, entries } = &node.kind else {
-        return Err(unsupported(
-            doc,
-            node.span.start,
-            "the target is not a mapping",
-        ));
-    };
+    let (layout, entries) = mapping(doc, map)?;
     let (key_text, _) = render_scalar(key, Style::Plain);
     let intent = Intent::Insert {
         map,
@@ -346,17 +370,8 @@ pub fn insert_entry(
 /// (including a comment on them), in flow style the entry and one separating comma.
 pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change, EditError> {
     let node = doc.node(map);
-    let NodeKind::Mapping { layout, entries } = &node.kind else {
-        return Err(unsupported(
-            doc,
-            node.span.start,
-            "the target is not a mapping",
-        ));
-    };
-    let idx = entries
-        .iter()
-        .position(|&(k, _)| doc.scalar(k) == Some(key))
-        .ok_or_else(|| unsupported(doc, node.span.start, format!("no key {key:?}")))?;
+    let (layout, entries) = mapping(doc, map)?;
+    let idx = entry_index(doc, map, entries, key)?;
     if entries.len() == 1 {
         return Err(unsupported(
             doc,
@@ -430,18 +445,8 @@ pub fn replace_entry(
     new_key: &str,
     value: &NewValue,
 ) -> Result<Change, EditError> {
-    let node = doc.node(map);
-    let NodeKind::Mapping { layout, entries } = &node.kind else {
-        return Err(unsupported(
-            doc,
-            node.span.start,
-            "the target is not a mapping",
-        ));
-    };
-    let &(k, v) = entries
-        .iter()
-        .find(|&&(k, _)| doc.scalar(k) == Some(old_key))
-        .ok_or_else(|| unsupported(doc, node.span.start, format!("no key {old_key:?}")))?;
+    let (layout, entries) = mapping(doc, map)?;
+    let (k, v) = entries[entry_index(doc, map, entries, old_key)?];
     let kspan = doc.node(k).span.clone();
     let end = doc.node(v).span.end.max(kspan.end);
     let key_text = render_scalar(new_key, Style::Plain).0;

@@ -48,8 +48,9 @@ pub enum Layout {
 
 #[derive(Debug)]
 pub enum NodeKind<'a> {
-    /// A scalar. `value` is the decoded text; an empty plain scalar (`key:` with nothing after
-    /// it) is recorded as `null == true` with an empty span where the value would be.
+    /// A scalar. `value` is the decoded text. `null` marks YAML's null: an empty plain scalar
+    /// (`key:` with nothing after it, recorded with an empty span at the end of the key and
+    /// an empty `value`) or a plain `null` / `~`.
     Scalar {
         value: Cow<'a, str>,
         style: Style,
@@ -217,7 +218,12 @@ impl<'a> Document<'a> {
                     }
                 }
                 Event::Scalar(value, style, anchor_id, _tag) => {
-                    let null = style == ScalarStyle::Plain && range.is_empty();
+                    // YAML's null: nothing at all (`key:`), or a plain `null` / `~`, which
+                    // client-go reads as unset too.
+                    let empty = style == ScalarStyle::Plain && range.is_empty();
+                    let null = empty
+                        || (style == ScalarStyle::Plain
+                            && matches!(value.as_ref(), "null" | "Null" | "NULL" | "~"));
                     // A block scalar's span runs up to the next token; end it after its last
                     // line break instead, so it does not own the next line's indentation.
                     let mut range = range;
@@ -227,7 +233,8 @@ impl<'a> Document<'a> {
                             range.end -= 1;
                         }
                     }
-                    let value = if null { Cow::Borrowed("") } else { value };
+                    // The parser reports an empty value as "~"; keep the source's own text.
+                    let value = if empty { Cow::Borrowed("") } else { value };
                     let id = new_node(
                         NodeKind::Scalar {
                             value,
