@@ -8,7 +8,7 @@ fn main() {
     eprintln!("decode      {:?}", t.elapsed());
     let t = Instant::now();
     let doc = kubefix::yaml::Document::parse(text).unwrap();
-    eprintln!("parse       {:?} ({} nodes)", t.elapsed(), doc.nodes.len());
+    eprintln!("parse       {:?} ({} nodes)", t.elapsed(), doc.len());
     let t = Instant::now();
     kubefix::schema::check(&doc).unwrap();
     eprintln!("schema      {:?}", t.elapsed());

@@ -14,8 +14,11 @@ pub fn check(data: &[u8]) {
     // The YAML layer on its own.
     if let Ok(text) = kubefix::yaml::decode(data) {
         if let Ok(doc) = kubefix::yaml::Document::parse(text) {
-            for node in &doc.nodes {
-                let s = &node.span;
+            for id in 0..doc.len() as kubefix::yaml::NodeId {
+                // Reading the kind slices the children arena and the value's bytes: it
+                // panics if either is out of range.
+                let _ = doc.kind(id);
+                let s = &doc.node(id).span();
                 assert!(
                     s.start <= s.end && s.end <= text.len(),
                     "span {s:?} out of bounds"

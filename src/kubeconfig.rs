@@ -72,7 +72,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
         let not = |at: usize, message: String| NotKubeconfig { at, message };
         if doc.entries(root).is_none() {
             return Err(not(
-                doc.node(root).span.start,
+                doc.node(root).span().start,
                 format!(
                     "the top level is {}, but a kubeconfig is a mapping (apiVersion, kind, clusters, contexts, users)",
                     doc.describe(root)
@@ -83,7 +83,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
             if let Some(k) = doc.scalar(kind) {
                 if k != "Config" {
                     return Err(not(
-                        doc.node(kind).span.start,
+                        doc.node(kind).span().start,
                         format!("kind is {k:?}, not \"Config\": this is not a kubeconfig"),
                     ));
                 }
@@ -105,7 +105,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
             .any(|&(k, _)| doc.scalar(k).is_some_and(|k| known.contains(&k)))
         {
             return Err(not(
-                doc.node(root).span.start,
+                doc.node(root).span().start,
                 "none of the kubeconfig keys (apiVersion, kind, clusters, contexts, users, current-context) is present"
                     .into(),
             ));
@@ -130,7 +130,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
                 None if doc.scalar(list).is_none() && doc.entries(list).is_none() => continue, // null
                 None => {
                     return Err(not(
-                        doc.node(list).span.start,
+                        doc.node(list).span().start,
                         format!(
                             "{} must be a list, but it is {}",
                             section.key(),
@@ -144,7 +144,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
                 let item = doc.resolve(item);
                 if doc.entries(item).is_none() {
                     return Err(not(
-                        doc.node(item).span.start,
+                        doc.node(item).span().start,
                         format!(
                             "each item of {} must be a mapping with name and {}, but this one is {}",
                             section.key(),
@@ -162,7 +162,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
                     Some(b) if doc.scalar(b).is_none() && doc.items(b).is_none() => None, // null
                     Some(b) => {
                         return Err(not(
-                            doc.node(b).span.start,
+                            doc.node(b).span().start,
                             format!(
                                 "{} must be a mapping, but it is {}",
                                 section.body_key(),
@@ -200,6 +200,6 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
     /// 1-based line of a node.
     pub fn line(&self, node: NodeId) -> usize {
         // Only the line: counting characters for a column would read long base64 lines.
-        self.doc.lines.line(self.doc.node(node).span.start)
+        self.doc.lines.line(self.doc.node(node).span().start)
     }
 }

@@ -299,7 +299,7 @@ pub fn secret_spans(view: &Kubeconfig<'_, '_>) -> Vec<Range<usize>> {
     let mut push = |id: yaml::NodeId| {
         let id = doc.resolve(id);
         if doc.scalar(id).is_some() {
-            out.push(doc.node(id).span.clone());
+            out.push(doc.node(id).span());
         }
     };
     for user in &view.users {

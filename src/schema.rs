@@ -165,13 +165,13 @@ impl Checker<'_, '_> {
 
     fn fail(&self, id: NodeId, message: String) -> SchemaError {
         SchemaError {
-            at: self.doc.node(id).span.start,
+            at: self.doc.node(id).span().start,
             message,
         }
     }
 
     fn scalar_kind(&self, id: NodeId) -> Option<Scalar> {
-        match &self.doc.node(self.doc.resolve(id)).kind {
+        match self.doc.kind(self.doc.resolve(id)) {
             NodeKind::Scalar { null: true, .. } => Some(Scalar::Null),
             NodeKind::Scalar {
                 value,

@@ -31,11 +31,11 @@ type Entries<'d> = &'d [(NodeId, NodeId)];
 /// The layout and entries of mapping `map`, or why it cannot be edited as one.
 fn mapping<'d>(doc: &'d Document<'_>, map: NodeId) -> Result<(Layout, Entries<'d>), EditError> {
     let node = doc.node(map);
-    match &node.kind {
-        NodeKind::Mapping { layout, entries } => Ok((*layout, entries)),
+    match doc.kind(map) {
+        NodeKind::Mapping { layout, entries } => Ok((layout, entries)),
         _ => Err(unsupported(
             doc,
-            node.span.start,
+            node.span().start,
             "the target is not a mapping",
         )),
     }
@@ -51,7 +51,7 @@ fn entry_index(
     entries
         .iter()
         .position(|&(k, _)| doc.scalar(k) == Some(key))
-        .ok_or_else(|| unsupported(doc, doc.node(map).span.start, format!("no key {key:?}")))
+        .ok_or_else(|| unsupported(doc, doc.node(map).span().start, format!("no key {key:?}")))
 }
 
 /// Can `s` be written as a plain scalar that reads back as the same string, in block and
@@ -132,12 +132,12 @@ pub fn replace_scalar(
 ) -> Result<Change, EditError> {
     let node = doc.node(id);
     // `key:` with nothing after it: the value has no bytes of its own.
-    let (style, empty) = match &node.kind {
-        NodeKind::Scalar { style, null, .. } => (*style, *null && node.span.is_empty()),
+    let (style, empty) = match doc.kind(id) {
+        NodeKind::Scalar { style, null, .. } => (style, null && node.span().is_empty()),
         _ => {
             return Err(unsupported(
                 doc,
-                node.span.start,
+                node.span().start,
                 "the value is not a scalar",
             ))
         }
@@ -145,7 +145,7 @@ pub fn replace_scalar(
     if matches!(style, Style::Literal | Style::Folded) {
         return Err(unsupported(
             doc,
-            node.span.start,
+            node.span().start,
             "the value is a block scalar (| or >)",
         ));
     }
@@ -153,15 +153,17 @@ pub fn replace_scalar(
     let range = if empty {
         // `key:` with no value: the parser puts the empty value at the end of the key, before
         // the colon. Write the value after the colon.
-        let rest = &doc.src[node.span.start..];
+        let rest = &doc.src[node.span().start..];
         let colon = rest
             .find(|c: char| c != ' ')
             .filter(|&i| rest[i..].starts_with(':'))
-            .ok_or_else(|| unsupported(doc, node.span.start, "an empty value not after `key:`"))?;
-        let at = node.span.start + colon + 1;
+            .ok_or_else(|| {
+                unsupported(doc, node.span().start, "an empty value not after `key:`")
+            })?;
+        let at = node.span().start + colon + 1;
         at..at
     } else {
-        node.span.clone()
+        node.span()
     };
     let text = if empty { format!(" {text}") } else { text };
     Ok(Change {
@@ -289,7 +291,7 @@ impl NewValue {
 /// Columns between a mapping's keys and its children's keys in this file (2 if unknown).
 fn indent_step(doc: &Document<'_>, map: NodeId) -> usize {
     let col = |id: NodeId| {
-        let at = doc.node(id).span.start;
+        let at = doc.node(id).span().start;
         at - doc.lines.line_start(doc.lines.line(at))
     };
     let entries = doc.entries(map).unwrap_or(&[]);
@@ -297,7 +299,7 @@ fn indent_step(doc: &Document<'_>, map: NodeId) -> usize {
         if let NodeKind::Mapping {
             layout: Layout::Block,
             entries: inner,
-        } = &doc.node(v).kind
+        } = doc.kind(v)
         {
             if let Some(&(ik, _)) = inner.first() {
                 if col(ik) > col(k) {
@@ -309,8 +311,8 @@ fn indent_step(doc: &Document<'_>, map: NodeId) -> usize {
     if let Some(key) = doc.node(map).key() {
         if let Some(&(k, _)) = entries.first() {
             if col(k) > col(key)
-                && doc.lines.line(doc.node(k).span.start)
-                    != doc.lines.line(doc.node(key).span.start)
+                && doc.lines.line(doc.node(k).span().start)
+                    != doc.lines.line(doc.node(key).span().start)
             {
                 return col(k) - col(key);
             }
@@ -339,21 +341,21 @@ pub fn insert_entry(
     let edit = match layout {
         Layout::Flow => match entries.last() {
             None => Edit::new(
-                node.span.start + 1..node.span.start + 1,
+                node.span().start + 1..node.span().start + 1,
                 format!("{key_text}: {}", value.flow()),
             ),
             Some(&(k, v)) => {
-                let at = doc.node(v).span.end.max(doc.node(k).span.end);
+                let at = doc.node(v).span().end.max(doc.node(k).span().end);
                 Edit::new(at..at, format!(", {key_text}: {}", value.flow()))
             }
         },
         Layout::Block => {
             let &(first_key, _) = entries
                 .first()
-                .ok_or_else(|| unsupported(doc, node.span.start, "empty block mapping"))?;
-            let indent = indentation_of(doc, doc.node(first_key).span.start);
+                .ok_or_else(|| unsupported(doc, node.span().start, "empty block mapping"))?;
+            let indent = indentation_of(doc, doc.node(first_key).span().start);
             let body = value.block(indent.len(), indent_step(doc, map), nl);
-            let end = node.span.end;
+            let end = node.span().end;
             if end > 0 && doc.src.as_bytes()[end - 1] == b'\n' {
                 // The last value (a block scalar) took its line break with it.
                 Edit::new(end..end, format!("{indent}{key_text}:{body}{nl}"))
@@ -375,23 +377,23 @@ pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change
     if entries.len() == 1 {
         return Err(unsupported(
             doc,
-            node.span.start,
+            node.span().start,
             format!("{key:?} is the only entry of its mapping"),
         ));
     }
     let (k, v) = entries[idx];
-    let (kspan, vspan) = (doc.node(k).span.clone(), doc.node(v).span.clone());
+    let (kspan, vspan) = (doc.node(k).span(), doc.node(v).span());
     let src = doc.src;
     let range = match layout {
         Layout::Flow => {
             let end = vspan.end.max(kspan.end);
             if idx + 1 < entries.len() {
                 // `k: v, ` up to the next key.
-                kspan.start..doc.node(entries[idx + 1].0).span.start
+                kspan.start..doc.node(entries[idx + 1].0).span().start
             } else {
                 // `, k: v` from the previous value's end.
                 let (pk, pv) = entries[idx - 1];
-                doc.node(pv).span.end.max(doc.node(pk).span.end)..end
+                doc.node(pv).span().end.max(doc.node(pk).span().end)..end
             }
         }
         Layout::Block => {
@@ -447,8 +449,8 @@ pub fn replace_entry(
 ) -> Result<Change, EditError> {
     let (layout, entries) = mapping(doc, map)?;
     let (k, v) = entries[entry_index(doc, map, entries, old_key)?];
-    let kspan = doc.node(k).span.clone();
-    let end = doc.node(v).span.end.max(kspan.end);
+    let kspan = doc.node(k).span();
+    let end = doc.node(v).span().end.max(kspan.end);
     let key_text = render_scalar(new_key, Style::Plain).0;
     let (range, text) = match layout {
         Layout::Flow => (kspan.start..end, format!("{key_text}: {}", value.flow())),

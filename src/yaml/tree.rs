@@ -1,10 +1,14 @@
 //! One parse of the source into a tree of nodes that remember their exact byte spans.
 //!
 //! The tree is built from granit-parser's event stream, whose spans are UTF-8 byte ranges into
-//! the original text. Nothing here copies the source: scalar values borrow from it where the
-//! parser could (plain and unescaped quoted scalars), and every node points back at its bytes.
-//! Aliases stay aliases (a reference to the anchored node), so an "alias bomb" costs one node
-//! per alias, never an expansion.
+//! the original text. Nothing here copies the source: a scalar's value is a range of the
+//! source wherever the parser could borrow it (plain and unescaped quoted scalars), and every
+//! node points back at its bytes. Aliases stay aliases (a reference to the anchored node), so
+//! an "alias bomb" costs one node per alias, never an expansion.
+//!
+//! The layout is compact because merged kubeconfigs are big (a 15 MB file has ~190k nodes):
+//! a node is 24 bytes of `u32`s, and the children of every collection sit contiguously in
+//! one shared arena instead of a vector per collection.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -14,8 +18,8 @@ use granit_parser::{Event, Options, Parser, ScalarStyle, StructureStyle};
 
 use super::{LineIndex, Position, YamlError};
 
-/// Index of a node in [`Document::nodes`].
-pub type NodeId = usize;
+/// Index of a node in a [`Document`].
+pub type NodeId = u32;
 
 /// How a scalar was written in the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,23 +50,24 @@ pub enum Layout {
     Flow,
 }
 
-#[derive(Debug)]
-pub enum NodeKind<'a> {
+/// What a node is, borrowed from its [`Document`] (see [`Document::kind`]).
+#[derive(Clone, Copy, Debug)]
+pub enum NodeKind<'d> {
     /// A scalar. `value` is the decoded text. `null` marks YAML's null: an empty plain scalar
     /// (`key:` with nothing after it, recorded with an empty span at the end of the key and
     /// an empty `value`) or a plain `null` / `~`.
     Scalar {
-        value: Cow<'a, str>,
+        value: &'d str,
         style: Style,
         null: bool,
     },
     Mapping {
         layout: Layout,
-        entries: Vec<(NodeId, NodeId)>,
+        entries: &'d [(NodeId, NodeId)],
     },
     Sequence {
         layout: Layout,
-        items: Vec<NodeId>,
+        items: &'d [NodeId],
     },
     /// `*name`: refers to the node that carries `&name`.
     Alias {
@@ -70,22 +75,56 @@ pub enum NodeKind<'a> {
     },
 }
 
-#[derive(Debug)]
-pub struct Node<'a> {
-    pub kind: NodeKind<'a>,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Tag {
+    Scalar,
+    Mapping,
+    Sequence,
+    Alias,
+}
+
+/// Scalar flags.
+const NULL: u8 = 1;
+/// The value is `owned[a]` (the parser had to decode it), not the source bytes `a..a+b`.
+const OWNED: u8 = 2;
+
+/// One node: 24 bytes. What `a` and `b` hold depends on the tag: a scalar's value (a source
+/// range, or an index into the owned strings), a collection's children (start and length in
+/// its arena), an alias's target.
+#[derive(Clone, Copy, Debug)]
+pub struct Node {
+    start: u32,
+    end: u32,
+    /// For a mapping value: the node id of its key (`u32::MAX` otherwise).
+    key_of: u32,
+    a: u32,
+    b: u32,
+    tag: Tag,
+    /// Scalar style, or for collections the layout (`Plain` = block, anything else = flow).
+    style: Style,
+    flags: u8,
+}
+
+impl Node {
     /// Source bytes of the node's content. For block collections this runs from the first
     /// child to the end of the last child; for flow collections it includes the brackets.
     /// Anchors and tags are not part of it.
-    pub span: Range<usize>,
-    /// For a mapping value: the node id of its key (`u32::MAX` otherwise). Kept compact:
-    /// a 13 MB kubeconfig has ~200k nodes.
-    key_of: u32,
-}
+    pub fn span(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
 
-impl Node<'_> {
     /// The key node this node is the value of, if it is a mapping value.
     pub fn key(&self) -> Option<NodeId> {
-        (self.key_of != u32::MAX).then_some(self.key_of as NodeId)
+        (self.key_of != u32::MAX).then_some(self.key_of)
+    }
+
+    fn layout(&self) -> Layout {
+        if self.style == Style::Plain {
+            Layout::Block
+        } else {
+            Layout::Flow
+        }
     }
 }
 
@@ -93,7 +132,13 @@ impl Node<'_> {
 #[derive(Debug)]
 pub struct Document<'a> {
     pub src: &'a str,
-    pub nodes: Vec<Node<'a>>,
+    nodes: Vec<Node>,
+    /// Mapping entries, each mapping's contiguous.
+    pairs: Vec<(NodeId, NodeId)>,
+    /// Sequence items, each sequence's contiguous.
+    items: Vec<NodeId>,
+    /// Scalar values that are not a slice of the source (escapes, folded lines).
+    owned: Vec<String>,
     /// The top node; `None` for a document with no content (empty or only comments).
     pub root: Option<NodeId>,
     pub lines: LineIndex,
@@ -102,25 +147,131 @@ pub struct Document<'a> {
     /// `&name` written on a node, and the span of that token (few nodes have one, so they
     /// live here rather than in every node).
     pub anchors: HashMap<NodeId, (Cow<'a, str>, Range<usize>)>,
+    /// Whether any mapping has a `<<` merge key (most files have none, and then a missing key
+    /// needs no second look).
+    has_merge_keys: bool,
 }
 
 enum Open {
     Mapping {
         id: NodeId,
+        /// Where this mapping's entries start on the pending-pairs stack.
+        mark: usize,
         pending_key: Option<NodeId>,
     },
     Sequence {
         id: NodeId,
+        mark: usize,
     },
 }
 
 /// Limits that keep hostile input cheap. Nesting limits come from the parser itself.
 pub const MAX_NODES: usize = 5_000_000;
 
+/// Where a new node goes: the node list, and the open collection it is a child of.
+struct Builder<'a> {
+    src: &'a str,
+    nodes: Vec<Node>,
+    pairs: Vec<(NodeId, NodeId)>,
+    items: Vec<NodeId>,
+    owned: Vec<String>,
+    stack: Vec<Open>,
+    /// Children of the collections still open (moved to `pairs` / `items` when they close).
+    open_pairs: Vec<(NodeId, NodeId)>,
+    open_items: Vec<NodeId>,
+    root: Option<NodeId>,
+    has_merge_keys: bool,
+}
+
+impl<'a> Builder<'a> {
+    fn push(&mut self, mut node: Node) -> Option<NodeId> {
+        if self.nodes.len() >= MAX_NODES {
+            return None;
+        }
+        let id = self.nodes.len() as NodeId;
+        match self.stack.last_mut() {
+            None => self.root = Some(id),
+            Some(Open::Sequence { .. }) => self.open_items.push(id),
+            Some(Open::Mapping { pending_key, .. }) => match pending_key.take() {
+                None => *pending_key = Some(id),
+                Some(key) => {
+                    self.open_pairs.push((key, id));
+                    node.key_of = key;
+                }
+            },
+        }
+        self.nodes.push(node);
+        Some(id)
+    }
+
+    /// Where a scalar's decoded value lives: a range of the source when the parser borrowed
+    /// it from there, else a new owned string.
+    fn value(&mut self, value: Cow<'a, str>) -> (u32, u32, u8) {
+        if let Cow::Borrowed(s) = value {
+            let base = self.src.as_ptr() as usize;
+            let at = (s.as_ptr() as usize).wrapping_sub(base);
+            if at <= self.src.len() && s.len() <= self.src.len() - at {
+                return (at as u32, s.len() as u32, 0);
+            }
+        }
+        self.owned.push(value.into_owned());
+        ((self.owned.len() - 1) as u32, 0, OWNED)
+    }
+
+    /// Close the innermost collection: move its children into the arena and end its span.
+    fn close(&mut self, end_of_flow: usize) -> Option<()> {
+        let open = self.stack.pop()?;
+        let (id, children_end, last_key_end) = match open {
+            Open::Mapping { id, mark, .. } => {
+                let children = &self.open_pairs[mark..];
+                let ends = children
+                    .last()
+                    .map(|&(k, v)| (self.nodes[v as usize].end, self.nodes[k as usize].end));
+                let at = self.pairs.len() as u32;
+                self.pairs.extend_from_slice(children);
+                self.open_pairs.truncate(mark);
+                let node = &mut self.nodes[id as usize];
+                node.a = at;
+                node.b = (self.pairs.len() as u32) - at;
+                (id, ends.map(|e| e.0), ends.map(|e| e.1))
+            }
+            Open::Sequence { id, mark } => {
+                let children = &self.open_items[mark..];
+                let end = children.last().map(|&v| self.nodes[v as usize].end);
+                let at = self.items.len() as u32;
+                self.items.extend_from_slice(children);
+                self.open_items.truncate(mark);
+                let node = &mut self.nodes[id as usize];
+                node.a = at;
+                node.b = (self.items.len() as u32) - at;
+                (id, end, None)
+            }
+        };
+        let node = &mut self.nodes[id as usize];
+        // A block collection's span ends where its last child ends; an empty null value sits
+        // at a position that may precede its key's end, so take the max.
+        node.end = match node.layout() {
+            Layout::Flow => end_of_flow as u32,
+            Layout::Block => children_end
+                .unwrap_or(node.start)
+                .max(last_key_end.unwrap_or(0))
+                .max(node.start),
+        };
+        Some(())
+    }
+}
+
 impl<'a> Document<'a> {
     /// Parse `src` (which must not start with a BOM-less NUL byte etc.; see [`super::check_text`]).
     pub fn parse(src: &'a str) -> Result<Document<'a>, YamlError> {
         let lines = LineIndex::new(src);
+        let err_at = |lines: &LineIndex, byte: usize, message: String| YamlError {
+            position: lines.position(byte),
+            message,
+        };
+        if src.len() > u32::MAX as usize {
+            return Err(err_at(&lines, 0, "the text is over 4 GiB".into()));
+        }
         let newline = detect_newline(src);
         let mut options = Options::default();
         options.emit_anchor_events = true;
@@ -128,21 +279,41 @@ impl<'a> Document<'a> {
         let parser = Parser::new_from_str_with_options(src, options);
 
         // Size the node list up front (every `key: value` is two nodes): growing it by
-        // doubling would briefly hold two copies of a 10 MB array on a big kubeconfig.
-        let estimate = memchr::memchr_iter(b':', src.as_bytes()).count() * 2
-            + memchr::memchr_iter(b'-', src.as_bytes()).count() / 2
-            + 16;
-        let mut nodes: Vec<Node<'a>> = Vec::with_capacity(estimate.min(MAX_NODES));
-        let mut stack: Vec<Open> = Vec::new();
-        let mut root: Option<NodeId> = None;
+        // doubling would briefly hold two copies of a big array on a big kubeconfig.
+        let colons = memchr::memchr_iter(b':', src.as_bytes()).count();
+        let estimate = colons * 2 + memchr::memchr_iter(b'-', src.as_bytes()).count() / 2 + 16;
+        let mut b = Builder {
+            src,
+            nodes: Vec::with_capacity(estimate.min(MAX_NODES)),
+            pairs: Vec::with_capacity((colons + 16).min(MAX_NODES)),
+            items: Vec::new(),
+            owned: Vec::new(),
+            stack: Vec::new(),
+            open_pairs: Vec::new(),
+            open_items: Vec::new(),
+            root: None,
+            has_merge_keys: false,
+        };
         // anchor id (parser's) -> node id, and node id -> anchor name
         let mut anchor_ids: HashMap<usize, NodeId> = HashMap::new();
         let mut anchors: HashMap<NodeId, (Cow<'a, str>, Range<usize>)> = HashMap::new();
         let mut documents = 0usize;
-
-        let err_at = |lines: &LineIndex, byte: usize, message: String| YamlError {
-            position: lines.position(byte),
-            message,
+        let too_many = |lines: &LineIndex, at: usize| {
+            err_at(
+                lines,
+                at,
+                format!("more than {MAX_NODES} YAML nodes; refusing to process"),
+            )
+        };
+        let blank = |tag: Tag, range: &Range<usize>| Node {
+            start: range.start as u32,
+            end: range.end as u32,
+            key_of: u32::MAX,
+            a: 0,
+            b: 0,
+            tag,
+            style: Style::Plain,
+            flags: 0,
         };
 
         for item in parser {
@@ -161,49 +332,6 @@ impl<'a> Document<'a> {
                 }
             };
             let range = span.byte_range().unwrap_or(0..0);
-            // Which node does a new node attach to?
-            let new_node = |kind: NodeKind<'a>,
-                            range: Range<usize>,
-                            nodes: &mut Vec<Node<'a>>,
-                            stack: &mut Vec<Open>|
-             -> Result<NodeId, YamlError> {
-                if nodes.len() >= MAX_NODES {
-                    return Err(err_at(
-                        &lines,
-                        range.start,
-                        format!("more than {MAX_NODES} YAML nodes; refusing to process"),
-                    ));
-                }
-                let id = nodes.len();
-                let mut key_of = u32::MAX;
-                match stack.last_mut() {
-                    None => {}
-                    Some(Open::Sequence { id: parent }) => {
-                        if let NodeKind::Sequence { items, .. } = &mut nodes[*parent].kind {
-                            items.push(id);
-                        }
-                    }
-                    Some(Open::Mapping {
-                        id: parent,
-                        pending_key,
-                    }) => match pending_key.take() {
-                        None => *pending_key = Some(id),
-                        Some(key) => {
-                            if let NodeKind::Mapping { entries, .. } = &mut nodes[*parent].kind {
-                                entries.push((key, id));
-                            }
-                            key_of = key as u32;
-                        }
-                    },
-                }
-                nodes.push(Node {
-                    kind,
-                    span: range,
-                    key_of,
-                });
-                Ok(id)
-            };
-
             match event {
                 Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
                 Event::DocumentStart(..) => {
@@ -220,36 +348,44 @@ impl<'a> Document<'a> {
                 Event::Scalar(value, style, anchor_id, _tag) => {
                     // YAML's null: nothing at all (`key:`), or a plain `null` / `~`, which
                     // client-go reads as unset too.
-                    let empty = style == ScalarStyle::Plain && range.is_empty();
+                    let plain = style == ScalarStyle::Plain;
+                    let empty = plain && range.is_empty();
                     let null = empty
-                        || (style == ScalarStyle::Plain
-                            && matches!(value.as_ref(), "null" | "Null" | "NULL" | "~"));
+                        || (plain && matches!(value.as_ref(), "null" | "Null" | "NULL" | "~"));
+                    let is_key = matches!(
+                        b.stack.last(),
+                        Some(Open::Mapping {
+                            pending_key: None,
+                            ..
+                        })
+                    );
+                    if plain && is_key && value == "<<" {
+                        b.has_merge_keys = true;
+                    }
+                    let mut node = blank(Tag::Scalar, &range);
                     // A block scalar's span runs up to the next token; end it after its last
                     // line break instead, so it does not own the next line's indentation.
-                    let mut range = range;
                     if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
                         let bytes = src.as_bytes();
-                        while range.end > range.start && bytes[range.end - 1] == b' ' {
-                            range.end -= 1;
+                        let mut end = range.end;
+                        while end > range.start && bytes[end - 1] == b' ' {
+                            end -= 1;
                         }
+                        node.end = end as u32;
                     }
                     // The parser reports an empty value as "~"; keep the source's own text.
-                    let value = if empty { Cow::Borrowed("") } else { value };
-                    let id = new_node(
-                        NodeKind::Scalar {
-                            value,
-                            style: style.into(),
-                            null,
-                        },
-                        range,
-                        &mut nodes,
-                        &mut stack,
-                    )?;
+                    let (a, len, owned) = if empty {
+                        (range.start as u32, 0, 0)
+                    } else {
+                        b.value(value)
+                    };
+                    node.a = a;
+                    node.b = len;
+                    node.style = style.into();
+                    node.flags = owned | if null { NULL } else { 0 };
+                    let id = b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
                     if anchor_id != 0 {
                         anchor_ids.insert(anchor_id, id);
-                    }
-                    if stack.is_empty() {
-                        root = Some(id);
                     }
                 }
                 Event::Anchor(anchor_id, name) => {
@@ -265,10 +401,9 @@ impl<'a> Document<'a> {
                             "alias of an unknown anchor".into(),
                         ));
                     };
-                    let id = new_node(NodeKind::Alias { target }, range, &mut nodes, &mut stack)?;
-                    if stack.is_empty() {
-                        root = Some(id);
-                    }
+                    let mut node = blank(Tag::Alias, &range);
+                    node.a = target;
+                    b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
                 }
                 Event::UnresolvedAlias(name) => {
                     return Err(err_at(
@@ -279,143 +414,158 @@ impl<'a> Document<'a> {
                 }
                 Event::SequenceStart(style, anchor_id, _)
                 | Event::MappingStart(style, anchor_id, _) => {
-                    let layout = match style {
-                        StructureStyle::Block => Layout::Block,
-                        StructureStyle::Flow => Layout::Flow,
-                    };
                     let is_map = matches!(event, Event::MappingStart(..));
-                    let kind = if is_map {
-                        NodeKind::Mapping {
-                            layout,
-                            entries: Vec::new(),
-                        }
-                    } else {
-                        NodeKind::Sequence {
-                            layout,
-                            items: Vec::new(),
-                        }
+                    let mut node = blank(if is_map { Tag::Mapping } else { Tag::Sequence }, &range);
+                    node.style = match style {
+                        StructureStyle::Block => Style::Plain,
+                        StructureStyle::Flow => Style::DoubleQuoted,
                     };
-                    let id = new_node(kind, range, &mut nodes, &mut stack)?;
+                    let id = b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
                     if anchor_id != 0 {
                         anchor_ids.insert(anchor_id, id);
                     }
-                    if stack.is_empty() {
-                        root = Some(id);
-                    }
-                    stack.push(if is_map {
+                    let open = if is_map {
                         Open::Mapping {
                             id,
+                            mark: b.open_pairs.len(),
                             pending_key: None,
                         }
                     } else {
-                        Open::Sequence { id }
-                    });
+                        Open::Sequence {
+                            id,
+                            mark: b.open_items.len(),
+                        }
+                    };
+                    b.stack.push(open);
                 }
                 Event::SequenceEnd | Event::MappingEnd => {
-                    let Some(open) = stack.pop() else {
-                        return Err(err_at(
-                            &lines,
-                            range.start,
-                            "unbalanced collection end".into(),
-                        ));
-                    };
-                    let id = match open {
-                        Open::Mapping { id, .. } | Open::Sequence { id } => id,
-                    };
-                    let end = match &nodes[id].kind {
-                        NodeKind::Mapping {
-                            layout: Layout::Flow,
-                            ..
-                        }
-                        | NodeKind::Sequence {
-                            layout: Layout::Flow,
-                            ..
-                        } => range.end,
-                        NodeKind::Mapping { entries, .. } => entries
-                            .last()
-                            .map(|&(_, v)| nodes[v].span.end)
-                            .unwrap_or(nodes[id].span.start),
-                        NodeKind::Sequence { items, .. } => items
-                            .last()
-                            .map(|&v| nodes[v].span.end)
-                            .unwrap_or(nodes[id].span.start),
-                        _ => unreachable!(),
-                    };
-                    // A block collection's span ends where its last child ends; an empty null
-                    // value sits at a position that may precede its key's end, so take the max.
-                    let start = nodes[id].span.start;
-                    nodes[id].span = start..end.max(start);
-                    if let (NodeKind::Mapping { .. }, Some(last)) =
-                        (&nodes[id].kind, last_entry_key_end(&nodes, id))
-                    {
-                        if last > nodes[id].span.end {
-                            nodes[id].span.end = last;
-                        }
-                    }
+                    b.close(range.end).ok_or_else(|| {
+                        err_at(&lines, range.start, "unbalanced collection end".into())
+                    })?;
                 }
                 // Comments (disabled above) and any event kinds a newer parser adds carry no
                 // data we need.
                 _ => {}
             }
         }
-        if let Some(root) = root {
-            check_duplicate_keys(&nodes, &lines)?;
-            check_alias_expansion(&nodes, root, &lines)?;
-        }
+        let Builder {
+            mut nodes,
+            pairs,
+            items,
+            owned,
+            root,
+            has_merge_keys,
+            ..
+        } = b;
         // The estimate above is generous; give the rest back (shrinking does not copy).
         nodes.shrink_to_fit();
-        Ok(Document {
+        let doc = Document {
             src,
             nodes,
+            pairs,
+            items,
+            owned,
             root,
             lines,
             newline,
             anchors,
-        })
+            has_merge_keys,
+        };
+        if let Some(root) = root {
+            doc.check_duplicate_keys()?;
+            doc.check_alias_expansion(root)?;
+        }
+        Ok(doc)
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
     }
 
     /// The anchor name written on a node (`&name`), if any.
     pub fn anchor(&self, id: NodeId) -> Option<&str> {
+        if self.anchors.is_empty() {
+            return None;
+        }
         self.anchors.get(&id).map(|(name, _)| name.as_ref())
     }
 
-    pub fn node(&self, id: NodeId) -> &Node<'a> {
-        &self.nodes[id]
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    /// What node `id` is (aliases are not followed; see [`Document::resolve`]).
+    pub fn kind(&self, id: NodeId) -> NodeKind<'_> {
+        let n = &self.nodes[id as usize];
+        let (a, b) = (n.a as usize, n.b as usize);
+        match n.tag {
+            Tag::Scalar => NodeKind::Scalar {
+                value: self.value_of(n),
+                style: n.style,
+                null: n.flags & NULL != 0,
+            },
+            Tag::Mapping => NodeKind::Mapping {
+                layout: n.layout(),
+                entries: &self.pairs[a..a + b],
+            },
+            Tag::Sequence => NodeKind::Sequence {
+                layout: n.layout(),
+                items: &self.items[a..a + b],
+            },
+            Tag::Alias => NodeKind::Alias { target: n.a },
+        }
+    }
+
+    fn value_of(&self, n: &Node) -> &str {
+        if n.flags & OWNED != 0 {
+            &self.owned[n.a as usize]
+        } else {
+            &self.src[n.a as usize..(n.a + n.b) as usize]
+        }
     }
 
     /// Follow aliases to the node that holds the content.
     pub fn resolve(&self, mut id: NodeId) -> NodeId {
         // An alias always points at an earlier, complete node, so this terminates.
-        while let NodeKind::Alias { target } = self.nodes[id].kind {
-            id = target;
+        loop {
+            let n = &self.nodes[id as usize];
+            if n.tag != Tag::Alias {
+                return id;
+            }
+            id = n.a;
         }
-        id
     }
 
     /// The decoded text of a scalar (after resolving aliases); `None` for collections and null.
     pub fn scalar(&self, id: NodeId) -> Option<&str> {
-        match &self.nodes[self.resolve(id)].kind {
-            NodeKind::Scalar {
-                value, null: false, ..
-            } => Some(value),
-            _ => None,
-        }
+        let n = &self.nodes[self.resolve(id) as usize];
+        (n.tag == Tag::Scalar && n.flags & NULL == 0).then(|| self.value_of(n))
     }
 
     /// Entries of a mapping (after resolving aliases), or `None` if the node is no mapping.
     pub fn entries(&self, id: NodeId) -> Option<&[(NodeId, NodeId)]> {
-        match &self.nodes[self.resolve(id)].kind {
-            NodeKind::Mapping { entries, .. } => Some(entries),
-            _ => None,
-        }
+        let n = &self.nodes[self.resolve(id) as usize];
+        (n.tag == Tag::Mapping).then(|| &self.pairs[n.a as usize..(n.a + n.b) as usize])
     }
 
     /// Items of a sequence (after resolving aliases), or `None` if the node is no sequence.
     pub fn items(&self, id: NodeId) -> Option<&[NodeId]> {
-        match &self.nodes[self.resolve(id)].kind {
-            NodeKind::Sequence { items, .. } => Some(items),
-            _ => None,
-        }
+        let n = &self.nodes[self.resolve(id) as usize];
+        (n.tag == Tag::Sequence).then(|| &self.items[n.a as usize..(n.a + n.b) as usize])
+    }
+
+    /// Whether scalar `id` (aliases followed) reads `key`.
+    fn is_key(&self, id: NodeId, key: &str) -> bool {
+        let n = &self.nodes[self.resolve(id) as usize];
+        n.tag == Tag::Scalar
+            && n.flags & NULL == 0
+            && (n.flags & OWNED != 0 || n.b as usize == key.len())
+            && self.value_of(n) == key
     }
 
     /// The value under `key` in mapping `map` (the first one; duplicate keys are rejected at
@@ -429,21 +579,14 @@ impl<'a> Document<'a> {
 
     fn get_depth(&self, map: NodeId, key: &str, depth: usize) -> Option<NodeId> {
         let entries = self.entries(map)?;
-        if let Some(&(_, v)) = entries.iter().find(|&&(k, _)| self.scalar(k) == Some(key)) {
+        if let Some(&(_, v)) = entries.iter().find(|&&(k, _)| self.is_key(k, key)) {
             return Some(v);
         }
-        if depth > 32 {
+        if !self.has_merge_keys || depth > 32 {
             return None;
         }
         let &(_, merged) = entries.iter().find(|&&(k, _)| {
-            self.scalar(k) == Some("<<")
-                && matches!(
-                    &self.nodes[k].kind,
-                    NodeKind::Scalar {
-                        style: Style::Plain,
-                        ..
-                    }
-                )
+            self.is_key(k, "<<") && self.nodes[k as usize].style == Style::Plain
         })?;
         match self.items(merged) {
             Some(sources) => sources
@@ -457,7 +600,7 @@ impl<'a> Document<'a> {
     pub fn get_key(&self, map: NodeId, key: &str) -> Option<NodeId> {
         self.entries(map)?
             .iter()
-            .find(|&&(k, _)| self.scalar(k) == Some(key))
+            .find(|&&(k, _)| self.is_key(k, key))
             .map(|&(k, _)| k)
     }
 
@@ -468,7 +611,7 @@ impl<'a> Document<'a> {
 
     /// Short name of what a node is, for messages ("a mapping", "a string", ...).
     pub fn describe(&self, id: NodeId) -> &'static str {
-        match &self.nodes[self.resolve(id)].kind {
+        match self.kind(self.resolve(id)) {
             NodeKind::Scalar { null: true, .. } => "empty (null)",
             NodeKind::Scalar { .. } => "a scalar",
             NodeKind::Mapping { .. } => "a mapping",
@@ -476,48 +619,42 @@ impl<'a> Document<'a> {
             NodeKind::Alias { .. } => "an alias",
         }
     }
-}
 
-fn last_entry_key_end(nodes: &[Node<'_>], id: NodeId) -> Option<usize> {
-    match &nodes[id].kind {
-        NodeKind::Mapping { entries, .. } => entries.last().map(|&(k, _)| nodes[k].span.end),
-        _ => None,
+    /// The text of a scalar key node as written (no alias following), for key comparisons.
+    fn key_text(&self, k: NodeId) -> Option<&str> {
+        let n = &self.nodes[k as usize];
+        (n.tag == Tag::Scalar).then(|| self.value_of(n))
     }
-}
 
-/// Two equal scalar keys in one mapping make the document ambiguous (parsers disagree on which
-/// wins), so kubefix refuses to edit it.
-fn check_duplicate_keys(nodes: &[Node<'_>], lines: &LineIndex) -> Result<(), YamlError> {
-    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for node in nodes {
-        if let NodeKind::Mapping { entries, .. } = &node.kind {
-            if entries.len() < 2 {
+    /// Two equal scalar keys in one mapping make the document ambiguous (parsers disagree on
+    /// which wins), so kubefix refuses to edit it.
+    fn check_duplicate_keys(&self) -> Result<(), YamlError> {
+        let mut seen: HashMap<&str, NodeId> = HashMap::new();
+        for node in &self.nodes {
+            if node.tag != Tag::Mapping || node.b < 2 {
                 continue;
             }
-            let key_of = |k: NodeId| match &nodes[k].kind {
-                NodeKind::Scalar { value, .. } => Some(value.as_ref()),
-                _ => None,
-            };
+            let entries = &self.pairs[node.a as usize..(node.a + node.b) as usize];
             // Kubeconfig mappings are small: compare pairwise there, hash only big ones.
             let dup = if entries.len() <= 12 {
                 entries.iter().enumerate().find_map(|(i, &(k, _))| {
-                    let key = key_of(k)?;
+                    let key = self.key_text(k)?;
                     entries[..i]
                         .iter()
-                        .find(|&&(f, _)| key_of(f) == Some(key))
+                        .find(|&&(f, _)| self.key_text(f) == Some(key))
                         .map(|&(f, _)| (f, k, key))
                 })
             } else {
                 seen.clear();
                 entries.iter().find_map(|&(k, _)| {
-                    let key = key_of(k)?;
+                    let key = self.key_text(k)?;
                     seen.insert(key, k).map(|f| (f, k, key))
                 })
             };
             if let Some((first, k, key)) = dup {
-                let p = lines.position(nodes[first].span.start);
+                let p = self.lines.position(self.node(first).start as usize);
                 return Err(YamlError {
-                    position: lines.position(nodes[k].span.start),
+                    position: self.lines.position(self.node(k).start as usize),
                     message: format!(
                         "duplicate key {key:?} (first defined at line {}); the file is ambiguous",
                         p.line
@@ -525,75 +662,78 @@ fn check_duplicate_keys(nodes: &[Node<'_>], lines: &LineIndex) -> Result<(), Yam
                 });
             }
         }
+        Ok(())
     }
-    Ok(())
+
+    /// Refuse alias bombs and aliases that contain themselves, before anything walks the tree.
+    ///
+    /// Sizes are computed bottom-up in one iterative pass (no recursion, so any nesting depth
+    /// is safe): a scalar is 1, a collection 1 plus its children, an alias the size of its
+    /// target. An alias is resolved after its target in document order, so a target still
+    /// open at that point is an ancestor: a recursive alias. This bound also bounds every
+    /// merge-key lookup, which visits at most the expanded size of the mapping it starts from.
+    fn check_alias_expansion(&self, root: NodeId) -> Result<(), YamlError> {
+        let aliases = self.nodes.iter().any(|n| n.tag == Tag::Alias);
+        if !aliases {
+            // Without aliases every node is counted once: nothing can expand.
+            return Ok(());
+        }
+        let limit = self.nodes.len() as u64 + MAX_ALIAS_EXPANSION;
+        let mut size = vec![0u64; self.nodes.len()];
+        let mut stack = vec![(root, false)];
+        while let Some((id, children_done)) = stack.pop() {
+            let s = match self.kind(id) {
+                NodeKind::Scalar { .. } => 1,
+                NodeKind::Alias { target } => {
+                    if size[target as usize] == 0 {
+                        return Err(YamlError {
+                            position: self.lines.position(self.node(id).start as usize),
+                            message:
+                                "this alias refers to a node that contains it (a recursive alias)"
+                                    .into(),
+                        });
+                    }
+                    size[target as usize]
+                }
+                NodeKind::Mapping { entries, .. } if !children_done => {
+                    stack.push((id, true));
+                    for &(k, v) in entries.iter().rev() {
+                        stack.push((v, false));
+                        stack.push((k, false));
+                    }
+                    continue;
+                }
+                NodeKind::Sequence { items, .. } if !children_done => {
+                    stack.push((id, true));
+                    stack.extend(items.iter().rev().map(|&i| (i, false)));
+                    continue;
+                }
+                NodeKind::Mapping { entries, .. } => entries.iter().fold(1u64, |acc, &(k, v)| {
+                    acc.saturating_add(size[k as usize])
+                        .saturating_add(size[v as usize])
+                }),
+                NodeKind::Sequence { items, .. } => items
+                    .iter()
+                    .fold(1u64, |acc, &i| acc.saturating_add(size[i as usize])),
+            };
+            if s > limit {
+                return Err(YamlError {
+                    position: self.lines.position(self.node(id).start as usize),
+                    message: format!(
+                        "aliases here expand to over {MAX_ALIAS_EXPANSION} nodes (an alias bomb, \"billion laughs\"); refusing to read it (kubectl refuses it too: excessive aliasing)"
+                    ),
+                });
+            }
+            size[id as usize] = s;
+        }
+        Ok(())
+    }
 }
 
 /// How many nodes aliases may add when the document is read the way kubectl reads it (every
 /// alias and merge key expanded). Plain documents add none; the "billion laughs" adds
 /// hundreds of millions. kubectl refuses such a file ("excessive aliasing") too.
 pub const MAX_ALIAS_EXPANSION: u64 = 1_000_000;
-
-/// Refuse alias bombs and aliases that contain themselves, before anything walks the tree.
-///
-/// Sizes are computed bottom-up in one iterative pass (no recursion, so any nesting depth is
-/// safe): a scalar is 1, a collection 1 plus its children, an alias the size of its target.
-/// An alias is resolved after its target in document order, so a target still open at that
-/// point is an ancestor: a recursive alias. This bound also bounds every merge-key lookup,
-/// which visits at most the expanded size of the mapping it starts from.
-fn check_alias_expansion(
-    nodes: &[Node<'_>],
-    root: NodeId,
-    lines: &LineIndex,
-) -> Result<(), YamlError> {
-    let limit = nodes.len() as u64 + MAX_ALIAS_EXPANSION;
-    let mut size = vec![0u64; nodes.len()];
-    let mut stack = vec![(root, false)];
-    while let Some((id, children_done)) = stack.pop() {
-        let s = match &nodes[id].kind {
-            NodeKind::Scalar { .. } => 1,
-            NodeKind::Alias { target } => {
-                if size[*target] == 0 {
-                    return Err(YamlError {
-                        position: lines.position(nodes[id].span.start),
-                        message: "this alias refers to a node that contains it (a recursive alias)"
-                            .into(),
-                    });
-                }
-                size[*target]
-            }
-            NodeKind::Mapping { entries, .. } if !children_done => {
-                stack.push((id, true));
-                for &(k, v) in entries.iter().rev() {
-                    stack.push((v, false));
-                    stack.push((k, false));
-                }
-                continue;
-            }
-            NodeKind::Sequence { items, .. } if !children_done => {
-                stack.push((id, true));
-                stack.extend(items.iter().rev().map(|&i| (i, false)));
-                continue;
-            }
-            NodeKind::Mapping { entries, .. } => entries.iter().fold(1u64, |acc, &(k, v)| {
-                acc.saturating_add(size[k]).saturating_add(size[v])
-            }),
-            NodeKind::Sequence { items, .. } => items
-                .iter()
-                .fold(1u64, |acc, &i| acc.saturating_add(size[i])),
-        };
-        if s > limit {
-            return Err(YamlError {
-                position: lines.position(nodes[id].span.start),
-                message: format!(
-                    "aliases here expand to over {MAX_ALIAS_EXPANSION} nodes (an alias bomb, \"billion laughs\"); refusing to read it (kubectl refuses it too: excessive aliasing)"
-                ),
-            });
-        }
-        size[id] = s;
-    }
-    Ok(())
-}
 
 fn detect_newline(src: &str) -> &'static str {
     match src.find('\n') {

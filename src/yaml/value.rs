@@ -91,7 +91,7 @@ struct Walk<'w, 'o, 'n, 'i> {
 
 impl Walk<'_, '_, '_, '_> {
     fn differ(&self, n: NodeId, what: &str) -> Result<(), String> {
-        let p = self.new.position(self.new.node(n).span.start);
+        let p = self.new.position(self.new.node(n).span().start);
         Err(format!("line {}: {what}", p.line))
     }
 
@@ -100,8 +100,8 @@ impl Walk<'_, '_, '_, '_> {
     }
 
     fn scalar_is(&self, n: NodeId, value: &str, plain: bool) -> bool {
-        matches!(&self.new.node(n).kind,
-            NodeKind::Scalar { value: v, style, null: false } if v == value && (*style == Style::Plain) == plain)
+        matches!(self.new.kind(n),
+            NodeKind::Scalar { value: v, style, null: false } if v == value && (style == Style::Plain) == plain)
     }
 
     /// Does new node `n` hold exactly `value`?
@@ -109,7 +109,7 @@ impl Walk<'_, '_, '_, '_> {
         if self.new.anchor(n).is_some() {
             return false;
         }
-        match (value, &self.new.node(n).kind) {
+        match (value, self.new.kind(n)) {
             (NewValue::Map(want), NodeKind::Mapping { entries, .. }) => {
                 want.len() == entries.len()
                     && want.iter().zip(entries).all(|((k, v), &(nk, nv))| {
@@ -126,7 +126,6 @@ impl Walk<'_, '_, '_, '_> {
     }
 
     fn node(&self, o: NodeId, n: NodeId) -> Result<(), String> {
-        let (on, nn) = (self.old.node(o), self.new.node(n));
         if Self::anchor_name(self.old, o) != Self::anchor_name(self.new, n) {
             return self.differ(n, "an anchor changed");
         }
@@ -137,7 +136,7 @@ impl Walk<'_, '_, '_, '_> {
                 self.differ(n, &format!("expected the value {value:?}"))
             };
         }
-        match (&on.kind, &nn.kind) {
+        match (self.old.kind(o), self.new.kind(n)) {
             (
                 NodeKind::Scalar {
                     value: a,
@@ -156,7 +155,7 @@ impl Walk<'_, '_, '_, '_> {
                 Ok(())
             }
             (NodeKind::Alias { target: a }, NodeKind::Alias { target: b }) => {
-                if Self::anchor_name(self.old, *a) != Self::anchor_name(self.new, *b) {
+                if Self::anchor_name(self.old, a) != Self::anchor_name(self.new, b) {
                     return self.differ(n, "an alias now points elsewhere");
                 }
                 Ok(())
