@@ -115,77 +115,164 @@ pub fn plan_bytes(path: &Path, bytes: &[u8], options: &RuleOptions) -> Result<Fi
     plan_owned(path, bytes.to_vec(), options)
 }
 
+/// From this size on, the repaired text is verified on a second thread while the schema
+/// check and the report-only rules run on this one (below it, a thread costs more than it
+/// saves: a typical kubeconfig plans in well under a millisecond).
+const PARALLEL_FROM: usize = 256 * 1024;
+
+/// The repaired text and what each of its edits means.
+struct Repair {
+    edits: Vec<Edit>,
+    intents: Vec<yaml::Intent>,
+    new_text: Option<String>,
+}
+
+/// What the file's own checks found (the part of the plan that reads only the original).
+struct Report {
+    findings: Vec<Finding>,
+    names: rules::names::FileNames,
+    secrets_old: Vec<Range<usize>>,
+}
+
 /// Plan a file from bytes it owns: the text is decoded in place, never copied.
+///
+/// The fixing rules run first, and their edits are applied; then two jobs that need only
+/// the original tree and the new text run side by side on a big file: verifying the new text
+/// (a second full parse, the biggest cost after the first) and everything else (the schema
+/// check, the report-only rules, the expiry table, names, secret spans). Errors keep their
+/// sequential precedence: an invalid original is reported before any repair problem.
 pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<FilePlan> {
     yaml::decode(&bytes).map_err(|e| invalid(path, e))?;
     let original = String::from_utf8(bytes).expect("checked by decode");
     let text = original.as_str();
     let doc = load(path, text)?;
-    let view = kubeconfig_view(path, &doc, true)?;
-    let mut cx = Context::new(path, &view, options);
-    let findings = rules::run_all(&cx);
-    let new_mode = findings
+    let view = kubeconfig_view(path, &doc, false)?;
+    let cx = Context::new(path, &view, options);
+    let fixes = rules::run_kind(&cx, true);
+    // Only a credential refresh changes what the expiry table says after the fix.
+    let renews = fixes
+        .iter()
+        .flat_map(|(_, f)| f)
+        .any(|f| f.rule == "k3s-credentials" && f.fix.is_some());
+    let repair = repair(path, text, &fixes);
+
+    let verify_job = || match &repair {
+        Ok(Repair {
+            intents,
+            new_text: Some(new_text),
+            ..
+        }) => Some(verify(path, &doc, intents, new_text, options, renews)),
+        _ => None,
+    };
+    let report_job = || -> Result<Report> {
+        schema::check(&doc).map_err(|e| {
+            let p = doc.position(e.at);
+            Error::Invalid {
+                path: path.to_path_buf(),
+                line: p.line,
+                column: p.column,
+                message: format!("not a valid kubeconfig: {}", e.message),
+            }
+        })?;
+        let mut found = rules::run_kind(&cx, false);
+        found.extend(fixes);
+        let names = rules::names::FileNames::collect(path, &view);
+        let secrets_old = secret_spans(&view);
+        cx.expiry_table();
+        Ok(Report {
+            findings: rules::merge(found),
+            names,
+            secrets_old,
+        })
+    };
+    let (report, verified) = if text.len() >= PARALLEL_FROM {
+        std::thread::scope(|s| {
+            let verifying = s.spawn(verify_job);
+            let report = report_job();
+            let verified = verifying
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (report, verified)
+        })
+    } else {
+        let report = report_job();
+        let verified = if report.is_ok() { verify_job() } else { None };
+        (report, verified)
+    };
+    let report = report?;
+    let Repair {
+        edits, new_text, ..
+    } = repair?;
+    // Computed by the report job (the credential-expiry rule needs it anyway).
+    let mut expiry = cx.expiry.into_inner().unwrap_or_default();
+    let (secrets_new, lines_new) = match verified {
+        None => (Vec::new(), None),
+        Some(v) => {
+            let v = v?;
+            v.check_against(path, &report.findings)?;
+            if let Some(after) = &v.expiry {
+                crate::inspect::expiry::mark_renewed(&mut expiry, after);
+            }
+            (v.secrets, Some(v.lines))
+        }
+    };
+    let new_mode = report
+        .findings
         .iter()
         .filter_map(|f| f.fix.as_ref().and_then(|x| x.mode))
         .min();
-    let names = rules::names::FileNames::collect(path, &view);
-    let secrets_old = secret_spans(&view);
-    cx.expiry_table();
-    let mut expiry = cx.expiry.take().unwrap_or_default();
-    // Only a credential refresh changes what the expiry table says after the fix.
-    let renews = findings
-        .iter()
-        .any(|f| f.rule == "k3s-credentials" && f.fix.is_some());
-
-    let mut patch = Patch::new();
-    let mut intents = Vec::new();
-    let mut seen: std::collections::HashSet<&Edit> = std::collections::HashSet::new();
-    for f in &findings {
-        for change in f.fix.iter().flat_map(|fix| fix.changes.iter()) {
-            // One shared node (an anchor used by two users) is fixed once.
-            if !seen.insert(&change.edit) {
-                continue;
-            }
-            patch.push(change.edit.clone());
-            intents.push(change.intent.clone());
-        }
-    }
-    drop(seen);
-    let edits = patch.normalized(text).map_err(|e| Error::Verify {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-
-    let (new_text, secrets_new, lines_new) = if patch.is_empty() {
-        (None, Vec::new(), None)
-    } else {
-        let new_text = patch.apply(text).map_err(|e| Error::Verify {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        let renewed = if renews { Some(&mut expiry[..]) } else { None };
-        let (secrets, lines) =
-            verify(path, &doc, &intents, &new_text, options, renewed, &findings)?;
-        (Some(new_text), secrets, Some(lines))
-    };
     drop(view);
     let lines_old = doc.lines;
     Ok(FilePlan {
         path: path.to_path_buf(),
         original,
-        findings,
+        findings: report.findings,
         new_text,
         edits,
-        secrets_old,
+        secrets_old: report.secrets_old,
         secrets_new,
         lines_old,
         lines_new,
         expiry,
-        names,
+        names: report.names,
         old_mode: std::fs::metadata(path)
             .ok()
             .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777),
         new_mode,
+    })
+}
+
+/// Splice every fix's edits into the text (one shared node, say an anchor used by two users,
+/// is fixed once).
+fn repair(path: &Path, text: &str, fixes: &[rules::RuleFindings]) -> Result<Repair> {
+    let fail = |e: yaml::PatchError| Error::Verify {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let mut patch = Patch::new();
+    let mut intents = Vec::new();
+    let mut seen: std::collections::HashSet<&Edit> = std::collections::HashSet::new();
+    let changes = fixes
+        .iter()
+        .flat_map(|(_, f)| f)
+        .flat_map(|f| f.fix.iter().flat_map(|fix| fix.changes.iter()));
+    for change in changes {
+        if seen.insert(&change.edit) {
+            patch.push(change.edit.clone());
+            intents.push(change.intent.clone());
+        }
+    }
+    drop(seen);
+    let edits = patch.normalized(text).map_err(fail)?;
+    let new_text = if patch.is_empty() {
+        None
+    } else {
+        Some(patch.apply(text).map_err(fail)?)
+    };
+    Ok(Repair {
+        edits,
+        intents,
+        new_text,
     })
 }
 
@@ -201,16 +288,64 @@ pub fn cross_file(plans: &mut [FilePlan], selection: &rules::Selection) {
     }
 }
 
-/// Check the repaired text; returns its secret spans (for redaction) and line index.
+/// What the re-parse of the repaired text found.
+struct Verified {
+    /// The fixing rules' findings on the new text.
+    again: Vec<Finding>,
+    secrets: Vec<Range<usize>>,
+    lines: yaml::LineIndex,
+    /// The new text's expiry table, when a fix renews credentials.
+    expiry: Option<Vec<crate::inspect::ExpiryRow>>,
+}
+
+impl Verified {
+    /// A second run must want no change, and a fix must not leave an entry with an error it
+    /// did not have, or with a different one (the fix would only trade one kubectl failure
+    /// for another).
+    fn check_against(&self, path: &Path, before: &[Finding]) -> Result<()> {
+        let fail = |reason: String| Error::Verify {
+            path: path.to_path_buf(),
+            reason,
+        };
+        // Mode-only fixes read the file on disk, which is only changed when writing.
+        if let Some(f) = self
+            .again
+            .iter()
+            .find(|f| f.fix.as_ref().is_some_and(|x| !x.changes.is_empty()))
+        {
+            return Err(fail(format!(
+                "after the fix, rule {} still wants to change line {}; this is a kubefix bug, please report it",
+                f.rule, f.line
+            )));
+        }
+        let had = |f: &Finding| {
+            before
+                .iter()
+                .any(|b| b.rule == f.rule && b.entry == f.entry && b.message == f.message)
+        };
+        if let Some(f) = self
+            .again
+            .iter()
+            .find(|f| f.severity == rules::Severity::Error && !had(f))
+        {
+            return Err(fail(format!(
+                "after the fix, line {} would still fail in kubectl: {} [{}]",
+                f.line, f.message, f.rule
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Parse the repaired text and check it means the original plus the intended changes.
 fn verify(
     path: &Path,
     old: &Document<'_>,
     intents: &[yaml::Intent],
     new_text: &str,
     options: &RuleOptions,
-    renewed: Option<&mut [crate::inspect::ExpiryRow]>,
-    before: &[Finding],
-) -> Result<(Vec<Range<usize>>, yaml::LineIndex)> {
+    renews: bool,
+) -> Result<Verified> {
     let fail = |reason: String| Error::Verify {
         path: path.to_path_buf(),
         reason,
@@ -230,40 +365,17 @@ fn verify(
     })?;
     let view = kubeconfig_view(path, &new_doc, false).map_err(load_failed)?;
     let again = rules::run_fixers(&Context::new(path, &view, options));
-    // Mode-only fixes read the file on disk, which is only changed when writing.
-    if let Some(f) = again
-        .iter()
-        .find(|f| f.fix.as_ref().is_some_and(|x| !x.changes.is_empty()))
-    {
-        return Err(fail(format!(
-            "after the fix, rule {} still wants to change line {}; this is a kubefix bug, please report it",
-            f.rule, f.line
-        )));
-    }
-    // A fix must not leave an entry with an error it did not have, or with a different one
-    // (the fix would only trade one kubectl failure for another).
-    let had = |f: &Finding| {
-        before
-            .iter()
-            .any(|b| b.rule == f.rule && b.entry == f.entry && b.message == f.message)
-    };
-    if let Some(f) = again
-        .iter()
-        .find(|f| f.severity == rules::Severity::Error && !had(f))
-    {
-        return Err(fail(format!(
-            "after the fix, line {} would still fail in kubectl: {} [{}]",
-            f.line, f.message, f.rule
-        )));
-    }
     let secrets = secret_spans(&view);
-    if let Some(expiry) = renewed.filter(|e| !e.is_empty()) {
-        let after =
-            crate::inspect::expiry::table(&view, path, options.renew_within, crate::inspect::now());
-        crate::inspect::expiry::mark_renewed(expiry, &after);
-    }
+    let expiry = renews.then(|| {
+        crate::inspect::expiry::table(&view, path, options.renew_within, crate::inspect::now())
+    });
     drop(view);
-    Ok((secrets, new_doc.lines))
+    Ok(Verified {
+        again,
+        secrets,
+        lines: new_doc.lines,
+        expiry,
+    })
 }
 
 /// Keys whose values are secrets, in a user body.

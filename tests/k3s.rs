@@ -159,6 +159,33 @@ fn expired_copy_is_refreshed_and_only_the_two_values_change() {
     let _ = &s.server_ca;
 }
 
+/// A big merged file is planned on two threads (the repair is verified on one); the renewed
+/// credential must still be marked in the expiry table, which reads the repaired text.
+#[test]
+fn expired_copy_in_a_big_file_is_refreshed_and_marked_renewed() {
+    let (s, old, new) = Setup::new(Validity::Expired, Validity::Valid);
+    let comment = "# a big merged kubeconfig: this comment block takes it over 256 KiB\n";
+    let big = format!(
+        "{}{}",
+        comment.repeat(300 * 1024 / comment.len()),
+        s.config()
+    );
+    assert!(big.len() > 300 * 1024);
+    std::fs::write(&s.config, &big).unwrap();
+    let out = s.run(&["--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let printed = text(&out);
+    assert!(printed.contains("EXPIRED, renewed: until"), "{printed}");
+    let after = s.config();
+    assert_eq!(
+        after,
+        big.replace(&old.cert_b64(), &new.cert_b64())
+            .replace(&old.key_b64(), &new.key_b64())
+    );
+    let again = s.run(&["--check"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+}
+
 #[test]
 fn expiring_within_renew_within_is_refreshed_and_outside_is_not() {
     let (s, _, new) = Setup::new(Validity::ExpiresInDays(10), Validity::Valid);

@@ -314,26 +314,39 @@ pub fn run_cross_file(files: &[&names::FileNames], selection: &Selection) -> Vec
 /// Run the selected rules that can fix something (the idempotence check after a fix: a
 /// report-only rule cannot make a second run write).
 pub fn run_fixers(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for rule in registry()
-        .iter()
-        .filter(|r| r.writes() && cx.options.selection.enabled(r.id()))
-    {
-        rule.check(cx, &mut out);
-    }
-    out
+    merge(run_kind(cx, true))
 }
 
 /// Run every selected rule over one file.
 pub fn run_all(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for rule in registry()
+    let mut found = run_kind(cx, true);
+    found.extend(run_kind(cx, false));
+    merge(found)
+}
+
+/// The findings of one rule, with the rule's place in [`registry`].
+pub type RuleFindings = (usize, Vec<Finding>);
+
+/// Run the selected rules that fix (`fixers`) or only report (`!fixers`), each rule's findings
+/// apart so [`merge`] can put the two groups back in registry order. The plan runs the
+/// fixers first: their edits are all the repaired text needs.
+pub fn run_kind(cx: &Context<'_, '_, '_>, fixers: bool) -> Vec<RuleFindings> {
+    registry()
         .iter()
-        .filter(|r| cx.options.selection.enabled(r.id()))
-    {
-        rule.check(cx, &mut out);
-    }
-    out
+        .enumerate()
+        .filter(|(_, r)| r.writes() == fixers && cx.options.selection.enabled(r.id()))
+        .map(|(i, rule)| {
+            let mut out = Vec::new();
+            rule.check(cx, &mut out);
+            (i, out)
+        })
+        .collect()
+}
+
+/// Findings in registry order (then in each rule's own order).
+pub fn merge(mut found: Vec<RuleFindings>) -> Vec<Finding> {
+    found.sort_by_key(|(i, _)| *i);
+    found.into_iter().flat_map(|(_, f)| f).collect()
 }
 
 /// The `kubefix rules` listing.
