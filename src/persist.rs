@@ -110,6 +110,30 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Whether the file at `path` still holds exactly `expected`: compared in 64 KiB pieces as
+/// it is read, so checking a big kubeconfig costs no second copy of it in memory.
+fn same_content(path: &Path, expected: &[u8]) -> io::Result<bool> {
+    let mut file = File::open(path)?;
+    if file.metadata()?.len() != expected.len() as u64 {
+        return Ok(false);
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut at = 0;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => return Ok(at == expected.len()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        // A file that grew after its size was read is not the same either.
+        if expected.len() - at < n || buf[..n] != expected[at..at + n] {
+            return Ok(false);
+        }
+        at += n;
+    }
+}
+
 /// What kubefix writes into its lock file (client-go writes nothing), so a lock left behind
 /// by a killed kubefix can be recognised.
 fn lock_marker() -> String {
@@ -339,8 +363,10 @@ pub fn replace(
             path: path.to_path_buf(),
         });
     }
-    let current = read_bounded(&real)?;
-    if current != original {
+    if !same_content(&real, original).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })? {
         return Err(Error::Changed {
             path: path.to_path_buf(),
         });
@@ -386,10 +412,8 @@ pub fn replace(
             path: path.to_path_buf(),
         });
     }
-    let now = read_bounded(&real).map_err(|_| Error::Changed {
-        path: path.to_path_buf(),
-    })?;
-    if now != original
+    let same = same_content(&real, original).unwrap_or(false);
+    if !same
         || meta_now.mtime() != meta.mtime()
         || meta_now.mtime_nsec() != meta.mtime_nsec()
         || meta_now.ino() != meta.ino()
@@ -428,8 +452,11 @@ fn keep_owner_and_mode(file: &File, meta: &fs::Metadata, mode: Option<u32>) -> i
 pub fn set_mode(path: &Path, original: &[u8], mode: u32, _lock: &Lock) -> Result<()> {
     let real = fs::canonicalize(path).map_err(werr(path, "cannot resolve the path"))?;
     let file = File::open(&real).map_err(werr(path, "cannot open the file"))?;
-    let current = read_bounded(&real)?;
-    if current != original {
+    let same = same_content(&real, original).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if !same {
         return Err(Error::Changed {
             path: path.to_path_buf(),
         });
@@ -451,6 +478,24 @@ mod tests {
             backup_name("config", t),
             "config.kubefix-20261118T110640Z.bak"
         );
+    }
+
+    #[test]
+    fn same_content_compares_every_byte_without_reading_it_all_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        // Over two read pieces, so a difference in the second one must be found too.
+        let text: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        fs::write(&path, &text).unwrap();
+        assert!(same_content(&path, &text).unwrap());
+        let mut late = text.clone();
+        late[150_000] = b'!';
+        assert!(!same_content(&path, &late).unwrap());
+        assert!(!same_content(&path, &text[..text.len() - 1]).unwrap());
+        let mut longer = text.clone();
+        longer.push(b'\n');
+        assert!(!same_content(&path, &longer).unwrap());
+        assert!(same_content(&dir.path().join("missing"), b"").is_err());
     }
 
     #[test]
