@@ -189,9 +189,13 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         std::thread::scope(|s| {
             let verifying = s.spawn(verify_job);
             let report = report_job();
-            let verified = verifying
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            // As on one thread: an invalid original is the answer, whatever verifying its
+            // repair did (even a panic, which would be a kubefix bug, is not raised then).
+            let verified = match (verifying.join(), &report) {
+                (_, Err(_)) => None,
+                (Ok(verified), Ok(_)) => verified,
+                (Err(panic), Ok(_)) => std::panic::resume_unwind(panic),
+            };
             (report, verified)
         })
     } else {

@@ -262,7 +262,7 @@ impl Checker<'_, '_> {
                     }
                 }
                 // Merge keys: the merged mappings hold fields of the same object.
-                if let Some(merged) = doc.get(id, "<<") {
+                if let Some(merged) = doc.merge_value(id) {
                     let sources: Vec<NodeId> = match doc.items(merged) {
                         Some(items) => items.to_vec(),
                         None => vec![merged],

@@ -203,3 +203,28 @@ fn as_kubectl_plugin_the_summary_names_kubectl_fix() {
     assert!(text.contains("run kubectl fix --apply"), "{text}");
     assert!(!text.contains("run kubefix --apply"), "{text}");
 }
+
+/// An alias whose anchor holds `<<` is an ordinary key to go-yaml (kubectl shows user `u`
+/// with its token only), not a merge key, even when the file has real merge keys elsewhere:
+/// the exec section under it does not exist for kubectl, and kubefix must not "fix" it.
+#[test]
+fn alias_to_a_merge_key_scalar_is_not_a_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "config",
+        "apiVersion: v1\nkind: Config\npreferences:\n  <<: {}\nx-merge-key: &m <<\n\
+         clusters: [{name: c, cluster: {server: https://127.0.0.1:6443}}]\n\
+         contexts: [{name: ctx, context: {cluster: c, user: u}}]\ncurrent-context: ctx\n\
+         users:\n- name: u\n  user:\n    token: abc\n    \
+         *m : {exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: aws}}\n",
+    );
+    let before = std::fs::read(&file).unwrap();
+    let out = kubefix(
+        dir.path(),
+        &["--apply", "--kubeconfig", file.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", all(&out));
+    assert!(all(&out).contains("no fixes needed"), "{}", all(&out));
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}

@@ -88,6 +88,12 @@ enum Tag {
 const NULL: u8 = 1;
 /// The value is `owned[a]` (the parser had to decode it), not the source bytes `a..a+b`.
 const OWNED: u8 = 2;
+/// A merge key as go-yaml (and so kubectl) recognises one: the scalar `<<` written plain
+/// and untagged, or tagged `!!merge`, as a mapping key. An alias to a `<<`, a quoted `"<<"`
+/// or `!!str <<` is an ordinary key.
+const MERGE: u8 = 4;
+/// Collection flag: written in flow style (`{...}` / `[...]`), not block style.
+const FLOW: u8 = 8;
 
 /// One node: 24 bytes. What `a` and `b` hold depends on the tag: a scalar's value (a source
 /// range, or an index into the owned strings), a collection's children (start and length in
@@ -101,7 +107,7 @@ pub struct Node {
     a: u32,
     b: u32,
     tag: Tag,
-    /// Scalar style, or for collections the layout (`Plain` = block, anything else = flow).
+    /// Scalar style (`Plain` for other nodes).
     style: Style,
     flags: u8,
 }
@@ -120,10 +126,10 @@ impl Node {
     }
 
     fn layout(&self) -> Layout {
-        if self.style == Style::Plain {
-            Layout::Block
-        } else {
+        if self.flags & FLOW != 0 {
             Layout::Flow
+        } else {
+            Layout::Block
         }
     }
 }
@@ -150,6 +156,8 @@ pub struct Document<'a> {
     /// Whether any mapping has a `<<` merge key (most files have none, and then a missing key
     /// needs no second look).
     has_merge_keys: bool,
+    /// Whether the text has any alias (without one, nothing can expand).
+    has_aliases: bool,
 }
 
 enum Open {
@@ -181,6 +189,7 @@ struct Builder<'a> {
     open_items: Vec<NodeId>,
     root: Option<NodeId>,
     has_merge_keys: bool,
+    has_aliases: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -205,7 +214,8 @@ impl<'a> Builder<'a> {
     }
 
     /// Where a scalar's decoded value lives: a range of the source when the parser borrowed
-    /// it from there, else a new owned string.
+    /// it from there, else a new owned string. granit-parser borrows only from the text it
+    /// was given; the bounds check makes anything else an owned copy rather than a bad range.
     fn value(&mut self, value: Cow<'a, str>) -> (u32, u32, u8) {
         if let Cow::Borrowed(s) = value {
             let base = self.src.as_ptr() as usize;
@@ -293,6 +303,7 @@ impl<'a> Document<'a> {
             open_items: Vec::new(),
             root: None,
             has_merge_keys: false,
+            has_aliases: false,
         };
         // anchor id (parser's) -> node id, and node id -> anchor name
         let mut anchor_ids: HashMap<usize, NodeId> = HashMap::new();
@@ -345,7 +356,7 @@ impl<'a> Document<'a> {
                         ));
                     }
                 }
-                Event::Scalar(value, style, anchor_id, _tag) => {
+                Event::Scalar(value, style, anchor_id, tag) => {
                     // YAML's null: nothing at all (`key:`), or a plain `null` / `~`, which
                     // client-go reads as unset too.
                     let plain = style == ScalarStyle::Plain;
@@ -359,9 +370,16 @@ impl<'a> Document<'a> {
                             ..
                         })
                     );
-                    if plain && is_key && value == "<<" {
-                        b.has_merge_keys = true;
-                    }
+                    let merge = is_key
+                        && value == "<<"
+                        && match &tag {
+                            None => plain,
+                            Some(t) => {
+                                t.suffix_in_namespace("tag:yaml.org,2002:").as_deref()
+                                    == Some("merge")
+                            }
+                        };
+                    b.has_merge_keys |= merge;
                     let mut node = blank(Tag::Scalar, &range);
                     // A block scalar's span runs up to the next token; end it after its last
                     // line break instead, so it does not own the next line's indentation.
@@ -382,7 +400,8 @@ impl<'a> Document<'a> {
                     node.a = a;
                     node.b = len;
                     node.style = style.into();
-                    node.flags = owned | if null { NULL } else { 0 };
+                    node.flags =
+                        owned | if null { NULL } else { 0 } | if merge { MERGE } else { 0 };
                     let id = b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
                     if anchor_id != 0 {
                         anchor_ids.insert(anchor_id, id);
@@ -403,6 +422,7 @@ impl<'a> Document<'a> {
                     };
                     let mut node = blank(Tag::Alias, &range);
                     node.a = target;
+                    b.has_aliases = true;
                     b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
                 }
                 Event::UnresolvedAlias(name) => {
@@ -416,10 +436,9 @@ impl<'a> Document<'a> {
                 | Event::MappingStart(style, anchor_id, _) => {
                     let is_map = matches!(event, Event::MappingStart(..));
                     let mut node = blank(if is_map { Tag::Mapping } else { Tag::Sequence }, &range);
-                    node.style = match style {
-                        StructureStyle::Block => Style::Plain,
-                        StructureStyle::Flow => Style::DoubleQuoted,
-                    };
+                    if style == StructureStyle::Flow {
+                        node.flags = FLOW;
+                    }
                     let id = b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
                     if anchor_id != 0 {
                         anchor_ids.insert(anchor_id, id);
@@ -450,15 +469,18 @@ impl<'a> Document<'a> {
         }
         let Builder {
             mut nodes,
-            pairs,
-            items,
+            mut pairs,
+            mut items,
             owned,
             root,
             has_merge_keys,
+            has_aliases,
             ..
         } = b;
-        // The estimate above is generous; give the rest back (shrinking does not copy).
+        // The estimates above are generous; give the rest back.
         nodes.shrink_to_fit();
+        pairs.shrink_to_fit();
+        items.shrink_to_fit();
         let doc = Document {
             src,
             nodes,
@@ -470,6 +492,7 @@ impl<'a> Document<'a> {
             newline,
             anchors,
             has_merge_keys,
+            has_aliases,
         };
         if let Some(root) = root {
             doc.check_duplicate_keys()?;
@@ -585,15 +608,24 @@ impl<'a> Document<'a> {
         if !self.has_merge_keys || depth > 32 {
             return None;
         }
-        let &(_, merged) = entries.iter().find(|&&(k, _)| {
-            self.is_key(k, "<<") && self.nodes[k as usize].style == Style::Plain
-        })?;
+        let merged = self.merge_value(map)?;
         match self.items(merged) {
             Some(sources) => sources
                 .iter()
                 .find_map(|&s| self.get_depth(s, key, depth + 1)),
             None => self.get_depth(merged, key, depth + 1),
         }
+    }
+
+    /// The value of mapping `map`'s merge key (`<<: *a` or `<<: [*a, *b]`), if it has one.
+    pub fn merge_value(&self, map: NodeId) -> Option<NodeId> {
+        if !self.has_merge_keys {
+            return None;
+        }
+        self.entries(map)?
+            .iter()
+            .find(|&&(k, _)| self.nodes[k as usize].flags & MERGE != 0)
+            .map(|&(_, v)| v)
     }
 
     /// The key node of the entry `key` in mapping `map`.
@@ -673,8 +705,7 @@ impl<'a> Document<'a> {
     /// open at that point is an ancestor: a recursive alias. This bound also bounds every
     /// merge-key lookup, which visits at most the expanded size of the mapping it starts from.
     fn check_alias_expansion(&self, root: NodeId) -> Result<(), YamlError> {
-        let aliases = self.nodes.iter().any(|n| n.tag == Tag::Alias);
-        if !aliases {
+        if !self.has_aliases {
             // Without aliases every node is counted once: nothing can expand.
             return Ok(());
         }
@@ -739,5 +770,85 @@ fn detect_newline(src: &str) -> &'static str {
     match src.find('\n') {
         Some(i) if i > 0 && src.as_bytes()[i - 1] == b'\r' => "\r\n",
         _ => "\n",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(text: &str, map: &str, key: &str) -> Option<String> {
+        let doc = Document::parse(text).unwrap();
+        let m = doc.get(doc.root.unwrap(), map).unwrap();
+        doc.get(m, key)
+            .and_then(|v| doc.scalar(v))
+            .map(str::to_string)
+    }
+
+    #[test]
+    fn merge_keys_are_what_go_yaml_merges() {
+        let base = "base: &b {y: merged}\n";
+        // Plain and untagged, or tagged !!merge: a merge key.
+        assert_eq!(
+            lookup(&format!("{base}c:\n  <<: *b\n"), "c", "y").as_deref(),
+            Some("merged")
+        );
+        assert_eq!(
+            lookup(&format!("{base}c:\n  !!merge \"<<\": *b\n"), "c", "y").as_deref(),
+            Some("merged")
+        );
+        assert_eq!(
+            lookup(&format!("{base}c:\n  <<: [{{z: 1}}, *b]\n"), "c", "y").as_deref(),
+            Some("merged")
+        );
+        // Keys written in the mapping itself win.
+        assert_eq!(
+            lookup(&format!("{base}c:\n  <<: *b\n  y: own\n"), "c", "y").as_deref(),
+            Some("own")
+        );
+        // Quoted, !!str, or an alias to a `<<` scalar: an ordinary key named `<<`, even when
+        // the file has a real merge key elsewhere.
+        let real = "other:\n  <<: {}\n";
+        for key in ["\"<<\"", "'<<'", "!!str <<", "*m"] {
+            let text = format!("{base}{real}m: &m <<\nc:\n  {key} : *b\n");
+            assert_eq!(lookup(&text, "c", "y"), None, "{key}");
+        }
+    }
+
+    #[test]
+    fn spans_children_and_values() {
+        let text = "a: {k: v, l: [1, 2]}\nb:\n- x\n- 'q''s'\nc:\nd: |\n  text\n";
+        let doc = Document::parse(text).unwrap();
+        let root = doc.root.unwrap();
+        let a = doc.get(root, "a").unwrap();
+        assert_eq!(&text[doc.node(a).span()], "{k: v, l: [1, 2]}");
+        assert!(
+            matches!(doc.kind(a), NodeKind::Mapping { layout: Layout::Flow, entries } if entries.len() == 2)
+        );
+        let b = doc.get(root, "b").unwrap();
+        assert!(
+            matches!(doc.kind(b), NodeKind::Sequence { layout: Layout::Block, items } if items.len() == 2)
+        );
+        // A block sequence's span runs from its first item (the first dash is its parent's).
+        assert_eq!(&text[doc.node(b).span()], "x\n- 'q''s'");
+        let q = doc.items(b).unwrap()[1];
+        // Decoded (owned) value, source span with the quotes.
+        assert_eq!(doc.scalar(q), Some("q's"));
+        assert_eq!(&text[doc.node(q).span()], "'q''s'");
+        assert_eq!(doc.node(q).key(), None);
+        let c = doc.get(root, "c").unwrap();
+        assert!(matches!(
+            doc.kind(c),
+            NodeKind::Scalar {
+                null: true,
+                value: "",
+                ..
+            }
+        ));
+        assert_eq!(doc.scalar(c), None);
+        let d = doc.get(root, "d").unwrap();
+        assert_eq!(doc.scalar(d), Some("text\n"));
+        assert_eq!(doc.scalar(doc.node(d).key().unwrap()), Some("d"));
+        assert_eq!(doc.len(), 17);
     }
 }
