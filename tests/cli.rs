@@ -6,6 +6,8 @@
 //! `HOME` pointing nowhere unless a test sets it), so the developer's own kubeconfig is never
 //! touched and paths are never shortened to `~`.
 
+mod support;
+
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -14,6 +16,7 @@ use std::process::Output;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+use support::testdata;
 
 const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
@@ -84,12 +87,6 @@ fn json(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stdout)
         )
     })
-}
-
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name)
 }
 
 fn read(path: &Path) -> Vec<u8> {

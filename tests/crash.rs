@@ -15,23 +15,20 @@
 //! Every child process runs with a deadline; tests work in directories under the target dir
 //! (a real disk, where `chattr` works), never in the developer's files.
 
+mod support;
+
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use support::{dir_names as names, testdata};
 
 const EKS_ALPHA: &str = "eks-aws-cli-v1alpha1.yaml";
 const DEADLINE: Duration = Duration::from_secs(20);
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_kubefix")
-}
-
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name)
 }
 
 /// A fresh directory on the target dir's disk.
@@ -106,15 +103,6 @@ fn expect_code(out: &Output, want: i32) {
         String::from_utf8_lossy(&out.stdout),
         stderr(out)
     );
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 fn temps(dir: &Path) -> Vec<String> {

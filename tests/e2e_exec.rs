@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 
 use assert_cmd::prelude::*;
 use support::apiserver::{kubeconfig_yaml, Auth, ServerOptions, TestApiServer};
+use support::output_text as text;
 
 const TOKEN: &str = "kubefix-e2e-token-0123456789";
 
@@ -27,14 +28,6 @@ fn kubectl_get_pods(
         cmd.env(k, v);
     }
     cmd.args(["get", "pods"]).output().expect("run kubectl")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// A plugin that prints an ExecCredential with TOKEN, echoing the apiVersion kubectl asked

@@ -15,16 +15,8 @@ use std::process::{Command, Output};
 use assert_cmd::prelude::*;
 use k3s_support::{changed_lines, k3s_yaml, kubeadm_admin_conf, stale_copy, Node};
 use support::apiserver::{Auth, ClientCertMode, ServerOptions, TestApiServer};
+use support::output_text as text;
 use support::pki::{Issued, Validity};
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn get_pods(kubectl: &Path, config: &Path, cache: &Path) -> Output {
     support::kubectl_command(kubectl, config, cache)

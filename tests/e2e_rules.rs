@@ -16,16 +16,9 @@ use std::process::{Command, Output};
 
 use assert_cmd::prelude::*;
 use support::apiserver::{kubeconfig_yaml, Auth, ServerOptions, TestApiServer};
+use support::output_text as text;
 
 const TOKEN: &str = "kubefix-e2e-rules-token-42";
-
-fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// `bin` in front of the real PATH (so kubectl finds our fake plugins first).
 fn path_with(bin: &Path) -> OsString {

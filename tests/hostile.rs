@@ -4,13 +4,16 @@
 //! the fuzzing oracle (`fuzz/oracle.rs`) over the fuzz regression corpus
 //! (`tests/fuzz_regressions/`), every fixture, and generated mutations of them.
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use proptest::prelude::*;
+use support::{dir_names as names, testdata};
 
 #[path = "../fuzz/oracle.rs"]
 mod oracle;
@@ -24,21 +27,6 @@ fn kubefix() -> Command {
         .env("NO_COLOR", "1")
         .timeout(Duration::from_secs(30));
     cmd
-}
-
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name)
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 /// Does `text` contain `<path>:<line>:<column>:`?

@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 
 use assert_cmd::prelude::*;
 use k3s_support::{changed_lines, k3s_yaml, stale_copy, Node};
+use support::output_text as text;
 use support::pki::{Ca, Validity};
 
 const NODE_URL: &str = "https://127.0.0.1:6443";
@@ -24,15 +25,6 @@ fn kubefix(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 struct Setup {

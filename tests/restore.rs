@@ -1,12 +1,15 @@
 //! `kubefix restore`, `restore --list` and `--keep-backups`, on the real binary.
 
+mod support;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
 use assert_cmd::Command;
 use serde_json::Value;
+use support::{dir_names as names, testdata};
 
 const EKS_ALPHA: &str = "eks-aws-cli-v1alpha1.yaml";
 
@@ -21,26 +24,11 @@ fn kubefix() -> Command {
     cmd
 }
 
-fn testdata(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata")
-        .join(name)
-}
-
 /// Copy `testdata/<name>` to `dst` with mode 0600, whatever the checkout gave testdata/: a
 /// group- or world-readable kubeconfig is a `file-permissions` finding of its own.
 fn copy_fixture(name: &str, dst: &Path) {
     fs::copy(testdata(name), dst).unwrap();
     fs::set_permissions(dst, fs::Permissions::from_mode(0o600)).unwrap();
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 fn backups(dir: &Path, file: &str) -> Vec<String> {
