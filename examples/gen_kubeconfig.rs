@@ -1,14 +1,32 @@
 //! Generate a large, realistic merged kubeconfig for benchmarks.
 //!
-//! `cargo run --release --example gen_kubeconfig -- CONTEXTS OUT.yaml`
+//! `cargo run --release --example gen_kubeconfig -- CONTEXTS OUT.yaml [--expired-tokens]`
 //!
 //! Each context has its own cluster (inline CA, ~1.1 KiB of base64) and user; even users use
 //! an EKS-style exec plugin on v1alpha1 (the thing kubefix fixes), odd users carry inline
-//! client certificate and key data (~1.5 KiB each). Comments are sprinkled in. The output is
-//! deterministic for a given CONTEXTS.
+//! client certificate and key data (~1.5 KiB each). With `--expired-tokens`, every other odd
+//! user carries a service-account token that expired in 2023 instead, which
+//! `credential-expiry` reports with a regenerate hint (that path looks entries up by name per
+//! credential). Comments are sprinkled in. The output is deterministic for given arguments.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+
+use base64::Engine as _;
+
+/// A JWT shaped like a bound service-account token, expired on 2023-11-14.
+fn expired_token(i: usize) -> String {
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"RS256","kid":"bench"}"#),
+        b64(&format!(
+            r#"{{"iss":"https://kubernetes.default.svc","sub":"system:serviceaccount:team-{}:deployer-{i}","exp":1700000000}}"#,
+            i % 37
+        )),
+        pseudo_base64(i + 3_000_000, 342).replace(['+', '/'], "_")
+    )
+}
 
 fn pseudo_base64(seed: usize, len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -31,7 +49,8 @@ fn main() {
         .expect("usage: gen_kubeconfig CONTEXTS OUT.yaml");
     let out = args
         .next()
-        .expect("usage: gen_kubeconfig CONTEXTS OUT.yaml");
+        .expect("usage: gen_kubeconfig CONTEXTS OUT.yaml [--expired-tokens]");
+    let tokens = args.next().as_deref() == Some("--expired-tokens");
     let mut s = String::with_capacity(n * 2700);
     s.push_str("# merged by a platform team's generator\napiVersion: v1\nkind: Config\npreferences: {}\nclusters:\n");
     for i in 0..n {
@@ -60,6 +79,12 @@ fn main() {
                 s,
                 "- name: user-{i}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1alpha1 # written by aws-cli 1.18\n      args:\n      - --region\n      - us-east-1\n      - eks\n      - get-token\n      - --cluster-name\n      - c{i}\n      command: aws\n      env:\n      - name: AWS_PROFILE\n        value: team-{}\n",
                 i % 37
+            );
+        } else if tokens && i % 4 == 3 {
+            let _ = write!(
+                s,
+                "- name: user-{i}\n  user:\n    token: {}\n",
+                expired_token(i)
             );
         } else {
             let _ = write!(

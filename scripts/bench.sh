@@ -4,6 +4,8 @@
 #   scripts/bench.sh            sizes 500, 5000, 50000 contexts; 5 runs each (median)
 #   scripts/bench.sh --smoke    500 contexts, 1 run, no ratio claims (CI smoke test)
 #   SIZES="500 5000" RUNS=3 scripts/bench.sh
+#   EXPIRED="5000" scripts/bench.sh    also rows (marked +) for files where a quarter of the
+#                                       users hold an expired token (default: the middle size)
 #
 # Prints, per size: file size, median wall time of `kubefix --dry-run` (plan + full diff of
 # every fix, output to /dev/null) and of `kubectl config view --raw`, their ratio, and
@@ -49,9 +51,19 @@ have_kubectl=0
 command -v kubectl >/dev/null 2>&1 && have_kubectl=1
 
 printf '%-9s %9s %12s %12s %8s %11s %8s\n' contexts "size MB" "kubefix s" "kubectl s" ratio "peak MB" "peak/size"
-for n in $sizes; do
-    f="$work/k$n.yaml"
-    "$gen" "$n" "$f" 2>/dev/null
+expired=${EXPIRED-$(echo "$sizes" | awk '{print $(int((NF+1)/2))}')}
+if [ $smoke = 1 ]; then expired=""; fi
+rows="$sizes"
+for n in $expired; do rows="$rows ${n}+"; done
+
+for row in $rows; do
+    n=${row%+}
+    f="$work/k$row.yaml"
+    if [ "$row" = "$n" ]; then
+        "$gen" "$n" "$f" 2>/dev/null
+    else
+        "$gen" "$n" "$f" --expired-tokens 2>/dev/null
+    fi
     chmod 600 "$f" # a kubeconfig's usual mode; 0644 would add a file-permissions fix
     bytes=$(stat -c %s "$f")
     # sanity: kubefix must find the expected fixes (half the users are on v1alpha1)
@@ -71,7 +83,7 @@ for n in $sizes; do
     peak_mb=$(echo "$peak / 1024" | bc -l)
     size_mb=$(echo "$bytes / 1048576" | bc -l)
     per=$(echo "$peak * 1024 / $bytes" | bc -l)
-    printf '%-9s %9.1f %12.3f %12s %8s %11.1f %8.2f\n' "$n" "$size_mb" "$tk" \
+    printf '%-9s %9.1f %12.3f %12s %8s %11.1f %8.2f\n' "$row" "$size_mb" "$tk" \
         "$( [ "$tc" = n/a ] && echo n/a || printf '%.3f' "$tc")" \
         "$( [ "$ratio" = n/a ] && echo n/a || printf '%.3f' "$ratio")" "$peak_mb" "$per"
 done

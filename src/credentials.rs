@@ -25,7 +25,7 @@ use std::sync::{Arc, OnceLock};
 use crate::error::Error;
 use crate::inspect::cert::{self, Cert};
 use crate::inspect::decode_data;
-use crate::kubeconfig::Kubeconfig;
+use crate::kubeconfig::{Kubeconfig, Section};
 use crate::yaml::{self, Document};
 
 /// Which distribution wrote a source.
@@ -344,14 +344,11 @@ fn admins_of(bytes: &[u8]) -> Result<Vec<Admin>, String> {
     let mut out = Vec::new();
     for ctx in &kc.contexts {
         let Some(body) = ctx.body else { continue };
-        let find = |list: &[crate::kubeconfig::Entry], key: &str| {
-            let name = kc.str_of(body, key)?;
-            list.iter()
-                .find(|e| e.name.as_deref() == Some(name))
-                .and_then(|e| e.body)
-        };
-        let (Some(cluster), Some(user)) = (find(&kc.clusters, "cluster"), find(&kc.users, "user"))
-        else {
+        let find = |section, key: &str| kc.entry(section, kc.str_of(body, key)?)?.body;
+        let (Some(cluster), Some(user)) = (
+            find(Section::Clusters, "cluster"),
+            find(Section::Users, "user"),
+        ) else {
             continue;
         };
         let (Some(cert_data), Some(key_data)) = (

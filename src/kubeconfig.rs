@@ -1,6 +1,9 @@
 //! The kubeconfig view: clusters, contexts and users of one file, each pointing at its nodes
 //! in the lossless [`Document`], so rules can read values and edit them in place.
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
+
 use crate::yaml::{Document, NodeId};
 
 /// Which list an entry comes from.
@@ -52,6 +55,26 @@ pub struct Kubeconfig<'d, 'a> {
     pub contexts: Vec<Entry>,
     pub users: Vec<Entry>,
     pub current_context: Option<String>,
+    /// Lookups by name, built on first use (a merged file has tens of thousands of entries,
+    /// and rules look entries up per credential or per context).
+    index: OnceCell<Index<'d>>,
+}
+
+/// Positions in the entry lists, by name.
+#[derive(Default)]
+struct Index<'d> {
+    /// Cluster, context and user by name (the first of a name, as client-go picks it).
+    by_name: [HashMap<&'d str, usize>; 3],
+    /// Contexts naming a cluster, and contexts naming a user, in file order.
+    contexts_of: [HashMap<&'d str, Vec<usize>>; 2],
+}
+
+fn slot(section: Section) -> usize {
+    match section {
+        Section::Clusters => 0,
+        Section::Contexts => 1,
+        Section::Users => 2,
+    }
 }
 
 /// Why a parsed YAML document is not a kubeconfig; `at` is a byte offset.
@@ -120,6 +143,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
                 .get(root, "current-context")
                 .and_then(|n| doc.scalar(n))
                 .map(str::to_string),
+            index: OnceCell::new(),
         };
         for section in Section::ALL {
             let Some(list) = doc.get(root, section.key()) else {
@@ -195,6 +219,61 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
 
     pub fn str_of(&self, map: NodeId, key: &str) -> Option<&str> {
         self.doc.get(map, key).and_then(|n| self.doc.scalar(n))
+    }
+
+    /// The entries of one section.
+    pub fn section(&self, section: Section) -> &[Entry] {
+        match section {
+            Section::Clusters => &self.clusters,
+            Section::Contexts => &self.contexts,
+            Section::Users => &self.users,
+        }
+    }
+
+    /// The entry named `name` in `section` (the first of that name, as client-go picks it).
+    pub fn entry(&self, section: Section, name: &str) -> Option<&Entry> {
+        let i = *self.index().by_name[slot(section)].get(name)?;
+        Some(&self.section(section)[i])
+    }
+
+    /// The contexts whose `cluster` (for [`Section::Clusters`]) or `user` (for
+    /// [`Section::Users`]) is `name`, in file order.
+    pub fn contexts_using<'s>(
+        &'s self,
+        section: Section,
+        name: &str,
+    ) -> impl Iterator<Item = &'s Entry> + use<'s, 'd, 'a> {
+        let refs = match section {
+            Section::Clusters => self.index().contexts_of[0].get(name),
+            Section::Users => self.index().contexts_of[1].get(name),
+            Section::Contexts => None,
+        };
+        refs.into_iter().flatten().map(|&i| &self.contexts[i])
+    }
+
+    fn index(&self) -> &Index<'d> {
+        self.index.get_or_init(|| {
+            let doc = self.doc;
+            let name_of = |e: &Entry| doc.get(e.item, "name").and_then(|n| doc.scalar(n));
+            let mut index = Index::default();
+            for section in Section::ALL {
+                let map = &mut index.by_name[slot(section)];
+                for (i, e) in self.section(section).iter().enumerate() {
+                    if let Some(name) = name_of(e) {
+                        map.entry(name).or_insert(i);
+                    }
+                }
+            }
+            for (i, ctx) in self.contexts.iter().enumerate() {
+                let Some(body) = ctx.body else { continue };
+                for (j, key) in ["cluster", "user"].into_iter().enumerate() {
+                    if let Some(name) = doc.get(body, key).and_then(|n| doc.scalar(n)) {
+                        index.contexts_of[j].entry(name).or_default().push(i);
+                    }
+                }
+            }
+            index
+        })
     }
 
     /// 1-based line of a node.

@@ -269,8 +269,7 @@ pub fn run(
                     .collect(),
                 summary,
             };
-            let _ = serde_json::to_writer_pretty(&mut *out, &report);
-            let _ = writeln!(out);
+            crate::render::write_json(out, &report);
         }
         Output::Text => {
             if !cli.quiet {

@@ -32,6 +32,16 @@ impl Style {
     }
 }
 
+/// Write a JSON report and a final newline. Buffered: the report of a merged kubeconfig
+/// runs to megabytes, and standard output flushes at every line break.
+pub fn write_json(out: &mut dyn std::io::Write, report: &impl serde::Serialize) {
+    use std::io::Write as _;
+    let mut buf = std::io::BufWriter::with_capacity(64 * 1024, out);
+    let _ = serde_json::to_writer_pretty(&mut buf, report);
+    let _ = writeln!(buf);
+    let _ = buf.flush();
+}
+
 /// `<redacted: 1.6 KiB, sha256 3f2a9c1b>`: enough to tell two values apart, nothing to use.
 pub fn redaction(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());

@@ -281,8 +281,7 @@ pub fn run(
                         .collect(),
                     errors: json_errors(&errors),
                 };
-                let _ = serde_json::to_writer_pretty(&mut *out, &report);
-                let _ = writeln!(out);
+                crate::render::write_json(out, &report);
             }
             Output::Text => {
                 for (path, dir, backups) in &found {
@@ -436,8 +435,7 @@ pub fn run(
                     .collect(),
                 errors: json_errors(&errors),
             };
-            let _ = serde_json::to_writer_pretty(&mut *out, &report);
-            let _ = writeln!(out);
+            crate::render::write_json(out, &report);
         }
         Output::Text => {
             if !cli.quiet {

@@ -61,12 +61,13 @@ impl Rule for CredentialExpiryRule {
             if row.entry.kind == Section::Users && covered.contains(row.entry.name.as_str()) {
                 continue;
             }
-            let entry = match row.entry.kind {
-                Section::Users => kc.users.iter(),
-                _ => kc.clusters.iter(),
-            }
-            .find(|e| e.name.as_deref() == Some(row.entry.name.as_str()));
-            let Some(entry) = entry else { continue };
+            let section = match row.entry.kind {
+                Section::Users => Section::Users,
+                _ => Section::Clusters,
+            };
+            let Some(entry) = kc.entry(section, &row.entry.name) else {
+                continue;
+            };
             let code = match (row.kind, severity) {
                 (CredentialKind::Token, Severity::Error) => "token-expired",
                 (CredentialKind::Token, _) => "token-expiring",

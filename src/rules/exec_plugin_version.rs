@@ -24,7 +24,7 @@ use std::path::Path;
 
 use super::plugin::{self, Probe, Ran, PROBE_TIMEOUT};
 use super::{Context, Finding, Rule, Severity};
-use crate::kubeconfig::{Entry, Kubeconfig};
+use crate::kubeconfig::{Entry, Kubeconfig, Section};
 use crate::yaml::NodeId;
 
 pub struct ExecPluginVersionRule;
@@ -58,13 +58,12 @@ pub fn kubectl_mismatch(wanted: &str, returned: &str) -> String {
 fn exec_info(kc: &Kubeconfig<'_, '_>, user: &Entry, api: &str, cluster_info: bool) -> String {
     let mut spec = serde_json::Map::new();
     if cluster_info {
-        let cluster = kc
-            .contexts
-            .iter()
-            .filter_map(|c| c.body)
-            .find(|&c| kc.str_of(c, "user") == user.name.as_deref())
-            .and_then(|c| kc.str_of(c, "cluster"))
-            .and_then(|name| kc.clusters.iter().find(|e| e.name.as_deref() == Some(name)))
+        let cluster = user
+            .name
+            .as_deref()
+            .and_then(|name| kc.contexts_using(Section::Users, name).next())
+            .and_then(|c| kc.str_of(c.body?, "cluster"))
+            .and_then(|name| kc.entry(Section::Clusters, name))
             .and_then(|e| e.body);
         if let Some(body) = cluster {
             let mut c = serde_json::Map::new();

@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use super::{Context, Finding, Rule, Severity};
 use crate::credentials::{Admin, Loaded, MatchedBy, Source, Target};
 use crate::inspect::{self, cert, expiry::resolve_path, Cert};
-use crate::kubeconfig::Entry;
+use crate::kubeconfig::{Entry, Section};
 use crate::yaml::{replace_entry, replace_scalar, Change, NewValue, NodeId};
 
 pub struct K3sCredentialsRule;
@@ -119,15 +119,14 @@ pub fn analyze(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
         return out;
     }
     let mut seen: HashSet<NodeId> = HashSet::new();
-    // Name -> entry, the first of a name winning as in client-go; one lookup per context
-    // keeps a merged kubeconfig of thousands of contexts linear.
-    let (clusters, users) = (by_name(&kc.clusters), by_name(&kc.users));
     for ctx in &kc.contexts {
         let Some(body) = ctx.body else { continue };
-        let find = |map: &std::collections::HashMap<&str, &Entry>, key: &str| {
-            map.get(kc.str_of(body, key)?).map(|e| (*e).clone())
-        };
-        let (Some(cluster), Some(user)) = (find(&clusters, "cluster"), find(&users, "user")) else {
+        // One indexed lookup per context keeps a merged file of thousands of contexts linear.
+        let find = |section, key: &str| kc.entry(section, kc.str_of(body, key)?);
+        let (Some(cluster), Some(user)) = (
+            find(Section::Clusters, "cluster"),
+            find(Section::Users, "user"),
+        ) else {
             continue;
         };
         let (Some(cbody), Some(ubody)) = (cluster.body, user.body) else {
@@ -168,7 +167,7 @@ pub fn analyze(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
             && !cert::share_a_cert(ca_list, &admin.ca);
         let cur = Current {
             cx,
-            user: &user,
+            user,
             src,
             admin,
             by,
@@ -499,15 +498,4 @@ fn unreadable_note(cx: &Context<'_, '_, '_>, now: i64, out: &mut Vec<Finding>) {
         );
         return;
     }
-}
-
-/// Name -> entry, the first of a name winning as in client-go.
-fn by_name(list: &[Entry]) -> std::collections::HashMap<&str, &Entry> {
-    let mut map = std::collections::HashMap::new();
-    for e in list {
-        if let Some(name) = e.name.as_deref() {
-            map.entry(name).or_insert(e);
-        }
-    }
-    map
 }

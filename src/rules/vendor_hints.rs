@@ -16,27 +16,26 @@ fn pairs<'e>(
     entry: &Entry,
 ) -> Vec<(Option<&'e Entry>, Option<&'e Entry>)> {
     use crate::kubeconfig::Section;
-    let name = entry.name.as_deref();
-    let by = |list: &'e [Entry], n: Option<&str>| {
-        n.and_then(|n| list.iter().find(|e| e.name.as_deref() == Some(n)))
+    let Some(name) = entry.name.as_deref() else {
+        return Vec::new();
     };
-    let mut out = Vec::new();
-    for ctx in &kc.contexts {
-        let Some(body) = ctx.body else { continue };
-        let (c, u) = (kc.str_of(body, "cluster"), kc.str_of(body, "user"));
-        let hit = match entry.section {
-            Section::Users => u == name,
-            Section::Clusters => c == name,
-            Section::Contexts => false,
-        };
-        if hit {
-            out.push((by(&kc.users, u), by(&kc.clusters, c)));
-        }
-    }
+    let by = |section, key: &str, ctx: &Entry| {
+        let name = kc.str_of(ctx.body?, key)?;
+        kc.entry(section, name)
+    };
+    let mut out: Vec<_> = kc
+        .contexts_using(entry.section, name)
+        .map(|ctx| {
+            (
+                by(Section::Users, "user", ctx),
+                by(Section::Clusters, "cluster", ctx),
+            )
+        })
+        .collect();
     if out.is_empty() {
         match entry.section {
-            Section::Users => out.push((by(&kc.users, name), None)),
-            Section::Clusters => out.push((None, by(&kc.clusters, name))),
+            Section::Users => out.push((kc.entry(Section::Users, name), None)),
+            Section::Clusters => out.push((None, kc.entry(Section::Clusters, name))),
             Section::Contexts => {}
         }
     }
