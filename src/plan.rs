@@ -87,27 +87,20 @@ fn load<'a>(path: &Path, text: &'a str) -> Result<Document<'a>> {
     Document::parse(text).map_err(|e| invalid(path, e))
 }
 
-/// The kubeconfig view of a parsed text, after client-go's schema check when asked.
-fn kubeconfig_view<'d, 'a>(
-    path: &Path,
-    doc: &'d Document<'a>,
-    check_schema: bool,
-) -> Result<Kubeconfig<'d, 'a>> {
-    let at = |at: usize, message: String| {
-        let p = doc.position(at);
-        Error::Invalid {
-            path: path.to_path_buf(),
-            line: p.line,
-            column: p.column,
-            message,
-        }
-    };
-    let view = Kubeconfig::new(doc).map_err(|e| at(e.at, e.message))?;
-    if check_schema {
-        schema::check(doc)
-            .map_err(|e| at(e.at, format!("not a valid kubeconfig: {}", e.message)))?;
+/// An error at byte `at` of a parsed text.
+fn invalid_at(path: &Path, doc: &Document<'_>, at: usize, message: String) -> Error {
+    let p = doc.position(at);
+    Error::Invalid {
+        path: path.to_path_buf(),
+        line: p.line,
+        column: p.column,
+        message,
     }
-    Ok(view)
+}
+
+/// The kubeconfig view of a parsed text.
+fn kubeconfig_view<'d, 'a>(path: &Path, doc: &'d Document<'a>) -> Result<Kubeconfig<'d, 'a>> {
+    Kubeconfig::new(doc).map_err(|e| invalid_at(path, doc, e.at, e.message))
 }
 
 /// Plan a file from its bytes (`path` is used for messages and relative paths only).
@@ -142,11 +135,10 @@ struct Report {
 /// check, the report-only rules, the expiry table, names, secret spans). Errors keep their
 /// sequential precedence: an invalid original is reported before any repair problem.
 pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<FilePlan> {
-    yaml::decode(&bytes).map_err(|e| invalid(path, e))?;
-    let original = String::from_utf8(bytes).expect("checked by decode");
+    let original = yaml::decode_owned(bytes).map_err(|e| invalid(path, e))?;
     let text = original.as_str();
     let doc = load(path, text)?;
-    let view = kubeconfig_view(path, &doc, false)?;
+    let view = kubeconfig_view(path, &doc)?;
     let cx = Context::new(path, &view, options);
     let fixes = rules::run_kind(&cx, true);
     // Only a credential refresh changes what the expiry table says after the fix.
@@ -166,13 +158,12 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     };
     let report_job = || -> Result<Report> {
         schema::check(&doc).map_err(|e| {
-            let p = doc.position(e.at);
-            Error::Invalid {
-                path: path.to_path_buf(),
-                line: p.line,
-                column: p.column,
-                message: format!("not a valid kubeconfig: {}", e.message),
-            }
+            invalid_at(
+                path,
+                &doc,
+                e.at,
+                format!("not a valid kubeconfig: {}", e.message),
+            )
         })?;
         let mut found = rules::run_kind(&cx, false);
         found.extend(fixes);
@@ -271,7 +262,7 @@ fn repair(path: &Path, text: &str, fixes: &[rules::RuleFindings]) -> Result<Repa
     let new_text = if patch.is_empty() {
         None
     } else {
-        Some(patch.apply(text).map_err(fail)?)
+        Some(yaml::splice(text, &edits))
     };
     Ok(Repair {
         edits,
@@ -367,7 +358,7 @@ fn verify(
             "the repaired text differs from the original in more than the intended values ({where_}); this is a kubefix bug, please report it"
         ))
     })?;
-    let view = kubeconfig_view(path, &new_doc, false).map_err(load_failed)?;
+    let view = kubeconfig_view(path, &new_doc).map_err(load_failed)?;
     let again = rules::run_fixers(&Context::new(path, &view, options));
     let secrets = secret_spans(&view);
     let expiry = renews.then(|| {

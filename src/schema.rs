@@ -120,6 +120,11 @@ fn resolve_plain(s: &str) -> Scalar {
         _ => {}
     }
     let t = s.trim_start_matches(['-', '+']);
+    // Every number starts with a digit, `_` or `.` after its sign; anything else (names,
+    // URLs, base64 data) is a string, and needs no copy to find out.
+    if !t.starts_with(|c: char| c.is_ascii_digit() || c == '_' || c == '.') {
+        return Scalar::Str;
+    }
     let digits = t.replace('_', "");
     let is_int = !digits.is_empty()
         && (digits.chars().all(|c| c.is_ascii_digit())
@@ -151,9 +156,31 @@ struct Checker<'d, 'a> {
     doc: &'d Document<'a>,
 }
 
+/// Where a value sits (`users[0].user.exec.args`), spelled out only for an error message:
+/// the check visits every field of every entry, and most files have no error at all.
+#[derive(Clone, Copy)]
+enum Where<'p> {
+    Root,
+    Field(&'p Where<'p>, &'p str),
+    Index(&'p Where<'p>, usize),
+    EachItem(&'p Where<'p>),
+}
+
+impl std::fmt::Display for Where<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Where::Root => Ok(()),
+            Where::Field(Where::Root, key) => write!(f, "{key}"),
+            Where::Field(parent, key) => write!(f, "{parent}.{key}"),
+            Where::Index(parent, i) => write!(f, "{parent}[{i}]"),
+            Where::EachItem(parent) => write!(f, "each item of {parent}"),
+        }
+    }
+}
+
 impl Checker<'_, '_> {
     /// `WHAT must be SHAPE, but it is …`.
-    fn wrong(&self, id: NodeId, what: &str, shape: &str) -> SchemaError {
+    fn wrong(&self, id: NodeId, what: Where<'_>, shape: &str) -> SchemaError {
         self.fail(
             id,
             format!(
@@ -183,7 +210,7 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn check(&self, id: NodeId, ty: Ty, what: &str) -> Result<(), SchemaError> {
+    fn check(&self, id: NodeId, ty: Ty, what: Where<'_>) -> Result<(), SchemaError> {
         let doc = self.doc;
         let kind = self.scalar_kind(id);
         if kind == Some(Scalar::Null) {
@@ -198,7 +225,7 @@ impl Checker<'_, '_> {
                     format!(
                         "{what} must be a string, but {} reads as a {}; quote it",
                         // Never echo a secret (a numeric token or password) in an error.
-                        if is_secret_field(what) {
+                        if is_secret_field(&what.to_string()) {
                             "its value".to_string()
                         } else {
                             format!("{:?}", doc.scalar(id).unwrap_or(""))
@@ -227,7 +254,7 @@ impl Checker<'_, '_> {
                     .items(id)
                     .ok_or_else(|| self.wrong(id, what, "a list of strings"))?;
                 for &item in items {
-                    self.check(item, Ty::Str, &format!("each item of {what}"))?;
+                    self.check(item, Ty::Str, Where::EachItem(&what))?;
                 }
                 Ok(())
             }
@@ -242,7 +269,7 @@ impl Checker<'_, '_> {
                     } else {
                         Ty::StrList
                     };
-                    self.check(v, inner, &format!("{what}.{key}"))?;
+                    self.check(v, inner, Where::Field(&what, key))?;
                 }
                 Ok(())
             }
@@ -253,12 +280,7 @@ impl Checker<'_, '_> {
                 for &(k, v) in entries {
                     let Some(key) = doc.scalar(k) else { continue };
                     if let Some(&(_, fty)) = fields.iter().find(|(name, _)| *name == key) {
-                        let path = if what.is_empty() {
-                            key.to_string()
-                        } else {
-                            format!("{what}.{key}")
-                        };
-                        self.check(v, fty, &path)?;
+                        self.check(v, fty, Where::Field(&what, key))?;
                     }
                 }
                 // Merge keys: the merged mappings hold fields of the same object.
@@ -283,7 +305,7 @@ impl Checker<'_, '_> {
                     .items(id)
                     .ok_or_else(|| self.wrong(id, what, "a list"))?;
                 for (i, &item) in items.iter().enumerate() {
-                    self.check(item, Ty::Obj(fields), &format!("{what}[{i}]"))?;
+                    self.check(item, Ty::Obj(fields), Where::Index(&what, i))?;
                 }
                 Ok(())
             }
@@ -312,7 +334,7 @@ fn show(doc: &Document<'_>, id: NodeId) -> String {
 /// Check a parsed kubeconfig against client-go's schema.
 pub fn check(doc: &Document<'_>) -> Result<(), SchemaError> {
     match doc.root {
-        Some(root) => Checker { doc }.check(root, Ty::Obj(CONFIG), ""),
+        Some(root) => Checker { doc }.check(root, Ty::Obj(CONFIG), Where::Root),
         None => Ok(()),
     }
 }
@@ -335,6 +357,11 @@ mod tests {
         assert!(resolve_plain("1.2.3") == Scalar::Str);
         assert!(resolve_plain("https://x:6443") == Scalar::Str);
         assert!(resolve_plain("0x1F") == Scalar::Number);
+        assert!(resolve_plain("-.inf") == Scalar::Number);
+        assert!(resolve_plain("_1_000") == Scalar::Number);
+        assert!(resolve_plain(".5e3") == Scalar::Number);
+        assert!(resolve_plain("-") == Scalar::Str);
+        assert!(resolve_plain("LS0tLS1CRUdJTi") == Scalar::Str);
     }
 
     #[test]
@@ -355,6 +382,22 @@ mod tests {
                 .unwrap()
                 .contains("list of strings")
         );
+    }
+
+    #[test]
+    fn messages_name_the_full_path() {
+        let e = err("users:\n- name: a\n- name: u\n  user:\n    exec:\n      args: [ok, 12]\n")
+            .unwrap();
+        assert!(e.contains("each item of users[1].user.exec.args must be a string, but \"12\" reads as a number"), "{e}");
+        let e = err(
+            "users:\n- name: u\n  user:\n    auth-provider:\n      config: {access-token: 7}\n",
+        )
+        .unwrap();
+        // A secret's value is never echoed.
+        assert!(e.contains("users[0].user.auth-provider.config.access-token must be a string, but its value reads as a number"), "{e}");
+        assert!(err("current-context: true\n")
+            .unwrap()
+            .starts_with("current-context must be a string"));
     }
 
     #[test]

@@ -29,10 +29,6 @@ impl RenewWithin {
             .map(|d| RenewWithin(d.as_secs() as i64))
             .map_err(|e| format!("{e} (examples: 30d, 2w, 720h)"))
     }
-
-    pub fn days(self) -> i64 {
-        self.0 / DAY
-    }
 }
 
 /// What a credential's dates say.

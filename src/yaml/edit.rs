@@ -458,18 +458,17 @@ pub fn replace_entry(
             let start = doc.lines.line_start(doc.lines.line(kspan.start));
             let indent = kspan.start - start;
             // Up to the end of the value's last line, keeping a block scalar's line break.
-            let (end, tail) = if end > 0 && doc.src.as_bytes()[end - 1] == b'\n' {
-                let e = if doc.src[..end].ends_with("\r\n") {
+            let end = if end > 0 && doc.src.as_bytes()[end - 1] == b'\n' {
+                if doc.src[..end].ends_with("\r\n") {
                     end - 2
                 } else {
                     end - 1
-                };
-                (e, "")
+                }
             } else {
-                (line_end(doc.src, end), "")
+                line_end(doc.src, end)
             };
             let body = value.block(indent, indent_step(doc, map), doc.newline);
-            (kspan.start..end, format!("{key_text}:{body}{tail}"))
+            (kspan.start..end, format!("{key_text}:{body}"))
         }
     };
     Ok(Change {

@@ -16,7 +16,7 @@ pub use edit::{
     insert_entry, remove_entry, render_scalar, replace_entry, replace_scalar, Change, EditError,
     NewValue,
 };
-pub use patch::{Edit, Patch, PatchError};
+pub use patch::{splice, Edit, Patch, PatchError};
 pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style};
 pub use value::{equivalent, Intent};
 
@@ -111,19 +111,34 @@ fn memchr_newlines(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
 /// and NUL bytes. The BOM, if any, stays in the text (the parser skips it) so spans remain
 /// offsets into the file's own bytes.
 pub fn decode(bytes: &[u8]) -> Result<&str, YamlError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let at = e.valid_up_to();
-        let idx = LineIndex::new(std::str::from_utf8(&bytes[..at]).unwrap_or(""));
-        YamlError {
-            position: idx.position(at),
-            message: "the file is not valid UTF-8 text".into(),
-        }
-    })?;
-    if let Some(at) = text.find('\0') {
-        return Err(YamlError {
+    let text = std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e))?;
+    check_text(text)?;
+    Ok(text)
+}
+
+/// [`decode`] for bytes the caller owns: the text keeps the same buffer.
+pub fn decode_owned(bytes: Vec<u8>) -> Result<String, YamlError> {
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(e.as_bytes(), e.utf8_error()))?;
+    check_text(&text)?;
+    Ok(text)
+}
+
+fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> YamlError {
+    let at = e.valid_up_to();
+    let idx = LineIndex::new(std::str::from_utf8(&bytes[..at]).unwrap_or(""));
+    YamlError {
+        position: idx.position(at),
+        message: "the file is not valid UTF-8 text".into(),
+    }
+}
+
+/// Text no YAML parser should be handed: a NUL byte means a binary file.
+pub fn check_text(text: &str) -> Result<(), YamlError> {
+    match memchr::memchr(0, text.as_bytes()) {
+        Some(at) => Err(YamlError {
             position: LineIndex::new(text).position(at),
             message: "the file contains a NUL byte; it is binary, not YAML".into(),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(text)
 }

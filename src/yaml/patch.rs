@@ -47,14 +47,6 @@ impl Patch {
         self.edits.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.edits.len()
-    }
-
-    pub fn edits(&self) -> &[Edit] {
-        &self.edits
-    }
-
     /// Sort, de-duplicate and check the edits; returns them in application order.
     pub fn normalized(&self, src: &str) -> Result<Vec<Edit>, PatchError> {
         let mut edits = self.edits.clone();
@@ -88,18 +80,22 @@ impl Patch {
 
     /// The new text: every edit applied in one pass over `src`.
     pub fn apply(&self, src: &str) -> Result<String, PatchError> {
-        let edits = self.normalized(src)?;
-        let grow: usize = edits.iter().map(|e| e.replacement.len()).sum();
-        let mut out = String::with_capacity(src.len() + grow);
-        let mut at = 0;
-        for e in &edits {
-            out.push_str(&src[at..e.range.start]);
-            out.push_str(&e.replacement);
-            at = e.range.end;
-        }
-        out.push_str(&src[at..]);
-        Ok(out)
+        Ok(splice(src, &self.normalized(src)?))
     }
+}
+
+/// `src` with `edits` applied in one pass; `edits` as [`Patch::normalized`] returns them.
+pub fn splice(src: &str, edits: &[Edit]) -> String {
+    let grow: usize = edits.iter().map(|e| e.replacement.len()).sum();
+    let mut out = String::with_capacity(src.len() + grow);
+    let mut at = 0;
+    for e in edits {
+        out.push_str(&src[at..e.range.start]);
+        out.push_str(&e.replacement);
+        at = e.range.end;
+    }
+    out.push_str(&src[at..]);
+    out
 }
 
 #[cfg(test)]

@@ -272,7 +272,7 @@ impl<'a> Builder<'a> {
 }
 
 impl<'a> Document<'a> {
-    /// Parse `src` (which must not start with a BOM-less NUL byte etc.; see [`super::check_text`]).
+    /// Parse `src` (text that passed [`super::check_text`]).
     pub fn parse(src: &'a str) -> Result<Document<'a>, YamlError> {
         let lines = LineIndex::new(src);
         let err_at = |lines: &LineIndex, byte: usize, message: String| YamlError {

@@ -95,10 +95,6 @@ impl Walk<'_, '_, '_, '_> {
         Err(format!("line {}: {what}", p.line))
     }
 
-    fn anchor_name<'x>(doc: &'x Document<'_>, id: NodeId) -> Option<&'x str> {
-        doc.anchor(id)
-    }
-
     fn scalar_is(&self, n: NodeId, value: &str, plain: bool) -> bool {
         matches!(self.new.kind(n),
             NodeKind::Scalar { value: v, style, null: false } if v == value && (style == Style::Plain) == plain)
@@ -126,7 +122,7 @@ impl Walk<'_, '_, '_, '_> {
     }
 
     fn node(&self, o: NodeId, n: NodeId) -> Result<(), String> {
-        if Self::anchor_name(self.old, o) != Self::anchor_name(self.new, n) {
+        if self.old.anchor(o) != self.new.anchor(n) {
             return self.differ(n, "an anchor changed");
         }
         if let Some(&(value, plain)) = self.ex.sets.get(&o) {
@@ -155,7 +151,7 @@ impl Walk<'_, '_, '_, '_> {
                 Ok(())
             }
             (NodeKind::Alias { target: a }, NodeKind::Alias { target: b }) => {
-                if Self::anchor_name(self.old, a) != Self::anchor_name(self.new, b) {
+                if self.old.anchor(a) != self.new.anchor(b) {
                     return self.differ(n, "an alias now points elsewhere");
                 }
                 Ok(())
