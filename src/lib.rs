@@ -154,17 +154,11 @@ pub fn run(
             keep_backups: Some(cli.keep_backups),
             mode: None,
         };
-        // Every lock first: if kubectl holds any of them, nothing at all is written.
-        let mut locks = Vec::new();
-        for p in plans.iter().filter(|p| p.changed()) {
-            match persist::Lock::acquire(&p.path) {
-                Ok(l) => locks.push(l),
-                Err(e) => {
-                    errors.push(e);
-                    break;
-                }
-            }
-        }
+        let locks = persist::lock_all(plans.iter().filter(|p| p.changed()).map(|p| &*p.path))
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                Vec::new()
+            });
         let mut locks = locks.into_iter();
         for (i, p) in plans.iter().enumerate() {
             if !errors.is_empty() {

@@ -41,8 +41,6 @@ pub struct WriteOptions {
 #[derive(Debug, Clone)]
 pub struct Written {
     pub backup: PathBuf,
-    /// Old kubefix backups of this file deleted by `keep_backups`.
-    pub pruned: Vec<PathBuf>,
 }
 
 /// Test hook: with the `fault-injection` feature, `KUBEFIX_FAULT=<step>` aborts the process
@@ -190,10 +188,13 @@ impl Lock {
             Err(e) => Err(werr(target, "cannot create the lock file")(e)),
         }
     }
+}
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
+/// The locks of all `paths`, taken before anything is written: if kubectl (or another
+/// kubefix) holds any of them, the error comes back, the locks taken so far are released,
+/// and nothing at all is written.
+pub fn lock_all<'p>(paths: impl IntoIterator<Item = &'p Path>) -> Result<Vec<Lock>> {
+    paths.into_iter().map(Lock::acquire).collect()
 }
 
 impl Drop for Lock {
@@ -298,14 +299,13 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// modified before the lock was taken. Whoever holds the lock is the only kubefix that may
 /// write this file, so such a temp file has no owner left. Errors are ignored: a temp file
 /// that cannot be removed harms nothing (it is never read).
-fn clean_stale_temps(dir: &Path, file_name: &str, lock: &Lock) -> Vec<PathBuf> {
+fn clean_stale_temps(dir: &Path, file_name: &str, lock: &Lock) {
     let (prefix, suffix) = temp_affixes(file_name);
     let Ok(lock_meta) = fs::symlink_metadata(&lock.path) else {
-        return Vec::new();
+        return;
     };
-    let mut removed = Vec::new();
     let Ok(entries) = fs::read_dir(dir) else {
-        return removed;
+        return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
@@ -324,15 +324,10 @@ fn clean_stale_temps(dir: &Path, file_name: &str, lock: &Lock) -> Vec<PathBuf> {
             continue;
         };
         let old = meta.modified().is_ok_and(|m| m < lock.taken);
-        if meta.file_type().is_file()
-            && meta.uid() == lock_meta.uid()
-            && old
-            && fs::remove_file(&path).is_ok()
-        {
-            removed.push(path);
+        if meta.file_type().is_file() && meta.uid() == lock_meta.uid() && old {
+            let _ = fs::remove_file(&path);
         }
     }
-    removed
 }
 
 /// Replace `path` (whose content was `original` when planned) with `new`, safely.
@@ -428,11 +423,10 @@ pub fn replace(
     fault_point("after-rename");
     sync_dir(&dir).map_err(werr(path, "cannot sync the directory"))?;
 
-    let pruned = match opts.keep_backups {
-        Some(keep) => crate::restore::prune_backups(&backup_dir, &file_name, keep, &backup),
-        None => Vec::new(),
-    };
-    Ok(Written { backup, pruned })
+    if let Some(keep) = opts.keep_backups {
+        crate::restore::prune_backups(&backup_dir, &file_name, keep, &backup);
+    }
+    Ok(Written { backup })
 }
 
 /// Give the temp file the original's permission bits and owner. Changing the owner needs

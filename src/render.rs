@@ -145,7 +145,6 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
         }
     }
 
-    let no_secrets: &[Range<usize>] = &[];
     for w in windows {
         let ob = byte_range(old, old_idx, &w.old_lines, total_old);
         let nb = byte_range(new, new_idx, &w.new_lines, total_new);
@@ -154,15 +153,7 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
         } else {
             (
                 redacted_window(old, ob, &plan.secrets_old),
-                redacted_window(
-                    new,
-                    nb,
-                    if plan.secrets_new.is_empty() {
-                        no_secrets
-                    } else {
-                        &plan.secrets_new
-                    },
-                ),
+                redacted_window(new, nb, &plan.secrets_new),
             )
         };
         let td = similar::TextDiff::from_lines(&os, &ns);

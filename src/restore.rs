@@ -327,6 +327,8 @@ pub fn run(
         from: PathBuf,
         content: Vec<u8>,
         current: Vec<u8>,
+        /// Whether the backup differs from the file (else nothing to write).
+        changed: bool,
     }
     let mut jobs: Vec<Job> = Vec::new();
     for (path, dir, backups) in &found {
@@ -373,6 +375,7 @@ pub fn run(
         jobs.push(Job {
             path: path.clone(),
             from: pick.path.clone(),
+            changed: content != current,
             content,
             current,
         });
@@ -381,19 +384,11 @@ pub fn run(
     let mut results: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
     let mut wrote = false;
     if errors.is_empty() {
-        let mut locks = Vec::new();
-        for j in &jobs {
-            if j.content == j.current {
-                continue;
-            }
-            match persist::Lock::acquire(&j.path) {
-                Ok(l) => locks.push(l),
-                Err(e) => {
-                    errors.push(e);
-                    break;
-                }
-            }
-        }
+        let locks = persist::lock_all(jobs.iter().filter(|j| j.changed).map(|j| &*j.path))
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                Vec::new()
+            });
         let wopts = persist::WriteOptions {
             backup_dir: cli.backup_dir.clone(),
             keep_backups: None,
@@ -404,7 +399,7 @@ pub fn run(
             if !errors.is_empty() {
                 break;
             }
-            if j.content == j.current {
+            if !j.changed {
                 results.push((j.path.clone(), j.from.clone(), None));
                 continue;
             }
