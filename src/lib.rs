@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use cli::{Cli, ColorChoice, Command, Mode, Output};
 use error::Error;
 use plan::FilePlan;
-use render::{JsonError, JsonFile, JsonFinding, JsonReport, JsonSummary, Style};
+use render::{JsonFile, JsonFinding, JsonReport, JsonSummary, Style};
 use rules::Severity;
 
 /// kubefix's documented exit codes.
@@ -254,13 +254,7 @@ pub fn run(
                 schema_version: render::JSON_SCHEMA_VERSION,
                 mode: mode.name(),
                 files,
-                errors: errors
-                    .iter()
-                    .map(|e| JsonError {
-                        path: error_path(e).map(|p| p.display().to_string()),
-                        message: e.to_string(),
-                    })
-                    .collect(),
+                errors: render::json_errors(&errors),
                 summary,
             };
             crate::render::write_json(out, &report);
@@ -305,19 +299,29 @@ pub fn run(
             }
         }
     }
-    for e in &errors {
-        let _ = writeln!(err, "kubefix: error: {e}");
-    }
-    if !errors.is_empty() {
-        if mode == Mode::Apply && !written.iter().any(|w| *w) {
-            let _ = writeln!(err, "kubefix: nothing was written");
-        }
+    if print_errors(
+        &errors,
+        err,
+        mode == Mode::Apply && !written.iter().any(|w| *w),
+    ) {
         return ExitCode::Error;
     }
     if mode == Mode::Check && attention > 0 {
         return ExitCode::NeedsAttention;
     }
     ExitCode::Ok
+}
+
+/// Print `errors` to `err` (and, when `nothing_written`, that nothing was written); whether
+/// there were any.
+pub(crate) fn print_errors(errors: &[Error], err: &mut dyn Write, nothing_written: bool) -> bool {
+    for e in errors {
+        let _ = writeln!(err, "kubefix: error: {e}");
+    }
+    if !errors.is_empty() && nothing_written {
+        let _ = writeln!(err, "kubefix: nothing was written");
+    }
+    !errors.is_empty()
 }
 
 pub(crate) fn error_path(e: &Error) -> Option<&Path> {

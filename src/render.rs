@@ -265,6 +265,17 @@ pub struct JsonError {
     pub message: String,
 }
 
+/// The JSON form of every error, in order.
+pub fn json_errors(errors: &[crate::error::Error]) -> Vec<JsonError> {
+    errors
+        .iter()
+        .map(|e| JsonError {
+            path: crate::error_path(e).map(|p| p.display().to_string()),
+            message: e.to_string(),
+        })
+        .collect()
+}
+
 #[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonSummary {

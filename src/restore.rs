@@ -189,41 +189,19 @@ struct JsonRestoredFile {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct JsonErr {
-    path: Option<String>,
-    message: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
 struct JsonReport<F: Serialize> {
     schema_version: u32,
     mode: &'static str,
     files: Vec<F>,
-    errors: Vec<JsonErr>,
-}
-
-fn json_errors(errors: &[Error]) -> Vec<JsonErr> {
-    errors
-        .iter()
-        .map(|e| JsonErr {
-            path: crate::error_path(e).map(|p| p.display().to_string()),
-            message: e.to_string(),
-        })
-        .collect()
+    errors: Vec<crate::render::JsonError>,
 }
 
 fn finish(errors: &[Error], err: &mut dyn Write, wrote: bool, restoring: bool) -> ExitCode {
-    for e in errors {
-        let _ = writeln!(err, "kubefix: error: {e}");
+    if crate::print_errors(errors, err, restoring && !wrote) {
+        ExitCode::Error
+    } else {
+        ExitCode::Ok
     }
-    if errors.is_empty() {
-        return ExitCode::Ok;
-    }
-    if restoring && !wrote {
-        let _ = writeln!(err, "kubefix: nothing was written");
-    }
-    ExitCode::Error
 }
 
 /// `kubefix restore [--list] [BACKUP]`.
@@ -279,7 +257,7 @@ pub fn run(
                                 .collect(),
                         })
                         .collect(),
-                    errors: json_errors(&errors),
+                    errors: crate::render::json_errors(&errors),
                 };
                 crate::render::write_json(out, &report);
             }
@@ -428,7 +406,7 @@ pub fn run(
                         changed: backup.is_some(),
                     })
                     .collect(),
-                errors: json_errors(&errors),
+                errors: crate::render::json_errors(&errors),
             };
             crate::render::write_json(out, &report);
         }
