@@ -53,9 +53,12 @@ impl Rule for ExecApiVersionRule {
             let api = set_value(doc, api_node);
             let mode_node = kc.get(exec, "interactiveMode");
             let mode = set_value(doc, mode_node);
-            let missing_mode_msg = format!(
-                "interactiveMode must be specified for {name} to use exec authentication plugin"
-            );
+            // What kubectl says; formatted only where it is said.
+            let missing_mode_msg = || {
+                format!(
+                    "interactiveMode must be specified for {name} to use exec authentication plugin"
+                )
+            };
 
             match api {
                 Some(V1ALPHA1) => {
@@ -99,7 +102,7 @@ impl Rule for ExecApiVersionRule {
                             format!("exec plugin uses {V1} but has no interactiveMode, which v1 requires"),
                         )
                         .entry(user)
-                        .kubectl_says(missing_mode_msg);
+                        .kubectl_says(missing_mode_msg());
                         match set_mode(doc, exec, mode_node) {
                             Ok(c) => f = f.fix("set interactiveMode: IfAvailable", vec![c]),
                             Err(e) => {
@@ -115,7 +118,7 @@ impl Rule for ExecApiVersionRule {
                 }
                 Some(other) => {
                     let said = if mode.is_none() {
-                        missing_mode_msg
+                        missing_mode_msg()
                     } else {
                         format!("exec plugin: invalid apiVersion \"{other}\"")
                     };

@@ -349,7 +349,7 @@ impl Current<'_, '_, '_, '_> {
                     }
                 }
                 Creds::Files {
-                    cert,
+                    cert: _,
                     key,
                     cert_path,
                     key_path,
@@ -379,7 +379,6 @@ impl Current<'_, '_, '_, '_> {
                             (Err(e), _) | (_, Err(e)) => by_hand.push(e.to_string()),
                         }
                     } else {
-                        let _ = cert;
                         by_hand.push(self.file_commands(cert_path, key_path.as_ref()));
                     }
                 }
