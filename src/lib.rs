@@ -12,6 +12,7 @@ pub mod inspect;
 pub mod kubeconfig;
 pub mod persist;
 pub mod plan;
+pub mod privilege;
 pub mod render;
 pub mod restore;
 pub mod rules;

@@ -43,20 +43,12 @@ impl Env {
 }
 
 fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    // The owner of a file we just created would tell; /proc/self is cheaper and always ours.
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    crate::privilege::is_root()
 }
 
-/// Home directory of `user` from /etc/passwd.
+/// Home directory of `user` from the user database (getpwnam_r).
 fn home_of(user: &str) -> Option<PathBuf> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(':').collect();
-        (fields.len() >= 6 && fields[0] == user).then(|| PathBuf::from(fields[5]))
-    })
+    crate::privilege::home_of(user)
 }
 
 /// The files to check, in client-go's order.
