@@ -29,6 +29,13 @@ pub fn is_root() -> bool {
     Uid::effective().is_root()
 }
 
+/// Whether kubefix was started as root (real uid 0), also while an [`AsOwner`] guard has
+/// made it act as someone else: the question "am I root working on someone else's file?"
+/// has the same answer inside and outside the guard.
+pub fn started_as_root() -> bool {
+    Uid::current().is_root()
+}
+
 /// The owner of a file, with what is needed to act as them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
@@ -116,11 +123,11 @@ pub fn group_name(gid: u32) -> Option<String> {
         .map(|g| g.name)
 }
 
-/// When kubefix runs as root and `path` (followed through symlinks) belongs to another user:
-/// that user. `None` when not root, when root owns the file, or when it cannot be stat-ed
-/// (the caller's own read then reports the error).
+/// When kubefix was started as root and `path` (followed through symlinks) belongs to another
+/// user: that user. `None` when not root, when root owns the file, or when it cannot be
+/// stat-ed (the caller's own read then reports the error). Works inside an [`AsOwner`] guard.
 pub fn foreign_owner(path: &Path) -> Option<Owner> {
-    if !is_root() {
+    if !started_as_root() {
         return None;
     }
     let meta = std::fs::metadata(path).ok()?;
@@ -128,7 +135,8 @@ pub fn foreign_owner(path: &Path) -> Option<Owner> {
 }
 
 /// While alive, the process's effective uid, gid and supplementary groups are the owner's;
-/// dropping it restores root's. Only root can create one (returns an error otherwise). The
+/// dropping it restores root's. Only root can create one (returns an error otherwise, also
+/// inside another guard: guards do not nest). The
 /// switch is process-wide (glibc applies set*id calls to every thread), so create it only
 /// where no other thread is doing root's work.
 #[must_use = "the owner's identity lasts only while the guard lives"]
@@ -208,7 +216,8 @@ fn set_groups(_groups: &[Gid]) -> nix::Result<()> {
 
 /// Whether `owner` could open `path` for reading on their own (permissions, ACLs, every
 /// directory on the way), checked by trying it as them. Non-blocking, so a FIFO cannot hang.
-/// Only meaningful as root; otherwise answers for the current user.
+/// As root it switches to `owner` for the attempt; otherwise (not root, or inside an
+/// [`AsOwner`] guard for that owner) it answers for the current effective user.
 pub fn owner_can_read(owner: &Owner, path: &Path) -> bool {
     use std::os::unix::fs::OpenOptionsExt;
     let try_open = || {
