@@ -364,12 +364,10 @@ pub fn load(spec: &SourceSpec) -> Loaded {
     // The node's own client CA file, read with the source (as root, before any user's file
     // is looked at), only for a source at its distribution's default location.
     let node_client_cas = match (spec.kind.default_path(), spec.kind.client_ca_file()) {
-        (Some(default), Some(ca_file)) if spec.path == Path::new(default) => {
-            std::fs::read(ca_file)
-                .ok()
-                .and_then(|b| cert::parse_bundle(&b).ok())
-                .unwrap_or_default()
-        }
+        (Some(default), Some(ca_file)) if spec.path == Path::new(default) => std::fs::read(ca_file)
+            .ok()
+            .and_then(|b| cert::parse_bundle(&b).ok())
+            .unwrap_or_default(),
         _ => Vec::new(),
     };
     match admins_of(&bytes, &node_client_cas) {

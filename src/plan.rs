@@ -56,7 +56,7 @@ pub fn plan_file(path: &Path, options: &RuleOptions) -> Result<FilePlan> {
     if !options.force_identity.is_empty() {
         if let Some(owner) = crate::privilege::foreign_owner(path) {
             return Err(Error::Usage(format!(
-                "{}: refusing --force-identity: the file belongs to {} and kubefix runs as root; only {} may choose to swap the identity of an entry, by running kubefix themselves (nothing was written)",
+                "{}: refusing --force-identity: the file belongs to {} and kubefix runs as root; only {} may choose to swap the identity of an entry, by running kubefix themselves",
                 crate::display_path(path),
                 owner.label(),
                 owner.label()

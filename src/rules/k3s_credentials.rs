@@ -505,10 +505,7 @@ impl Current<'_, '_, '_, '_> {
     /// one (a copy only the user can read), then the user refreshes their file themselves.
     fn not_entitled(&self, f: Finding, what: &str, owner: &privilege::Owner) -> Finding {
         let src = &self.src.spec.path;
-        let user = owner
-            .name
-            .clone()
-            .unwrap_or_else(|| owner.uid.to_string());
+        let user = owner.name.clone().unwrap_or_else(|| owner.uid.to_string());
         let group = privilege::group_name(owner.gid).unwrap_or_else(|| owner.gid.to_string());
         let dir = self
             .cx
@@ -572,8 +569,7 @@ impl Current<'_, '_, '_, '_> {
 /// `s` as one shell word: unchanged when it holds only safe characters, else single-quoted.
 fn shell_quote(s: &str) -> String {
     let safe = !s.is_empty()
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c));
     if safe {
         s.to_string()
