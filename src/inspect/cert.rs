@@ -222,3 +222,58 @@ fn key_matches_public(label: &str, der: &[u8], public: &[u8]) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn self_signed(cn: &str) -> (Cert, rcgen::KeyPair) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        let cert = params.self_signed(&key).unwrap();
+        (Cert::from_der(cert.der()).unwrap(), key)
+    }
+
+    /// SEC1 `EC PRIVATE KEY` (as Go writes K3s's keys) is the OCTET STRING inside PKCS#8.
+    fn sec1(pkcs8: &[u8]) -> Vec<u8> {
+        let (_, body, _) = der_tlv(pkcs8).unwrap();
+        let (_, _, rest) = der_tlv(body).unwrap();
+        let (_, _, rest) = der_tlv(rest).unwrap();
+        der_tlv(rest).unwrap().1.to_vec()
+    }
+
+    #[test]
+    fn a_key_matches_only_its_own_certificate() {
+        let (cert, key) = self_signed("system:admin");
+        let (_, other) = self_signed("system:admin");
+        assert!(cert.key_matches(key.serialize_pem().as_bytes()));
+        assert!(cert.key_matches(&key.serialize_der()));
+        let sec1_pem = x509_parser::pem::Pem {
+            label: "EC PRIVATE KEY".into(),
+            contents: sec1(&key.serialize_der()),
+        };
+        let pem = format!(
+            "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &sec1_pem.contents)
+        );
+        assert!(cert.key_matches(pem.as_bytes()));
+        // Another key, the certificate itself, or garbage: no.
+        assert!(!cert.key_matches(other.serialize_pem().as_bytes()));
+        assert!(!cert.key_matches(&sec1(&other.serialize_der())));
+        assert!(!cert.key_matches(&cert.der));
+        assert!(!cert.key_matches(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"));
+        assert!(!cert.key_matches(b""));
+    }
+
+    #[test]
+    fn a_self_signed_certificate_is_signed_by_no_one_else() {
+        let (cert, _) = self_signed("system:admin");
+        assert!(!cert.signed_by(&cert));
+        let (other, _) = self_signed("system:admin");
+        assert!(!cert.signed_by(&other));
+        assert!(!cert.signed_by_any(&[cert.clone(), other]));
+    }
+}
