@@ -17,6 +17,14 @@
 //!
 //! `kubeadm`'s `super-admin.conf` is never a default source (it bypasses RBAC); name it with
 //! `--from` if you really mean it.
+//!
+//! Sources are read once, before any user's file is looked at (root may read them when no
+//! user can). With each admin comes the set of CAs that issue client certificates for its
+//! cluster ([`Admin::client_cas`]): K3s writes `client-admin.crt` (the admin certificate
+//! followed by its client CA) into k3s.yaml's `client-certificate-data`, and keeps
+//! `/var/lib/rancher/k3s/server/tls/client-ca.crt` (RKE2 likewise); kubeadm signs clients
+//! with the cluster CA (`/etc/kubernetes/pki/ca.crt`). The rule uses them to tell a copy
+//! that holds a credential of this cluster from a forged one.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, UdpSocket};

@@ -227,9 +227,8 @@ fn k3s_copy_owned_by_a_user_is_refreshed_by_root_only_when_it_proves_its_certifi
         eprintln!("skipped: needs root to give the kubeconfig to another uid");
         return;
     }
-    let chmod = |p: &Path, m: u32| {
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
-    };
+    let chmod =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
     let chown = |p: &Path, u: u32| std::os::unix::fs::chown(p, Some(u), Some(u)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     chmod(dir.path(), 0o755);
@@ -284,7 +283,8 @@ fn k3s_copy_owned_by_a_user_is_refreshed_by_root_only_when_it_proves_its_certifi
     assert_eq!((md.uid(), md.mode() & 0o777), (4242, 0o600));
 
     // The forged one: no key, kubectl still unauthenticated.
-    let forged = support::pki::self_signed_client("system:admin", "system:masters", Validity::Expired);
+    let forged =
+        support::pki::self_signed_client("system:admin", "system:masters", Validity::Expired);
     let forged_text = format!(
         "apiVersion: v1\nclusters:\n- cluster:\n    insecure-skip-tls-verify: true\n    server: {}\n  name: pwn\ncontexts:\n- context:\n    cluster: pwn\n    user: pwn\n  name: pwn\ncurrent-context: pwn\nkind: Config\nusers:\n- name: pwn\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
         server.url,

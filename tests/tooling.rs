@@ -294,8 +294,14 @@ fn post_upgrade_hook_skips_what_a_user_could_aim_elsewhere() {
     assert_eq!(o.status.code(), Some(0), "{log}");
     assert_eq!(std::fs::read_to_string(&alice).unwrap(), fixed, "{log}");
     assert!(!log.contains("kubefix failed"), "{log}");
-    assert!(log.contains("ignoring --force-identity in KUBEFIX_ARGS"), "{log}");
-    assert!(log.contains("ignoring --show-secrets in KUBEFIX_ARGS"), "{log}");
+    assert!(
+        log.contains("ignoring --force-identity in KUBEFIX_ARGS"),
+        "{log}"
+    );
+    assert!(
+        log.contains("ignoring --show-secrets in KUBEFIX_ARGS"),
+        "{log}"
+    );
     for (path, why) in [
         (mallory.join(".kube/config"), "a symlink"),
         (trudy.join(".kube/config"), "a symlink"),

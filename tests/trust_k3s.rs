@@ -489,3 +489,45 @@ fn an_unprivileged_user_gets_no_key_from_a_root_only_source() {
     assert_eq!(std::fs::read_to_string(&config).unwrap(), original);
     m.assert_no_key("kubefix's output", &text(&o));
 }
+
+/// An entry may name its certificate and key files: pointing them at the node's own root-only
+/// admin certificate and key must not make root read them as the user's proof, even with
+/// `--inline-credentials`.
+#[test]
+fn pointing_at_the_nodes_own_key_files_proves_nothing() {
+    if !is_root() {
+        eprintln!("skipped: needs root to give the kubeconfig to another uid");
+        return;
+    }
+    let m = Machine::new();
+    let old = m.node.admin(Validity::Expired);
+    let tls = m.k3s.parent().unwrap().join("tls");
+    std::fs::create_dir(&tls).unwrap();
+    std::fs::write(tls.join("client-admin.crt"), &old.cert_pem).unwrap();
+    std::fs::write(tls.join("client-admin.key"), &old.key_pem).unwrap();
+    chmod(&tls.join("client-admin.key"), 0o600);
+    let original = stale_copy("https://localhost:6443", &m.server_ca.cert_pem, &old)
+        .replace(
+            &format!("client-certificate-data: {}", old.cert_b64()),
+            &format!(
+                "client-certificate: {}",
+                tls.join("client-admin.crt").display()
+            ),
+        )
+        .replace(
+            &format!("client-key-data: {}", old.key_b64()),
+            &format!("client-key: {}", tls.join("client-admin.key").display()),
+        );
+    let config = m.user_file(&original, USER, 0o600);
+    for extra in [&["--inline-credentials"][..], &[][..]] {
+        let mut args = vec!["--apply"];
+        args.extend_from_slice(extra);
+        let out = m.run(&config, &args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let after = std::fs::read_to_string(&config).unwrap();
+        assert_eq!(after, original);
+        m.assert_no_key("kubefix's output", &text(&out));
+        assert!(text(&out).contains("hands over no key"), "{}", text(&out));
+        assert!(!text(&out).contains("config view --raw"), "{}", text(&out));
+    }
+}

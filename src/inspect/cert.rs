@@ -257,14 +257,19 @@ mod tests {
         };
         let pem = format!(
             "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
-            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &sec1_pem.contents)
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                &sec1_pem.contents
+            )
         );
         assert!(cert.key_matches(pem.as_bytes()));
         // Another key, the certificate itself, or garbage: no.
         assert!(!cert.key_matches(other.serialize_pem().as_bytes()));
         assert!(!cert.key_matches(&sec1(&other.serialize_der())));
         assert!(!cert.key_matches(&cert.der));
-        assert!(!cert.key_matches(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"));
+        assert!(
+            !cert.key_matches(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        );
         assert!(!cert.key_matches(b""));
     }
 

@@ -17,8 +17,20 @@
 //! (and `certificate-authority-data` when the match was not by CA and the CA changed), but
 //! only when the fresh certificate expires later and names the same user and groups (CN and
 //! O): swapping in another identity could grant admin rights, so that needs
-//! `--force-identity`. Entries that point at certificate files are reported with the exact
-//! commands; `--inline-credentials` replaces them by inline data instead.
+//! `--force-identity ENTRY` (refused when root works on another user's file). Entries that
+//! point at certificate files are reported with the exact commands (files created 0600);
+//! `--inline-credentials` replaces them by inline data instead.
+//!
+//! Trust boundary (#12): root runs this over every user's kubeconfig, and anyone can write
+//! a self-signed `O=system:masters, CN=system:admin` certificate, so names prove nothing.
+//! When kubefix runs as root on a file another user owns, the source's credentials go into
+//! it only when that user provably already holds a credential from the source: the entry's
+//! certificate is signed by one of the cluster's client CAs ([`Admin::client_cas`];
+//! validity dates aside) *and* its inline key belongs to it, or the owner can read the
+//! source themselves. Otherwise the finding says so and gives the exact commands (a copy only
+//! the user can read, then the user's own run); no key is handed over. Not root, the invoking
+//! user read the source, so they hold it already. A file that receives credentials loses its
+//! group and other permission bits in the same fix, whatever rules are selected.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
