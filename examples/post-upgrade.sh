@@ -7,6 +7,12 @@
 # $KUBEFIX_HOME_ROOT, default /home, plus /root). kubefix keeps each file's owner and mode,
 # writes a 0600 backup beside it, and never prints secrets, so the log is safe to keep.
 #
+# It runs as root over files their owners control, so it trusts none of them: a config that
+# is a symlink (or sits in a symlinked ~/.kube) is skipped, and so is one not owned by the
+# owner of its home directory. kubefix itself refreshes node credentials only for an entry
+# that proves it already holds one; flags that would weaken that (--force-identity) or put
+# secrets into the log (--show-secrets) are dropped from KUBEFIX_ARGS.
+#
 # Environment:
 #   KUBEFIX          kubefix binary (default: kubefix on PATH)
 #   KUBEFIX_ARGS     extra arguments, e.g. "--k3s-config /etc/rancher/k3s/k3s.yaml"
@@ -33,11 +39,51 @@ if ! command -v "$KUBEFIX" >/dev/null 2>&1; then
     exit 0
 fi
 
+# KUBEFIX_ARGS without the flags that weaken kubefix's guards (a word list, on purpose).
+args=
+skip_value=0
+# shellcheck disable=SC2086 # KUBEFIX_ARGS is a list of words on purpose
+for word in $KUBEFIX_ARGS; do
+    if [ "$skip_value" = 1 ]; then
+        skip_value=0
+        continue
+    fi
+    case $word in
+        --force-identity)
+            log "ignoring --force-identity in KUBEFIX_ARGS: only a file's owner may swap identities"
+            skip_value=1
+            continue
+            ;;
+        --force-identity=*)
+            log "ignoring --force-identity in KUBEFIX_ARGS: only a file's owner may swap identities"
+            continue
+            ;;
+        --show-secrets)
+            log "ignoring --show-secrets in KUBEFIX_ARGS: secrets stay out of the log"
+            continue
+            ;;
+    esac
+    args="$args $word"
+done
+
+# Owner (uid) of a file, not following a symlink.
+uid_of() {
+    stat -c %u -- "$1" 2>/dev/null
+}
+
 if [ "$#" -eq 0 ]; then
     for home in "$KUBEFIX_HOME_ROOT"/* /root; do
-        if [ -f "$home/.kube/config" ]; then
-            set -- "$@" "$home/.kube/config"
+        config=$home/.kube/config
+        if [ -L "$home" ] || [ -L "$home/.kube" ] || [ -L "$config" ]; then
+            log "skipping $config: a symlink (it could point at any file)"
+            continue
         fi
+        [ -f "$config" ] || continue
+        if [ "$(uid_of "$config")" != "$(uid_of "$home")" ]; then
+            log "skipping $config: not owned by the owner of $home"
+            continue
+        fi
+        set -- "$@" "$config"
     done
 fi
 if [ "$#" -eq 0 ]; then
@@ -47,8 +93,12 @@ fi
 
 failed=0
 for config in "$@"; do
-    # shellcheck disable=SC2086 # KUBEFIX_ARGS is a list of words on purpose
-    output=$("$KUBEFIX" --apply --color never --kubeconfig "$config" $KUBEFIX_ARGS 2>&1)
+    if [ -L "$config" ]; then
+        log "skipping $config: a symlink (it could point at any file)"
+        continue
+    fi
+    # shellcheck disable=SC2086 # the arguments are a list of words on purpose
+    output=$("$KUBEFIX" --apply --color never --kubeconfig "$config" $args 2>&1)
     status=$?
     printf '%s\n' "$output" | while IFS= read -r line; do
         [ -n "$line" ] && log "$line"

@@ -84,10 +84,11 @@ pub struct Cli {
           value_parser = |s: &str| crate::inspect::expiry::RenewWithin::parse(s))]
     pub renew_within: crate::inspect::expiry::RenewWithin,
 
-    /// Refresh credentials even when the source's certificate names another user or groups
-    /// (subject CN and O). Without it such a swap is only reported.
-    #[arg(long)]
-    pub force_identity: bool,
+    /// Refresh the credentials of this user entry (repeatable) even when the source's
+    /// certificate names another user or groups (subject CN and O); without it such a swap is
+    /// only reported. Refused when kubefix runs as root on a file owned by another user.
+    #[arg(long, value_name = "USER-ENTRY")]
+    pub force_identity: Vec<String>,
 
     /// For entries that read their certificate and key from files, replace the paths by inline
     /// client-certificate-data and client-key-data instead of only reporting the commands.
@@ -215,7 +216,7 @@ impl Cli {
             exec_api_version: self.exec_api_version,
             credentials: self.credential_sources(),
             renew_within: self.renew_within,
-            force_identity: self.force_identity,
+            force_identity: self.force_identity.clone(),
             inline_credentials: self.inline_credentials,
             azure_login: self.azure_login,
             migrate_oidc: self.migrate_oidc,

@@ -17,15 +17,25 @@
 //!
 //! `kubeadm`'s `super-admin.conf` is never a default source (it bypasses RBAC); name it with
 //! `--from` if you really mean it.
+//!
+//! Sources are read once, before any user's file is looked at (root may read them when no
+//! user can). With each admin comes the set of CAs that issue client certificates for its
+//! cluster ([`Admin::client_cas`]): K3s writes `client-admin.crt` (the admin certificate
+//! followed by its client CA) into k3s.yaml's `client-certificate-data`, and keeps
+//! `/var/lib/rancher/k3s/server/tls/client-ca.crt` (RKE2 likewise); kubeadm signs clients
+//! with the cluster CA (`/etc/kubernetes/pki/ca.crt`). The rule uses them to tell a copy
+//! that holds a credential of this cluster from a forged one.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::Error;
 use crate::inspect::cert::{self, Cert};
 use crate::inspect::decode_data;
 use crate::kubeconfig::{Kubeconfig, Section};
+use crate::privilege;
 use crate::yaml::{self, Document};
 
 /// Which distribution wrote a source.
@@ -55,6 +65,19 @@ impl SourceKind {
             SourceKind::K3s => Some("/etc/rancher/k3s/k3s.yaml"),
             SourceKind::Rke2 => Some("/etc/rancher/rke2/rke2.yaml"),
             SourceKind::Kubeadm => Some("/etc/kubernetes/admin.conf"),
+            SourceKind::Kubeconfig => None,
+        }
+    }
+
+    /// Where the distribution keeps the CA bundle its API server trusts for client
+    /// certificates (`--client-ca-file`). K3s and RKE2 sign clients with a client CA of their
+    /// own (`client-admin.crt`, which k3s.yaml embeds, is the admin certificate followed by
+    /// that CA); kubeadm signs them with the cluster CA.
+    pub fn client_ca_file(self) -> Option<&'static str> {
+        match self {
+            SourceKind::K3s => Some("/var/lib/rancher/k3s/server/tls/client-ca.crt"),
+            SourceKind::Rke2 => Some("/var/lib/rancher/rke2/server/tls/client-ca.crt"),
+            SourceKind::Kubeadm => Some("/etc/kubernetes/pki/ca.crt"),
             SourceKind::Kubeconfig => None,
         }
     }
@@ -146,6 +169,12 @@ pub struct Admin {
     /// The CA that signed `leaf`, when found (the next certificate of the chain, as K3s writes
     /// it, or the cluster CA, as kubeadm's single CA) and its signature checks out.
     pub issuer: Option<Cert>,
+    /// Every CA that issues client certificates for this cluster, as far as the node tells:
+    /// the rest of the source's certificate chain (K3s's client CA), the cluster CA when it
+    /// signed the admin (kubeadm), and the distribution's client CA file when the source is at
+    /// its default location. A client certificate signed by one of them, whose key the holder
+    /// has, proves its holder already held a credential for this cluster.
+    pub client_cas: Vec<Cert>,
 }
 
 /// A source read successfully.
@@ -196,6 +225,9 @@ pub struct Sources {
     /// `--k3s-context NAME`: a context of the target kubeconfig that belongs to the source.
     pub context: Option<String>,
     loaded: Arc<OnceLock<Vec<Loaded>>>,
+    /// Answers of [`Sources::owner_can_read`], so the user switch it takes as root happens
+    /// once per (user, source), on the thread that first asks.
+    readable_by: Arc<Mutex<HashMap<(u32, PathBuf), bool>>>,
 }
 
 impl Sources {
@@ -204,7 +236,19 @@ impl Sources {
             specs,
             context,
             loaded: Arc::default(),
+            readable_by: Arc::default(),
         }
+    }
+
+    /// Whether `owner` could read the source at `path` on their own (then handing them its
+    /// credentials gives them nothing they do not have). Checked by trying it as them
+    /// ([`privilege::owner_can_read`]), once per user and source.
+    pub fn owner_can_read(&self, owner: &privilege::Owner, path: &Path) -> bool {
+        let key = (owner.uid, path.to_path_buf());
+        let mut cache = self.readable_by.lock().unwrap_or_else(|e| e.into_inner());
+        *cache
+            .entry(key)
+            .or_insert_with(|| privilege::owner_can_read(owner, path))
     }
 
     /// Every known source at its default location (each skipped silently when missing).
@@ -325,7 +369,16 @@ pub fn load(spec: &SourceSpec) -> Loaded {
             }
         }
     };
-    match admins_of(&bytes) {
+    // The node's own client CA file, read with the source (as root, before any user's file
+    // is looked at), only for a source at its distribution's default location.
+    let node_client_cas = match (spec.kind.default_path(), spec.kind.client_ca_file()) {
+        (Some(default), Some(ca_file)) if spec.path == Path::new(default) => std::fs::read(ca_file)
+            .ok()
+            .and_then(|b| cert::parse_bundle(&b).ok())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    match admins_of(&bytes, &node_client_cas) {
         Ok(admins) => Loaded::Ready(Source {
             spec: spec.clone(),
             admins,
@@ -337,7 +390,7 @@ pub fn load(spec: &SourceSpec) -> Loaded {
     }
 }
 
-fn admins_of(bytes: &[u8]) -> Result<Vec<Admin>, String> {
+fn admins_of(bytes: &[u8], node_client_cas: &[Cert]) -> Result<Vec<Admin>, String> {
     let text = yaml::decode(bytes).map_err(|e| e.to_string())?;
     let doc = Document::parse(text).map_err(|e| e.to_string())?;
     let kc = Kubeconfig::new(&doc).map_err(|e| e.message)?;
@@ -367,7 +420,16 @@ fn admins_of(bytes: &[u8]) -> Result<Vec<Admin>, String> {
             .unwrap_or_default();
         let mut chain = chain.into_iter();
         let leaf = chain.next().expect("non-empty bundle");
-        let issuer = chain.chain(ca.iter().cloned()).find(|c| leaf.signed_by(c));
+        let rest: Vec<Cert> = chain.collect();
+        let issuer = rest
+            .iter()
+            .chain(ca.iter())
+            .find(|c| leaf.signed_by(c))
+            .cloned();
+        let mut client_cas = rest;
+        client_cas.extend(ca.iter().filter(|c| leaf.signed_by(c)).cloned());
+        client_cas.extend(node_client_cas.iter().cloned());
+        client_cas.dedup_by(|a, b| a.der == b.der);
         out.push(Admin {
             context: ctx.name.clone().unwrap_or_default(),
             user: kc.str_of(body, "user").unwrap_or("").to_string(),
@@ -378,6 +440,7 @@ fn admins_of(bytes: &[u8]) -> Result<Vec<Admin>, String> {
             key_data: key_data.to_string(),
             leaf,
             issuer,
+            client_cas,
         });
     }
     Ok(out)

@@ -52,6 +52,17 @@ impl FilePlan {
 
 /// Read and plan one file.
 pub fn plan_file(path: &Path, options: &RuleOptions) -> Result<FilePlan> {
+    // Swapping in another identity is the owner's choice alone, never root's for them.
+    if !options.force_identity.is_empty() {
+        if let Some(owner) = crate::privilege::foreign_owner(path) {
+            return Err(Error::Usage(format!(
+                "{}: refusing --force-identity: the file belongs to {} and kubefix runs as root; only {} may choose to swap the identity of an entry, by running kubefix themselves",
+                crate::display_path(path),
+                owner.label(),
+                owner.label()
+            )));
+        }
+    }
     let bytes = read(path)?;
     plan_owned(path, bytes, options)
 }

@@ -211,3 +211,137 @@ fn rke2_stale_copy_is_refreshed_and_kubectl_authenticates() {
 fn kubeadm_admin_conf_copy_is_refreshed_and_kubectl_authenticates() {
     stale_copy_story(Distro::Kubeadm);
 }
+
+/// Issue #12 with the real kubectl: root (the post-upgrade hook) refreshes a user's stale copy
+/// whose expired certificate was issued by the node's client CA, and the user's kubectl then
+/// authenticates as the admin; the same user refreshes it themselves from a copy they can
+/// read; a forged self-signed `system:masters` certificate next to it gets nothing, and
+/// kubectl stays unauthenticated.
+#[test]
+fn k3s_copy_owned_by_a_user_is_refreshed_by_root_only_when_it_proves_its_certificate() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Some(kubectl) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    if !kubefix::privilege::is_root() {
+        eprintln!("skipped: needs root to give the kubeconfig to another uid");
+        return;
+    }
+    let chmod =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    let chown = |p: &Path, u: u32| std::os::unix::fs::chown(p, Some(u), Some(u)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    chmod(dir.path(), 0o755);
+    let cache = dir.path().join("cache");
+    let mut node = Node::new("");
+    let server = TestApiServer::start(ServerOptions {
+        client_ca_pem: Some(node.client_ca.cert_pem.clone()),
+        client_cert_mode: ClientCertMode::Authenticator,
+        ..ServerOptions::default()
+    });
+    node.server_ca_pem = server.ca_pem.clone();
+    let fresh = node.admin(Validity::Valid);
+    let etc = dir.path().join("etc");
+    std::fs::create_dir(&etc).unwrap();
+    chmod(&etc, 0o700);
+    let k3s = etc.join("k3s.yaml");
+    std::fs::write(&k3s, k3s_yaml(&server.url, &server.ca_pem, &fresh)).unwrap();
+    chmod(&k3s, 0o600);
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    chown(&home, 4242);
+    let copy_url = server.url.replace("127.0.0.1", "localhost");
+    let bin = assert_cmd::cargo::cargo_bin("kubefix");
+    let root_run = |config: &Path| {
+        Command::new(&bin)
+            .env_remove("KUBECONFIG")
+            .args(["--apply", "--kubeconfig"])
+            .arg(config)
+            .args(["--k3s-config"])
+            .arg(&k3s)
+            .output()
+            .unwrap()
+    };
+    let user_file = |name: &str, text: &str| {
+        let f = home.join(name);
+        std::fs::write(&f, text).unwrap();
+        chmod(&f, 0o600);
+        chown(&f, 4242);
+        f
+    };
+
+    // The legitimate copy, refreshed by root.
+    let old = node.admin(Validity::Expired);
+    let config = user_file("config", &stale_copy(&copy_url, &server.ca_pem, &old));
+    assert!(!get_pods(&kubectl, &config, &cache).status.success());
+    let out = root_run(&config);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains(&fresh.key_b64()));
+    let after = get_pods(&kubectl, &config, &cache);
+    assert!(after.status.success(), "{}", text(&after));
+    let md = std::fs::metadata(&config).unwrap();
+    assert_eq!((md.uid(), md.mode() & 0o777), (4242, 0o600));
+
+    // The forged one: no key, kubectl still unauthenticated.
+    let forged =
+        support::pki::self_signed_client("system:admin", "system:masters", Validity::Expired);
+    let forged_text = format!(
+        "apiVersion: v1\nclusters:\n- cluster:\n    insecure-skip-tls-verify: true\n    server: {}\n  name: pwn\ncontexts:\n- context:\n    cluster: pwn\n    user: pwn\n  name: pwn\ncurrent-context: pwn\nkind: Config\nusers:\n- name: pwn\n  user:\n    client-certificate-data: {}\n    client-key-data: {}\n",
+        server.url,
+        forged.cert_b64(),
+        forged.key_b64()
+    );
+    let pwn = user_file("pwn", &forged_text);
+    let out = root_run(&pwn);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains(&fresh.key_b64()));
+    assert_eq!(std::fs::read_to_string(&pwn).unwrap(), forged_text);
+    let denied = get_pods(&kubectl, &pwn, &dir.path().join("cache2"));
+    assert!(!denied.status.success(), "{}", text(&denied));
+    let want = Auth::ClientCert {
+        cn: "system:admin".into(),
+        orgs: vec!["system:masters".into()],
+    };
+    let admin_requests = server
+        .requests()
+        .iter()
+        .filter(|r| r.auth == want && r.status == 200)
+        .count();
+
+    // The same user, without root, from a copy of k3s.yaml that is theirs.
+    let Some(setpriv) = support::which("setpriv") else {
+        eprintln!("skipped the user's own run: setpriv not found");
+        return;
+    };
+    let own_source = home.join("k3s.yaml");
+    std::fs::copy(&k3s, &own_source).unwrap();
+    chown(&own_source, 4242);
+    let config2 = user_file("config2", &stale_copy(&copy_url, &server.ca_pem, &old));
+    let o = Command::new(setpriv)
+        .args(["--reuid=4242", "--regid=4242", "--clear-groups"])
+        .arg(&bin)
+        .args(["--apply", "--kubeconfig"])
+        .arg(&config2)
+        .arg("--k3s-config")
+        .arg(&own_source)
+        .env_remove("KUBECONFIG")
+        .env("HOME", &home)
+        .output()
+        .unwrap();
+    if !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("Permission denied") {
+        eprintln!("skipped the user's own run: uid 4242 cannot run the test binary here");
+        return;
+    }
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let after = get_pods(&kubectl, &config2, &dir.path().join("cache3"));
+    assert!(after.status.success(), "{}", text(&after));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.auth == want && r.status == 200)
+            .count()
+            > admin_requests
+    );
+    server.stop();
+}

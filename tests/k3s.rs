@@ -271,12 +271,32 @@ fn other_identity_is_refused_unless_forced() {
     let msg = f[0]["message"].as_str().unwrap();
     assert!(msg.contains("CN=alice, O=developers"), "{msg}");
     assert!(msg.contains("CN=system:admin, O=system:masters"), "{msg}");
-    assert!(f[0]["hint"].as_str().unwrap().contains("--force-identity"));
+    assert!(f[0]["hint"]
+        .as_str()
+        .unwrap()
+        .contains("--force-identity homelab-admin"));
     assert_eq!(f[0]["fixable"], false);
 
+    // The flag names the entry it applies to (#12): a bare flag is a usage error, another
+    // entry's name changes nothing here.
     let out = Command::cargo_bin("kubefix")
         .unwrap()
         .args(args(&["--apply", "--force-identity"]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+    let out = Command::cargo_bin("kubefix")
+        .unwrap()
+        .args(args(&["--apply", "--force-identity", "other"]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+
+    let out = Command::cargo_bin("kubefix")
+        .unwrap()
+        .args(args(&["--apply", "--force-identity", "homelab-admin"]))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -244,6 +244,88 @@ fn post_upgrade_hook_repairs_each_users_kubeconfig() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("kubefix not found"));
 }
 
+/// The hook runs as root over files users control (#12): a symlinked config or ~/.kube, or a
+/// config not owned by its home's owner, is skipped; flags that weaken kubefix's guards are
+/// dropped from KUBEFIX_ARGS (with --force-identity root's run on alice's file would fail).
+#[test]
+fn post_upgrade_hook_skips_what_a_user_could_aim_elsewhere() {
+    use std::os::unix::fs::{chown, symlink};
+    if !kubefix::privilege::is_root() {
+        eprintln!("skipped: needs root to give homes to other uids");
+        return;
+    }
+    let root = tempfile::tempdir().unwrap();
+    let broken = std::fs::read_to_string(BROKEN).unwrap();
+    let fixed = broken.replace(
+        "client.authentication.k8s.io/v1alpha1",
+        "client.authentication.k8s.io/v1beta1",
+    );
+    let home = |user: &str, uid: u32| {
+        let h = root.path().join(user);
+        std::fs::create_dir_all(&h).unwrap();
+        chown(&h, Some(uid), Some(uid)).unwrap();
+        h
+    };
+    let file = |path: &Path, uid: u32| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &broken).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        chown(path, Some(uid), Some(uid)).unwrap();
+        path.to_path_buf()
+    };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let victim = file(&elsewhere.path().join("victim"), 0);
+    let victim_dir = file(&elsewhere.path().join("kube").join("config"), 0);
+
+    let alice = file(&home("alice", 4242).join(".kube/config"), 4242);
+    let mallory = home("mallory", 4243);
+    std::fs::create_dir_all(mallory.join(".kube")).unwrap();
+    symlink(&victim, mallory.join(".kube/config")).unwrap();
+    let trudy = home("trudy", 4244);
+    symlink(victim_dir.parent().unwrap(), trudy.join(".kube")).unwrap();
+    let eve = file(&home("eve", 4245).join(".kube/config"), 4242);
+
+    let o = run_hook(
+        root.path(),
+        &[("KUBEFIX_ARGS", "--force-identity pwn --show-secrets")],
+        &[],
+    );
+    let log = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(0), "{log}");
+    assert_eq!(std::fs::read_to_string(&alice).unwrap(), fixed, "{log}");
+    assert!(!log.contains("kubefix failed"), "{log}");
+    assert!(
+        log.contains("ignoring --force-identity in KUBEFIX_ARGS"),
+        "{log}"
+    );
+    assert!(
+        log.contains("ignoring --show-secrets in KUBEFIX_ARGS"),
+        "{log}"
+    );
+    for (path, why) in [
+        (mallory.join(".kube/config"), "a symlink"),
+        (trudy.join(".kube/config"), "a symlink"),
+        (eve.clone(), "not owned by the owner of"),
+    ] {
+        assert!(
+            log.contains(&format!("skipping {}: {why}", path.display())),
+            "{log}"
+        );
+    }
+    for untouched in [&victim, &victim_dir, &eve] {
+        assert_eq!(std::fs::read_to_string(untouched).unwrap(), broken);
+    }
+
+    // Named explicitly, a symlink is skipped too.
+    let o = run_hook(
+        root.path(),
+        &[("KUBEFIX_STRICT", "1")],
+        &[&mallory.join(".kube/config")],
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), broken);
+}
+
 #[test]
 fn post_upgrade_hook_is_shellcheck_clean() {
     let Some(shellcheck) = support::require_or_skip("shellcheck") else {

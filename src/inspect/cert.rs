@@ -72,12 +72,37 @@ impl Cert {
         })
     }
 
-    /// Is this certificate's signature made by `issuer`'s key?
+    /// Is this certificate's signature made by `issuer`'s key? Only the signature and the
+    /// issuer name are checked, never the validity dates: an expired certificate was still
+    /// issued by that CA. A self-signed certificate is signed by no one else.
     pub fn signed_by(&self, issuer: &Cert) -> bool {
+        if self.der == issuer.der {
+            return false;
+        }
         let (Ok(me), Ok(them)) = (parsed(&self.der), parsed(&issuer.der)) else {
             return false;
         };
         me.issuer() == them.subject() && me.verify_signature(Some(them.public_key())).is_ok()
+    }
+
+    /// Signed by one of `cas` (see [`Cert::signed_by`]).
+    pub fn signed_by_any(&self, cas: &[Cert]) -> bool {
+        cas.iter().any(|ca| self.signed_by(ca))
+    }
+
+    /// Does the private key in `key` (PEM or DER: PKCS#8 `PRIVATE KEY`, SEC1 `EC PRIVATE
+    /// KEY`, PKCS#1 `RSA PRIVATE KEY`) belong to this certificate? The public key is derived
+    /// from the private one and compared, so only whoever holds the certificate's key gets
+    /// `true`; a certificate copied without its key, a key that merely carries the
+    /// certificate's public key, or an unknown format answers `false`.
+    pub fn key_matches(&self, key: &[u8]) -> bool {
+        let Ok(c) = parsed(&self.der) else {
+            return false;
+        };
+        let public: &[u8] = &c.public_key().subject_public_key.data;
+        private_keys(key)
+            .iter()
+            .any(|(label, der)| key_matches_public(label, der, public))
     }
 
     pub fn expired(&self, now: i64) -> bool {
@@ -109,4 +134,151 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<Vec<Cert>, String> {
 /// Same certificate (byte-equal DER) in both bundles?
 pub fn share_a_cert(a: &[Cert], b: &[Cert]) -> bool {
     a.iter().any(|x| b.iter().any(|y| x.der == y.der))
+}
+
+/// The private-key blocks of a PEM text (label, DER); raw DER counts as an unlabelled block.
+fn private_keys(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let looks_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
+    if !looks_pem {
+        return vec![(String::new(), bytes.to_vec())];
+    }
+    x509_parser::pem::Pem::iter_from_buffer(bytes)
+        .map_while(Result::ok)
+        .filter(|p| p.label.ends_with("PRIVATE KEY"))
+        .map(|p| (p.label, p.contents))
+        .collect()
+}
+
+/// Splits one DER TLV off `buf`: (tag, content, rest).
+fn der_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = buf.split_first()?;
+    let (&l0, mut rest) = rest.split_first()?;
+    let len = if l0 < 0x80 {
+        l0 as usize
+    } else {
+        let n = (l0 & 0x7f) as usize;
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | b as usize);
+        rest = &rest[n..];
+        len
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The private scalar of an EC key: from SEC1 `ECPrivateKey ::= SEQUENCE { version 1,
+/// privateKey OCTET STRING, ... }`, or from the same inside PKCS#8 `SEQUENCE { version,
+/// AlgorithmIdentifier, privateKey OCTET STRING }`.
+fn ec_private_scalar(der: &[u8]) -> Option<Vec<u8>> {
+    let (0x30, body, _) = der_tlv(der)? else {
+        return None;
+    };
+    let (0x02, version, rest) = der_tlv(body)? else {
+        return None;
+    };
+    match (version, der_tlv(rest)?) {
+        ([1], (0x04, scalar, _)) => Some(scalar.to_vec()),
+        ([0], (0x30, _alg, rest)) => match der_tlv(rest)? {
+            (0x04, inner, _) => ec_private_scalar(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn key_matches_public(label: &str, der: &[u8], public: &[u8]) -> bool {
+    use ring::signature::{self, KeyPair};
+    if matches!(label, "" | "PRIVATE KEY" | "EC PRIVATE KEY") {
+        if let Some(scalar) = ec_private_scalar(der) {
+            let rng = ring::rand::SystemRandom::new();
+            // ring derives the public key from the scalar and compares it.
+            let ec = [
+                &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+                &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            ];
+            if ec.iter().any(|alg| {
+                signature::EcdsaKeyPair::from_private_key_and_public_key(alg, &scalar, public, &rng)
+                    .is_ok()
+            }) {
+                return true;
+            }
+        }
+    }
+    if matches!(label, "" | "PRIVATE KEY") {
+        if let Ok(k) = signature::RsaKeyPair::from_pkcs8(der) {
+            return k.public_key().as_ref() == public;
+        }
+        if let Ok(k) = signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
+            return k.public_key().as_ref() == public;
+        }
+    }
+    if matches!(label, "" | "RSA PRIVATE KEY") {
+        if let Ok(k) = signature::RsaKeyPair::from_der(der) {
+            return k.public_key().as_ref() == public;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn self_signed(cn: &str) -> (Cert, rcgen::KeyPair) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        let cert = params.self_signed(&key).unwrap();
+        (Cert::from_der(cert.der()).unwrap(), key)
+    }
+
+    /// SEC1 `EC PRIVATE KEY` (as Go writes K3s's keys) is the OCTET STRING inside PKCS#8.
+    fn sec1(pkcs8: &[u8]) -> Vec<u8> {
+        let (_, body, _) = der_tlv(pkcs8).unwrap();
+        let (_, _, rest) = der_tlv(body).unwrap();
+        let (_, _, rest) = der_tlv(rest).unwrap();
+        der_tlv(rest).unwrap().1.to_vec()
+    }
+
+    #[test]
+    fn a_key_matches_only_its_own_certificate() {
+        let (cert, key) = self_signed("system:admin");
+        let (_, other) = self_signed("system:admin");
+        assert!(cert.key_matches(key.serialize_pem().as_bytes()));
+        assert!(cert.key_matches(&key.serialize_der()));
+        let sec1_pem = x509_parser::pem::Pem {
+            label: "EC PRIVATE KEY".into(),
+            contents: sec1(&key.serialize_der()),
+        };
+        let pem = format!(
+            "-----BEGIN EC PRIVATE KEY-----\n{}\n-----END EC PRIVATE KEY-----\n",
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                &sec1_pem.contents
+            )
+        );
+        assert!(cert.key_matches(pem.as_bytes()));
+        // Another key, the certificate itself, or garbage: no.
+        assert!(!cert.key_matches(other.serialize_pem().as_bytes()));
+        assert!(!cert.key_matches(&sec1(&other.serialize_der())));
+        assert!(!cert.key_matches(&cert.der));
+        assert!(
+            !cert.key_matches(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        );
+        assert!(!cert.key_matches(b""));
+    }
+
+    #[test]
+    fn a_self_signed_certificate_is_signed_by_no_one_else() {
+        let (cert, _) = self_signed("system:admin");
+        assert!(!cert.signed_by(&cert));
+        let (other, _) = self_signed("system:admin");
+        assert!(!cert.signed_by(&other));
+        assert!(!cert.signed_by_any(&[cert.clone(), other]));
+    }
 }

@@ -17,8 +17,20 @@
 //! (and `certificate-authority-data` when the match was not by CA and the CA changed), but
 //! only when the fresh certificate expires later and names the same user and groups (CN and
 //! O): swapping in another identity could grant admin rights, so that needs
-//! `--force-identity`. Entries that point at certificate files are reported with the exact
-//! commands; `--inline-credentials` replaces them by inline data instead.
+//! `--force-identity ENTRY` (refused when root works on another user's file). Entries that
+//! point at certificate files are reported with the exact commands (files created 0600);
+//! `--inline-credentials` replaces them by inline data instead.
+//!
+//! Trust boundary (#12): root runs this over every user's kubeconfig, and anyone can write
+//! a self-signed `O=system:masters, CN=system:admin` certificate, so names prove nothing.
+//! When kubefix runs as root on a file another user owns, the source's credentials go into
+//! it only when that user provably already holds a credential from the source: the entry's
+//! certificate is signed by one of the cluster's client CAs ([`Admin::client_cas`];
+//! validity dates aside) *and* its inline key belongs to it, or the owner can read the
+//! source themselves. Otherwise the finding says so and gives the exact commands (a copy only
+//! the user can read, then the user's own run); no key is handed over. Not root, the invoking
+//! user read the source, so they hold it already. A file that receives credentials loses its
+//! group and other permission bits in the same fix, whatever rules are selected.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -27,6 +39,7 @@ use super::{Context, Finding, Rule, Severity};
 use crate::credentials::{Admin, Loaded, MatchedBy, Source, Target};
 use crate::inspect::{self, cert, expiry::resolve_path, Cert};
 use crate::kubeconfig::{Entry, Section};
+use crate::privilege;
 use crate::yaml::{replace_entry, replace_scalar, Change, NewValue, NodeId};
 
 pub struct K3sCredentialsRule;
@@ -310,21 +323,36 @@ impl Current<'_, '_, '_, '_> {
                 }
             }
             let same_identity = leaf.as_ref().is_ok_and(|l| l.identity == fresh.identity);
-            if !same_identity && !opts.force_identity {
+            let entry_name = self.user.name.as_deref().unwrap_or("");
+            let forced = opts.force_identity.iter().any(|n| n == entry_name);
+            if !same_identity && !forced {
                 let theirs = match &leaf {
                     Ok(l) => format!("this entry is {}", l.identity),
                     Err(_) => "this entry's identity cannot be read".into(),
                 };
+                let mut hint = format!(
+                    "kubefix does not swap identities on its own: that could give this entry other (admin) rights; if {} is what you want here, run kubefix --apply --force-identity {}",
+                    fresh.identity,
+                    shell_quote(entry_name)
+                );
+                if let Some(owner) = privilege::foreign_owner(self.cx.path) {
+                    hint.push_str(&format!(
+                        " as {} (kubefix refuses it when root works on another user's file)",
+                        owner.label()
+                    ));
+                }
                 out.push(
                     base(severity, format!(
                         "{what}; {} has a fresh certificate for this cluster, but for another identity: {theirs}, the source's is {}",
                         self.src_name(), fresh.identity
                     ))
-                    .hint(format!(
-                        "kubefix does not swap identities on its own: that could give this entry other (admin) rights; if {} is what you want here, run kubefix --apply --force-identity",
-                        fresh.identity
-                    )),
+                    .hint(hint),
                 );
+                return;
+            }
+            // Proof: the source's key goes only to who already held a credential from it.
+            if let Err(owner) = self.entitled(creds, &leaf) {
+                out.push(self.not_entitled(base(severity, String::new()), &what, &owner));
                 return;
             }
         }
@@ -403,6 +431,7 @@ impl Current<'_, '_, '_, '_> {
                 ));
             }
         }
+        let writes_credentials = !reasons.is_empty() && !changes.is_empty();
         let mut f = base(ca_severity.min(severity), message);
         if !changes.is_empty() {
             let until = if reasons.is_empty() {
@@ -414,14 +443,35 @@ impl Current<'_, '_, '_, '_> {
                     fresh.identity
                 )
             };
+            // Credentials never land in a file others can read, whatever rules run
+            // (`--rule k3s-credentials`, `--skip file-permissions`).
+            let mode = if writes_credentials {
+                std::fs::metadata(self.cx.path)
+                    .ok()
+                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+                    .filter(|m| m & 0o077 != 0)
+            } else {
+                None
+            };
+            let mode_note = match mode {
+                Some(m) => format!(
+                    "; set mode {m:04o} -> {:04o}, as the file now holds {}'s credentials",
+                    m & !0o077,
+                    self.src.spec.kind.name()
+                ),
+                None => String::new(),
+            };
             f = f.fix(
                 format!(
-                    "replace {} with {}'s{until}",
+                    "replace {} with {}'s{until}{mode_note}",
                     title_parts.join(" and "),
                     self.src_name()
                 ),
                 changes,
             );
+            if let (Some(m), Some(fix)) = (mode, f.fix.as_mut()) {
+                fix.mode = Some(m & !0o077);
+            }
         }
         if !by_hand.is_empty() {
             f = f.hint(by_hand.join("; "));
@@ -429,14 +479,92 @@ impl Current<'_, '_, '_, '_> {
         out.push(f);
     }
 
-    /// Exact commands that write the fresh certificate and key into the files an entry names.
+    /// Whether this entry may receive the source's credentials. Always when kubefix works
+    /// for the file's owner (not root: they read the source themselves; root's own file).
+    /// As root on another user's file, only when (a) the entry's certificate is signed by one
+    /// of the cluster's client CAs (validity dates aside) and its inline key belongs to it,
+    /// or (b) the owner can read the source on their own. Subject names prove nothing: anyone
+    /// can write a self-signed `O=system:masters` certificate. Files the entry names are not
+    /// read for the proof (root reading a path a user chose is the attack).
+    fn entitled(&self, creds: &Creds, leaf: &Result<Cert, String>) -> Result<(), privilege::Owner> {
+        let Some(owner) = privilege::foreign_owner(self.cx.path) else {
+            return Ok(());
+        };
+        if let (Creds::Inline { key, .. }, Ok(l)) = (creds, leaf) {
+            let doc = self.cx.config.doc;
+            let holds_key = || {
+                doc.scalar(doc.resolve(*key))
+                    .and_then(|d| inspect::decode_data(d).ok())
+                    .is_some_and(|k| l.key_matches(&k))
+            };
+            if l.signed_by_any(&self.admin.client_cas) && holds_key() {
+                return Ok(());
+            }
+        }
+        if self
+            .cx
+            .options
+            .credentials
+            .owner_can_read(&owner, &self.src.spec.path)
+        {
+            return Ok(());
+        }
+        Err(owner)
+    }
+
+    /// The finding for an entry that cannot prove it holds a credential from the source: no
+    /// key is handed over; the exact command an administrator runs if the user should have
+    /// one (a copy only the user can read), then the user refreshes their file themselves.
+    fn not_entitled(&self, f: Finding, what: &str, owner: &privilege::Owner) -> Finding {
+        let src = &self.src.spec.path;
+        let user = owner.name.clone().unwrap_or_else(|| owner.uid.to_string());
+        let group = privilege::group_name(owner.gid).unwrap_or_else(|| owner.gid.to_string());
+        let dir = self
+            .cx
+            .path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let name = src
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "source.yaml".into());
+        let copy = dir.join(&name);
+        let flag = if self.src.spec.kind == crate::credentials::SourceKind::K3s {
+            "--k3s-config"
+        } else {
+            "--from"
+        };
+        let copy_q = shell_quote(&copy.to_string_lossy());
+        let message = format!(
+            "{what}; {} has fresh credentials for this cluster, but nothing shows that {} already holds a credential from it: this entry's certificate is not signed by the cluster's client CA together with its key, and {} cannot read {}, so kubefix hands over no key",
+            self.src_name(),
+            owner.label(),
+            owner.label(),
+            src.display()
+        );
+        Finding { message, ..f }.hint(format!(
+            "if {} should have {}'s credentials, an administrator gives them a copy only they can read: `sudo install -m 600 -o {} -g {} {} {copy_q}`; then {} runs (without sudo) `kubefix --apply --kubeconfig {} {flag} {copy_q}`",
+            owner.label(),
+            self.src.spec.kind.name(),
+            shell_quote(&user),
+            shell_quote(&group),
+            shell_quote(&src.to_string_lossy()),
+            owner.label(),
+            shell_quote(&self.cx.path.to_string_lossy()),
+        ))
+    }
+
+    /// Exact commands that write the fresh certificate and key into the files an entry names,
+    /// each file created anew with mode 0600 (`umask 077` after removing the old one: a
+    /// redirection into an existing file would keep its mode).
     fn file_commands(&self, cert: &std::path::Path, key: Option<&PathBuf>) -> String {
-        let src = self.src.spec.path.display();
+        let src = shell_quote(&self.src.spec.path.to_string_lossy());
         let user = &self.admin.user;
         let get = |field: &str, dest: &std::path::Path| {
+            let d = shell_quote(&dest.to_string_lossy());
             format!(
-                "kubectl --kubeconfig {src} config view --raw -o jsonpath='{{.users[?(@.name==\"{user}\")].user.{field}}}' | base64 -d > {}",
-                dest.display()
+                "rm -f {d} && kubectl --kubeconfig {src} config view --raw -o jsonpath='{{.users[?(@.name==\"{user}\")].user.{field}}}' | base64 -d > {d}",
             )
         };
         let mut cmds = vec![get("client-certificate-data", cert)];
@@ -444,9 +572,21 @@ impl Current<'_, '_, '_, '_> {
             cmds.push(get("client-key-data", k));
         }
         format!(
-            "this entry reads its certificate from files; write the fresh ones there: `{}` (or run kubefix --apply --inline-credentials to put them inline)",
+            "this entry reads its certificate from files; write the fresh ones there: `(umask 077 && {})` (or run kubefix --apply --inline-credentials to put them inline)",
             cmds.join(" && ")
         )
+    }
+}
+
+/// `s` as one shell word: unchanged when it holds only safe characters, else single-quoted.
+fn shell_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

@@ -184,8 +184,9 @@ pub struct RuleOptions {
     pub credentials: crate::credentials::Sources,
     /// `--renew-within`: how soon before expiry a credential counts as expiring.
     pub renew_within: crate::inspect::expiry::RenewWithin,
-    /// `--force-identity`: swap in credentials even when CN/O differ.
-    pub force_identity: bool,
+    /// `--force-identity USER-ENTRY`: the user entries whose credentials may be swapped for
+    /// the source's even when CN/O differ.
+    pub force_identity: Vec<String>,
     /// `--inline-credentials`: replace certificate file paths by inline data.
     pub inline_credentials: bool,
     /// `--azure-login`: the kubelogin login method azure auth-providers convert to.

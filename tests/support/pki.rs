@@ -271,6 +271,42 @@ impl Ca {
     }
 }
 
+/// A self-signed client certificate: its own issuer, any subject. Anyone can make one, e.g.
+/// `O=system:masters, CN=system:admin`; it proves nothing about who holds it.
+pub fn self_signed_client(cn: &str, org: &str, validity: Validity) -> Issued {
+    let key = KeyPair::generate().expect("generate key");
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, org);
+    dn.push(DnType::CommonName, cn);
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        KeyUsagePurpose::DigitalSignature,
+        KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.serial_number = Some(random_serial());
+    let (nb, na) = validity.days();
+    set_window(&mut params, nb, na);
+    let cert = params.self_signed(&key).expect("self-sign");
+    Issued {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// The SEC1 `EC PRIVATE KEY` PEM inside a PKCS#8 EC key PEM (as Go's x509 writes keys for K3s).
+pub fn sec1_key_pem(pkcs8_pem: &str) -> String {
+    let der = pem_body(pkcs8_pem);
+    let (_, body, _) = der_tlv(&der).expect("PKCS#8 SEQUENCE");
+    let (_, _, rest) = der_tlv(body).expect("version");
+    let (_, _, rest) = der_tlv(rest).expect("algorithm");
+    let (tag, sec1, _) = der_tlv(rest).expect("privateKey");
+    assert_eq!(tag, 0x04);
+    pem_encode("EC PRIVATE KEY", sec1)
+}
+
 /// `SEQUENCE { SET { O=org }... SET { CN=cn } }`, all UTF8String.
 fn subject_der(cn: &str, orgs: &[&str]) -> Vec<u8> {
     const OID_O: &[u8] = &[0x06, 0x03, 0x55, 0x04, 0x0a];
