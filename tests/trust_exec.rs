@@ -388,9 +388,9 @@ fn scene() -> Scene {
     }
 }
 
-fn chown_tree(p: &Path, uid: u32) {
+fn chown_tree(p: &Path, uid: u32, gid: u32) {
     for entry in walk(p) {
-        std::os::unix::fs::lchown(&entry, Some(uid), Some(uid)).unwrap();
+        std::os::unix::fs::lchown(&entry, Some(uid), Some(gid)).unwrap();
     }
 }
 
@@ -414,7 +414,9 @@ fn probe_of_another_users_file_runs_the_plugin_as_that_user() {
     script(&s.home.join("plugin"), &recorder(&s.out, &s.secret));
     let cfg = s.home.join("config");
     config(&cfg, "./plugin", V1BETA1);
-    chown_tree(&s.home, VICTIM_UID);
+    // Group root, as `cp k3s.yaml ~u/.kube/config && chown u ~u/.kube/config` leaves it: the
+    // file's group is not the owner's, and must not become the plugin's.
+    chown_tree(&s.home, VICTIM_UID, 0);
     let out = kubefix("/usr/bin:/bin")
         .env("KUBEFIX_TEST_ROOTS_ENV", "x")
         .arg("--kubeconfig")
@@ -448,7 +450,7 @@ fn aws_version_probe_of_another_users_file_runs_as_that_user() {
     chmod(&bin, 0o755);
     let cfg = s.home.join("config");
     config(&cfg, "aws", V1BETA1);
-    chown_tree(&s.home, VICTIM_UID);
+    chown_tree(&s.home, VICTIM_UID, VICTIM_UID);
     kubefix(&format!("{}:/usr/bin:/bin", bin.display()))
         .env("KUBEFIX_TEST_ROOTS_ENV", "x")
         .arg("--kubeconfig")
@@ -469,7 +471,7 @@ fn probe_of_a_program_another_user_can_replace_runs_as_that_user() {
     }
     let s = scene();
     let plugin = script(&s.home.join("bin/plugin"), &recorder(&s.out, &s.secret));
-    chown_tree(&s.home, VICTIM_UID);
+    chown_tree(&s.home, VICTIM_UID, VICTIM_UID);
     let root_cfg = s.out.parent().unwrap().join("root-config");
     config(&root_cfg, &plugin.display().to_string(), V1BETA1);
     kubefix("/usr/bin:/bin")
@@ -498,7 +500,7 @@ fn a_hanging_plugin_of_another_user_is_stopped_with_its_children() {
     );
     let cfg = s.home.join("config");
     config(&cfg, "./plugin", V1BETA1);
-    chown_tree(&s.home, VICTIM_UID);
+    chown_tree(&s.home, VICTIM_UID, VICTIM_UID);
     let out = kubefix("/usr/bin:/bin")
         .arg("--kubeconfig")
         .arg(&cfg)

@@ -495,6 +495,80 @@ mod tests {
     }
 
     #[test]
+    fn path_lookup_skips_relative_and_empty_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let p = bin.join("plug");
+        std::fs::write(&p, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let abs = std::env::join_paths([bin.as_path()]).unwrap();
+        assert_eq!(find_in("plug", &abs), Some(p.clone()));
+        // `bin` relative to wherever kubefix runs, `.` and the empty entry: never.
+        for rel in ["bin", ".", "", "./bin", "bin/.."] {
+            assert_eq!(find_in("plug", std::ffi::OsStr::new(rel)), None, "{rel:?}");
+        }
+        // A name with a slash is not a PATH lookup.
+        assert_eq!(find_in("bin/plug", dir.path().as_os_str()), None);
+        assert!(has_path_component("./aws") && has_path_component("/x/aws"));
+        assert!(!has_path_component("aws"));
+    }
+
+    /// `run_as` from inside an `AsOwner` guard (effective uid another user's, real and saved
+    /// root): the plugin still ends up with all its ids the owner's, no way back to root, and
+    /// the guard's user plays no part. In a forked child: the guard is process-wide.
+    #[test]
+    fn run_as_switches_fully_also_inside_an_owner_guard() {
+        if !privilege::is_root() {
+            eprintln!("skipped: needs root to switch users");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let script = dir.path().join("p");
+        std::fs::write(
+            &script,
+            "#!/bin/sh\ngrep -E '^(Uid|Gid|Groups):' /proc/$$/status | tr -s ' \\t' ' '\necho \"HOME=$HOME\"; pwd\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let guard_user = Owner::of_uid(4_000_321, 4_000_321);
+        let owner = Owner::of_uid(4_000_123, 0); // a file left in group root
+        // SAFETY: the child runs the code under test and leaves with _exit.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => {
+                let code = {
+                    let _guard = privilege::AsOwner::enter(&guard_user);
+                    match run_as(&script, &[], &[], Some(&owner), Duration::from_secs(10)) {
+                        Ran::Exited {
+                            code: Some(0),
+                            stdout,
+                            ..
+                        } if stdout
+                            == "Uid: 4000123 4000123 4000123 4000123\n\
+                                Gid: 65534 65534 65534 65534\n\
+                                Groups: \n\
+                                HOME=/\n/\n" =>
+                        {
+                            0
+                        }
+                        other => {
+                            eprintln!("{other:?}");
+                            1
+                        }
+                    }
+                };
+                // SAFETY: leaving the forked child without running the test harness's code.
+                unsafe { nix::libc::_exit(code) };
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                let status = nix::sys::wait::waitpid(child, None).unwrap();
+                assert_eq!(status, nix::sys::wait::WaitStatus::Exited(child, 0));
+            }
+        }
+    }
+
+    #[test]
     fn relative_commands_resolve_against_the_kubeconfig() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("bin")).unwrap();
