@@ -534,7 +534,7 @@ mod tests {
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
         let guard_user = Owner::of_uid(4_000_321, 4_000_321);
         let owner = Owner::of_uid(4_000_123, 0); // a file left in group root
-        // SAFETY: the child runs the code under test and leaves with _exit.
+                                                 // SAFETY: the child runs the code under test and leaves with _exit.
         match unsafe { nix::unistd::fork() }.unwrap() {
             nix::unistd::ForkResult::Child => {
                 let code = {
