@@ -484,6 +484,30 @@ fn probe_of_a_program_another_user_can_replace_runs_as_that_user() {
     assert_ran_as(&s.out, VICTIM_UID);
 }
 
+/// Root's own kubeconfig naming a program in a world-writable directory that is not sticky:
+/// anyone could have put it there, so it runs as nobody.
+#[test]
+fn probe_of_a_program_anyone_can_replace_runs_as_nobody() {
+    if !is_root() {
+        eprintln!("skipped: needs root to own files as another uid");
+        return;
+    }
+    let s = scene();
+    let open_dir = s.out.parent().unwrap().join("open");
+    let plugin = script(&open_dir.join("plugin"), &recorder(&s.out, &s.secret));
+    chmod(&open_dir, 0o777);
+    let root_cfg = s.out.parent().unwrap().join("root-config");
+    config(&root_cfg, &plugin.display().to_string(), V1BETA1);
+    kubefix("/usr/bin:/bin")
+        .env("KUBEFIX_TEST_ROOTS_ENV", "x")
+        .arg("--kubeconfig")
+        .arg(&root_cfg)
+        .args(["--probe-exec", "--check"])
+        .output()
+        .unwrap();
+    assert_ran_as(&s.out, 65534);
+}
+
 /// A plugin run as the owner cannot outlive its time limit through a child of its own: the
 /// whole session is stopped.
 #[test]

@@ -42,6 +42,9 @@ pub const OWNER_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 /// group says nothing about its owner (root may have left it `root`).
 const UNKNOWN_USER_GID: u32 = 65534;
 
+/// Who runs a program that anyone could have replaced.
+const NOBODY: u32 = 65534;
+
 /// Is `path` a file with an execute bit?
 pub(super) fn executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
@@ -93,7 +96,9 @@ pub fn resolve_command(command: &str, kubeconfig: &Path) -> Option<PathBuf> {
 /// Whom a probe of `program` for the kubeconfig at `kubeconfig` runs as: `None` (as kubefix
 /// itself) unless kubefix was started as root and either the kubeconfig belongs to another
 /// user, or the program, or a directory on the way to it (as named or as resolved), does:
-/// that user could replace the program, so it runs with no more than their rights.
+/// that user could replace the program, so it runs with no more than their rights. A program
+/// that others could replace through a group- or world-writable file or directory (other than
+/// a sticky one such as `/tmp`) runs as `nobody` (uid 65534).
 pub fn run_identity(kubeconfig: &Path, program: Option<&Path>) -> Option<Owner> {
     if !privilege::started_as_root() {
         return None;
@@ -109,7 +114,15 @@ pub fn run_identity(kubeconfig: &Path, program: Option<&Path>) -> Option<Owner> 
             .filter(|a| !a.as_os_str().is_empty())
             .find_map(|a| {
                 let m = std::fs::symlink_metadata(a).ok()?;
-                (m.uid() != 0).then(|| Owner::of_uid(m.uid(), m.gid()))
+                let mode = m.mode();
+                let sticky_dir = m.is_dir() && mode & 0o1000 != 0;
+                if m.uid() != 0 {
+                    Some(Owner::of_uid(m.uid(), m.gid()))
+                } else if !m.file_type().is_symlink() && mode & 0o022 != 0 && !sticky_dir {
+                    Some(Owner::of_uid(NOBODY, NOBODY))
+                } else {
+                    None
+                }
             })
     })
 }
@@ -234,7 +247,7 @@ unsafe fn close_descriptors_on_exec() {
         rlim_max: 0,
     };
     let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-        (limit.rlim_cur as u64).min(1 << 16) as libc::c_int
+        limit.rlim_cur.min(1 << 16) as libc::c_int
     } else {
         1024
     };
