@@ -107,7 +107,12 @@ pub struct Cli {
     pub migrate_oidc: bool,
 
     /// Run every exec credential plugin (stdin closed, 10 s limit) and check that it answers
-    /// in the configured API version; reports missing plugins with their installHint.
+    /// in the configured API version; reports missing plugins with their installHint, and
+    /// asks an aws-cli whose install layout does not tell its version (`aws --version`).
+    /// Without it, kubefix runs no program a kubeconfig names. Run as root on a file that
+    /// belongs to another user (or for a program another user could replace), each plugin
+    /// runs as that user: their uid, gid and groups, HOME their home, PATH
+    /// /usr/local/bin:/usr/bin:/bin, no other inherited environment.
     #[arg(long)]
     pub probe_exec: bool,
 

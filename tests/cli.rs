@@ -3,6 +3,7 @@
 //!
 //! Every test that writes works on a copy in its own temp directory; `testdata/` is only read.
 //! Every command runs with a controlled environment (no `KUBECONFIG`, `NO_COLOR`, `SUDO_USER`;
+//! `PATH` only `/usr/bin:/bin`;
 //! `HOME` pointing nowhere unless a test sets it), so the developer's own kubeconfig is never
 //! touched and paths are never shortened to `~`.
 
@@ -38,7 +39,10 @@ fn kubefix() -> Command {
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE")
         .env_remove("SUDO_USER")
-        .env("HOME", NO_HOME);
+        .env("HOME", NO_HOME)
+        // No aws-cli of this machine's: its version (read from its install layout, else
+        // unknown) would add findings to the exec fixtures (issue #12).
+        .env("PATH", "/usr/bin:/bin");
     cmd
 }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use kubefix::plan::plan_bytes;
-use kubefix::rules::{ExecApiVersion, RuleOptions};
+use kubefix::rules::{ExecApiVersion, RuleOptions, Severity};
 
 fn fix_with(src: &str, target: ExecApiVersion) -> String {
     let options = RuleOptions {
@@ -123,7 +123,7 @@ fn anchored_exec_shared_by_two_users_is_fixed_once() {
     assert_eq!(fix(&src), want);
     let plan = plan_bytes(Path::new("t"), src.as_bytes(), &RuleOptions::default()).unwrap();
     // Both users are reported, one edit is made.
-    assert_eq!(plan.findings.len(), 2);
+    assert_eq!(machine_independent(&plan.findings).len(), 2);
     assert_eq!(plan.edits.len(), 1);
 }
 
@@ -172,7 +172,16 @@ fn healthy_file_is_untouched() {
     );
     let plan = plan_bytes(Path::new("t"), src.as_bytes(), &RuleOptions::default()).unwrap();
     assert!(plan.new_text.is_none());
-    assert!(plan.findings.is_empty());
+    assert!(machine_independent(&plan.findings).is_empty());
+}
+
+/// The findings, less the info that this machine's aws-cli (on the test's PATH) has a version
+/// its install layout does not tell (issue #12: kubefix no longer runs `aws --version`).
+fn machine_independent(findings: &[kubefix::rules::Finding]) -> Vec<&kubefix::rules::Finding> {
+    findings
+        .iter()
+        .filter(|f| !(f.rule == "exec-plugin-version" && f.severity == Severity::Info))
+        .collect()
 }
 
 #[test]

@@ -1,5 +1,7 @@
-//! The installed aws-cli version read from how it is installed, so that `aws --version`
-//! (0.4–0.8 s of Python start-up for aws-cli v1) only runs when the layout does not say.
+//! The installed aws-cli version read from how it is installed: kubefix runs no program a
+//! kubeconfig names unless `--probe-exec` (issue #12), so this is the only way it learns the
+//! version of the `aws` on the invoking user's `PATH` (and it saves the 0.4–0.8 s of Python
+//! start-up of `aws --version` when `--probe-exec` would otherwise ask).
 //!
 //! Understood layouts, tried in order on the canonical path of the program:
 //! - the AWS CLI v2 installer, `<install-dir>/v2/<X.Y.Z>/dist/aws` (its `bin/aws` and
@@ -13,7 +15,9 @@
 //!   is looked up where that interpreter imports it from, and its `__version__` read.
 //!
 //! Anything else (a binary elsewhere, a shell wrapper, `PYTHONPATH` set, an editable
-//! install…) gives `None`, and the caller runs `aws --version`.
+//! install…) gives `None`: the caller reports the version as unknown, or with `--probe-exec`
+//! runs `aws --version`. Only files reachable from the `aws` found on the invoking user's own
+//! `PATH` and environment are read, never a path taken from a kubeconfig.
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};

@@ -11,20 +11,27 @@
 //! "pkg/client/auth/exec/exec.go:62"`. A plugin answering another known version gets the
 //! first message; a missing plugin `exec: executable NAME not found` plus its installHint.
 //!
-//! Detection: for exec users whose command is `aws`, the aws-cli version read from its
-//! install layout (v2 installer, Homebrew, pyenv shim, pip script: see `aws_version`), else
-//! `aws --version` (run once per run, only when such a user exists). With `--probe-exec`, every exec plugin is run as client-go runs
-//! it (`KUBERNETES_EXEC_INFO`, the entry's env, stdin closed, killed after 10 s) and the
-//! `apiVersion` it prints is compared with the configured one (for v1alpha1 entries, with
-//! the version `exec-api-version` moves them to).
+//! Detection: for exec users whose command is `aws`, the version of the aws-cli found on the
+//! invoking user's `PATH`, read from its install layout (v2 installer, Homebrew, pyenv shim,
+//! pip script: see `aws_version`). Nothing a kubeconfig names is run or inspected without
+//! `--probe-exec`: a layout that does not tell the version, or a `command` naming a program by
+//! path (`./aws`, `/opt/x/aws`), is an info finding saying `--probe-exec` would check it.
+//! With `--probe-exec`, such an aws-cli is asked (`--version`), and every exec plugin is run as
+//! client-go runs it (`KUBERNETES_EXEC_INFO`, the entry's env, stdin closed, killed after
+//! 10 s) and the `apiVersion` it prints is compared with the configured one (for v1alpha1
+//! entries, with the version `exec-api-version` moves them to). Started as root on a file
+//! that belongs to someone else (or for a program another user could replace), both run as
+//! that user, with a minimal environment (`plugin::run_as`).
 //!
 //! Fix: none; the plugin has to be upgraded or installed. Report only.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use super::plugin::{self, Probe, Ran, PROBE_TIMEOUT};
 use super::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::{Entry, Kubeconfig, Section};
+use crate::privilege::Owner;
 use crate::yaml::NodeId;
 
 pub struct ExecPluginVersionRule;
@@ -35,6 +42,9 @@ const KNOWN: [&str; 2] = [
     "client.authentication.k8s.io/v1beta1",
     "client.authentication.k8s.io/v1",
 ];
+
+/// What the info findings about an unchecked aws-cli suggest.
+const PROBE_HINT: &str = "kubefix --probe-exec runs it (`--version`) to check (as the file's owner when root checks another user's file)";
 
 /// Does this aws-cli always answer v1alpha1?
 pub fn aws_too_old((major, minor, patch): (u32, u32, u32)) -> bool {
@@ -120,9 +130,12 @@ impl Rule for ExecPluginVersionRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let doc = kc.doc;
-        // Thousands of users usually share a handful of commands: search PATH once each.
-        let mut resolved: std::collections::HashMap<&str, Option<std::path::PathBuf>> =
-            std::collections::HashMap::new();
+        let probe_exec = cx.options.probe_exec;
+        // Thousands of users usually share a handful of commands: resolve each once, and
+        // decide once whom its probes run as. Without --probe-exec nothing is resolved against
+        // the kubeconfig: only a bare `aws` is looked up, on the invoking user's PATH.
+        type Resolved = (Option<PathBuf>, Option<Owner>);
+        let mut resolved: HashMap<&str, Resolved> = HashMap::new();
         for user in &kc.users {
             let Some(body) = user.body else { continue };
             let Some(exec) = kc.get(body, "exec").map(|e| doc.resolve(e)) else {
@@ -135,13 +148,62 @@ impl Rule for ExecPluginVersionRule {
                 continue;
             };
             let line = kc.line(cmd_node);
-            let program = resolved
+            let by_path = plugin::has_path_component(command);
+            let (program, owner) = resolved
                 .entry(command)
-                .or_insert_with(|| plugin::resolve_command(command, cx.path))
+                .or_insert_with(|| {
+                    let program = if probe_exec {
+                        plugin::resolve_command(command, cx.path)
+                    } else if by_path {
+                        None
+                    } else {
+                        plugin::find_on_path(command)
+                    };
+                    let owner = if probe_exec {
+                        plugin::run_identity(cx.path, program.as_deref())
+                    } else {
+                        None
+                    };
+                    (program, owner)
+                })
                 .clone();
             let base = Path::new(command).file_name().and_then(|n| n.to_str());
-            if let (Some(prog), Some("aws")) = (&program, base) {
-                if let Some(v) = plugin::aws_version(prog).filter(|&v| aws_too_old(v)) {
+            if base == Some("aws") {
+                let version = match (&program, by_path, probe_exec) {
+                    (_, true, false) => {
+                        out.push(
+                            Finding::new(
+                                ID,
+                                Severity::Info,
+                                line,
+                                format!("the aws-cli version of {command:?} is not checked: kubefix does not run or inspect a program a kubeconfig names by path"),
+                            )
+                            .entry(user)
+                            .hint(PROBE_HINT),
+                        );
+                        None
+                    }
+                    (Some(prog), true, true) => plugin::aws_version_probed(prog, owner.as_ref()),
+                    (Some(prog), false, _) => match plugin::aws_version_from_layout(prog) {
+                        Some(v) => Some(v),
+                        None if probe_exec => plugin::aws_version_probed(prog, owner.as_ref()),
+                        None => {
+                            out.push(
+                                Finding::new(
+                                    ID,
+                                    Severity::Info,
+                                    line,
+                                    format!("the version of aws-cli {} is unknown: its install layout does not tell it, and kubefix runs no program without --probe-exec", prog.display()),
+                                )
+                                .entry(user)
+                                .hint(PROBE_HINT),
+                            );
+                            None
+                        }
+                    },
+                    (None, _, _) => None,
+                };
+                if let (Some(v), Some(prog)) = (version.filter(|&v| aws_too_old(v)), &program) {
                     let wanted = match kc.str_of(exec, "apiVersion") {
                         Some(a) if KNOWN.contains(&a) => a,
                         _ => cx.options.exec_api_version.api_version(),
@@ -214,7 +276,7 @@ impl Rule for ExecPluginVersionRule {
                     kc.str_of(exec, "provideClusterInfo") == Some("true"),
                 ),
             };
-            let problem: Option<(Severity, String, Option<String>)> = match plugin::probe(&probe, PROBE_TIMEOUT) {
+            let problem: Option<(Severity, String, Option<String>)> = match plugin::probe(&probe, owner.as_ref(), PROBE_TIMEOUT) {
                 Ran::NotStarted(e) => Some((Severity::Error, format!("exec plugin {command:?} could not be started: {e}"), None)),
                 Ran::TimedOut => Some((
                     Severity::Warning,
