@@ -19,6 +19,10 @@ use std::path::{Path, PathBuf};
 
 use nix::unistd::{Gid, Group, Uid, User};
 
+/// The group used for a user the user database does not know, when the file's own group is
+/// root's (Debian's `nogroup`, the kernel's overflow gid).
+pub const NOGROUP: u32 = 65534;
+
 /// The effective user id of this process.
 pub fn euid() -> u32 {
     Uid::effective().as_raw()
@@ -73,13 +77,22 @@ impl Owner {
                     groups,
                 }
             }
-            _ => Owner {
-                uid,
-                gid: fallback_gid,
-                name: None,
-                home: None,
-                groups: vec![fallback_gid],
-            },
+            _ => {
+                // A file root copied and then chowned to a bare uid keeps group root: never
+                // act with group 0 for a user the database does not know.
+                let gid = if fallback_gid == 0 {
+                    NOGROUP
+                } else {
+                    fallback_gid
+                };
+                Owner {
+                    uid,
+                    gid,
+                    name: None,
+                    home: None,
+                    groups: vec![gid],
+                }
+            }
         }
     }
 
@@ -255,6 +268,9 @@ mod tests {
         assert_eq!(o.gid, 4_000_456);
         assert_eq!(o.groups, vec![4_000_456]);
         assert_eq!(o.label(), "uid 4000123");
+        // Group root is never borrowed from a file root chowned to a bare uid.
+        let o = Owner::of_uid(4_000_123, 0);
+        assert_eq!((o.gid, o.groups), (NOGROUP, vec![NOGROUP]));
     }
 
     /// Runs in a forked child: the switch is process-wide and would disturb the other tests
