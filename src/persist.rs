@@ -190,11 +190,7 @@ fn same_content(mut file: &File, expected: &[u8]) -> io::Result<bool> {
 /// filesystem call in it is checked by the kernel against the owner's permissions. Without an
 /// owner, or when not root, `f` runs as is. Inside a guard for the same owner it runs as is
 /// (guards do not nest); inside a guard for someone else it refuses.
-pub fn as_owner<T>(
-    owner: Option<&Owner>,
-    path: &Path,
-    f: impl FnOnce() -> Result<T>,
-) -> Result<T> {
+pub fn as_owner<T>(owner: Option<&Owner>, path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     match owner {
         Some(o) if o.uid != 0 && privilege::is_root() => {
             let _guard = AsOwner::enter(o).map_err(werr(path, "cannot act as the file's owner"))?;
@@ -203,7 +199,10 @@ pub fn as_owner<T>(
         Some(o) if o.uid != privilege::euid() && privilege::started_as_root() => {
             Err(Error::Verify {
                 path: path.to_path_buf(),
-                reason: format!("kubefix is already acting as another user than {}", o.label()),
+                reason: format!(
+                    "kubefix is already acting as another user than {}",
+                    o.label()
+                ),
             })
         }
         _ => f(),
@@ -309,7 +308,10 @@ fn is_symlink(st: &FileStat) -> bool {
 /// (`None` when the path names a directory itself, like `/` or `x/..`), and the symlinks met.
 fn walk(path: &Path, follow_last: bool) -> io::Result<(Dir, Option<OsString>, Vec<Link>)> {
     let (mut cur, mut cur_path) = if path.is_absolute() {
-        (open_dir_at(AT_FDCWD, OsStr::new("/"), SEARCH)?, PathBuf::from("/"))
+        (
+            open_dir_at(AT_FDCWD, OsStr::new("/"), SEARCH)?,
+            PathBuf::from("/"),
+        )
     } else {
         (
             open_dir_at(AT_FDCWD, OsStr::new("."), SEARCH)?,
@@ -353,8 +355,8 @@ fn walk(path: &Path, follow_last: bool) -> io::Result<(Dir, Option<OsString>, Ve
                     }
                     continue;
                 }
-                let is_dir = SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits())
-                    == SFlag::S_IFDIR;
+                let is_dir =
+                    SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR;
                 if last && !is_dir {
                     return Ok((finish(cur, cur_path), Some(name), links));
                 }
@@ -474,14 +476,13 @@ impl Lock {
                 });
             };
             name.push(".lock");
-            match dir.open(
-                &name,
-                OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL,
-            ) {
+            match dir.open(&name, OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL) {
                 Ok(mut f) => {
                     // Best effort: the lock works without its marker.
                     let _ = f.write_all(lock_marker().as_bytes());
-                    let meta = f.metadata().map_err(werr(target, "cannot create the lock file"))?;
+                    let meta = f
+                        .metadata()
+                        .map_err(werr(target, "cannot create the lock file"))?;
                     Ok(Lock {
                         dir,
                         name,
@@ -535,7 +536,11 @@ impl Drop for Lock {
             _ => None,
         };
         // Only our own lock file: never one that replaced it meanwhile.
-        if self.dir.lstat(&self.name).is_ok_and(|st| st.st_ino as u64 == self.ino) {
+        if self
+            .dir
+            .lstat(&self.name)
+            .is_ok_and(|st| st.st_ino as u64 == self.ino)
+        {
             let _ = self.dir.unlink(&self.name);
         }
     }
@@ -770,7 +775,9 @@ fn replace_as_owner(
             },
             _ => werr(path, "cannot open the file")(e),
         })?;
-    let meta = file.metadata().map_err(werr(path, "cannot stat the file"))?;
+    let meta = file
+        .metadata()
+        .map_err(werr(path, "cannot stat the file"))?;
     if !meta.is_file() {
         return Err(Error::IsDirectory {
             path: path.to_path_buf(),
@@ -880,15 +887,18 @@ fn replace_as_owner(
         // A bind mount (a file mounted into a container) cannot be renamed over: rewrite it
         // in place, under the lock, now that its backup is safe.
         Err(Errno::EBUSY) | Err(Errno::EXDEV) => {
-            rewrite_in_place(&dir, &name, new, &meta, opts.mode)
-                .map_err(werr(path, "cannot rewrite the file in place (it is a mount point)"))?;
+            rewrite_in_place(&dir, &name, new, &meta, opts.mode).map_err(werr(
+                path,
+                "cannot rewrite the file in place (it is a mount point)",
+            ))?;
             true
         }
         Err(e) => return Err(werr(path, "cannot replace the file")(e.into())),
     };
     drop(tmp);
     fault_point("after-rename");
-    dir.sync().map_err(werr(path, "cannot sync the directory"))?;
+    dir.sync()
+        .map_err(werr(path, "cannot sync the directory"))?;
 
     if let Some(keep) = opts.keep_backups {
         crate::restore::prune_backups(&backup_dir.path, &file_name, keep, &backup);
@@ -935,8 +945,7 @@ fn keep_owner_and_mode(file: &File, meta: &std::fs::Metadata, mode: Option<u32>)
 /// under its lock, as the lock's owner. The text is untouched, so no backup is written.
 pub fn set_mode(path: &Path, original: &[u8], mode: u32, lock: &Lock) -> Result<()> {
     as_owner(lock.owner.as_ref(), path, || {
-        let (dir, name, links) =
-            walk(path, true).map_err(werr(path, "cannot resolve the path"))?;
+        let (dir, name, links) = walk(path, true).map_err(werr(path, "cannot resolve the path"))?;
         let Some(name) = name else {
             return Err(Error::IsDirectory {
                 path: path.to_path_buf(),
@@ -945,7 +954,9 @@ pub fn set_mode(path: &Path, original: &[u8], mode: u32, lock: &Lock) -> Result<
         let file = dir
             .open(&name, OFlag::O_RDONLY | OFlag::O_NONBLOCK)
             .map_err(werr(path, "cannot open the file"))?;
-        let meta = file.metadata().map_err(werr(path, "cannot stat the file"))?;
+        let meta = file
+            .metadata()
+            .map_err(werr(path, "cannot stat the file"))?;
         check_links(path, &links, meta.uid())?;
         if !meta.is_file() || !same_content(&file, original).map_err(rerr(path))? {
             return Err(Error::Changed {
@@ -1045,7 +1056,9 @@ mod tests {
         // A loop ends.
         std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
         assert_eq!(
-            walk(&dir.path().join("loop"), true).unwrap_err().raw_os_error(),
+            walk(&dir.path().join("loop"), true)
+                .unwrap_err()
+                .raw_os_error(),
             Some(Errno::ELOOP as i32)
         );
     }

@@ -208,8 +208,8 @@ fn read_trusted(b: &Backup) -> Result<Vec<u8>> {
         .open(&b.path)
         .map_err(rerr)?;
     let meta = file.metadata().map_err(rerr)?;
-    if let Some(why) = distrust(&meta, b.time, SystemTime::now()).or((!meta.is_file())
-        .then_some("it is not a regular file"))
+    if let Some(why) = distrust(&meta, b.time, SystemTime::now())
+        .or((!meta.is_file()).then_some("it is not a regular file"))
     {
         return Err(Error::Verify {
             path: b.path.clone(),
@@ -278,7 +278,13 @@ fn redacted(text: &str) -> Option<String> {
 /// The unified diff from the current file to the backup, secrets redacted unless
 /// `show_secrets`. A current file that is not a kubeconfig (its secrets cannot be found) is
 /// not shown, only the backup's side.
-fn restore_diff(label: &str, from: &str, current: &[u8], backup: &str, show_secrets: bool) -> String {
+fn restore_diff(
+    label: &str,
+    from: &str,
+    current: &[u8],
+    backup: &str,
+    show_secrets: bool,
+) -> String {
     let current = String::from_utf8_lossy(current);
     let (old, new) = if show_secrets {
         (Some(current.into_owned()), backup.to_string())
