@@ -217,6 +217,7 @@ struct Link {
 }
 
 /// A directory held open, and the path it was reached by (for names in messages).
+#[derive(Debug)]
 pub struct Dir {
     fd: OwnedFd,
     pub path: PathBuf,
@@ -530,6 +531,7 @@ pub fn lock_all<'p>(
 }
 
 impl Drop for Lock {
+    #[allow(clippy::unnecessary_cast)] // st_ino is not u64 on every platform
     fn drop(&mut self) {
         let _guard = match &self.owner {
             Some(o) if o.uid != 0 && privilege::is_root() => AsOwner::enter(o).ok(),
