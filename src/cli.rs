@@ -124,6 +124,12 @@ pub struct Cli {
     #[arg(long = "skip", value_name = "ID")]
     pub skip: Vec<String>,
 
+    /// Replace a kubeconfig that has other names (hard links) anyway: the name given gets a
+    /// new, fixed file and the other names keep the old content. Without it such a file is
+    /// refused.
+    #[arg(long, global = true)]
+    pub break_hardlink: bool,
+
     /// Write backups to DIR instead of beside each kubeconfig.
     #[arg(long, value_name = "DIR", global = true)]
     pub backup_dir: Option<PathBuf>,

@@ -125,9 +125,19 @@ pub fn run(
         }
     };
     let mut plans: Vec<FilePlan> = Vec::new();
+    // Whom each planned file is read and written as: its owner when kubefix runs as root on
+    // someone else's file (see `persist::owner_for`), else kubefix itself.
+    let mut owners: Vec<Option<privilege::Owner>> = Vec::new();
     for path in &files {
-        match plan::plan_file(path, &options) {
-            Ok(p) => plans.push(p),
+        let planned = persist::owner_for(path).and_then(|owner| {
+            let bytes = persist::as_owner(owner.as_ref(), path, || plan::read(path))?;
+            Ok((plan::plan_owned(path, bytes, &options)?, owner))
+        });
+        match planned {
+            Ok((p, owner)) => {
+                plans.push(p);
+                owners.push(owner);
+            }
             Err(e) => errors.push(e),
         }
     }
@@ -140,6 +150,10 @@ pub fn run(
     // Write only when every file planned cleanly: an error anywhere means nothing is written.
     let mut backups: Vec<Option<PathBuf>> = vec![None; plans.len()];
     let mut written = vec![false; plans.len()];
+    // Backups written for a file whose write then failed: the file is unchanged, but
+    // "nothing was written" would not be true.
+    let mut kept: Vec<PathBuf> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     if mode == Mode::Apply && errors.is_empty() {
         let writes = plans.iter().any(FilePlan::changed);
         if let Some(dir) = cli.backup_dir.as_deref().filter(|d| writes && !d.is_dir()) {
@@ -154,12 +168,19 @@ pub fn run(
             backup_dir: cli.backup_dir.clone(),
             keep_backups: Some(cli.keep_backups),
             mode: None,
+            break_hardlink: cli.break_hardlink,
         };
-        let locks = persist::lock_all(plans.iter().filter(|p| p.changed()).map(|p| &*p.path))
-            .unwrap_or_else(|e| {
-                errors.push(e);
-                Vec::new()
-            });
+        let locks = persist::lock_all(
+            plans
+                .iter()
+                .zip(&owners)
+                .filter(|(p, _)| p.changed())
+                .map(|(p, o)| (&*p.path, o.as_ref())),
+        )
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
         let mut locks = locks.into_iter();
         for (i, p) in plans.iter().enumerate() {
             if !errors.is_empty() {
@@ -180,7 +201,7 @@ pub fn run(
                     },
                     &lock,
                 )
-                .map(|w| Some(w.backup)),
+                .map(Some),
                 None => persist::set_mode(
                     &p.path,
                     p.original.as_bytes(),
@@ -188,15 +209,25 @@ pub fn run(
                         .expect("changed without new text means a new mode"),
                     &lock,
                 )
-                .map(|()| None),
+                .map(|()| None)
+                .map_err(persist::Failure::from),
             };
             match result {
-                Ok(backup) => {
-                    backups[i] = backup;
+                Ok(w) => {
+                    if let Some(w) = &w {
+                        if w.in_place {
+                            notes.push(in_place_note(&p.path, &w.backup));
+                        }
+                    }
+                    backups[i] = w.map(|w| w.backup);
                     written[i] = true;
                 }
-                Err(e) => {
-                    errors.push(e);
+                Err(f) => {
+                    if let Some(b) = &f.backup {
+                        kept.push(b.clone());
+                    }
+                    backups[i] = f.backup;
+                    errors.push(f.error);
                     break;
                 }
             }
@@ -300,10 +331,14 @@ pub fn run(
             }
         }
     }
+    for n in &notes {
+        let _ = writeln!(err, "kubefix: note: {n}");
+    }
     if print_errors(
         &errors,
         err,
         mode == Mode::Apply && !written.iter().any(|w| *w),
+        &kept,
     ) {
         return ExitCode::Error;
     }
@@ -313,16 +348,42 @@ pub fn run(
     ExitCode::Ok
 }
 
-/// Print `errors` to `err` (and, when `nothing_written`, that nothing was written); whether
-/// there were any.
-pub(crate) fn print_errors(errors: &[Error], err: &mut dyn Write, nothing_written: bool) -> bool {
+/// Print `errors` to `err`; whether there were any. When `nothing_written`, also say that
+/// nothing was written, unless backups were (`kept`: written before a write failed): then
+/// say that the file is unchanged and where its backup is.
+pub(crate) fn print_errors(
+    errors: &[Error],
+    err: &mut dyn Write,
+    nothing_written: bool,
+    kept: &[PathBuf],
+) -> bool {
     for e in errors {
         let _ = writeln!(err, "kubefix: error: {e}");
     }
-    if !errors.is_empty() && nothing_written {
-        let _ = writeln!(err, "kubefix: nothing was written");
+    if !errors.is_empty() {
+        for b in kept {
+            let _ = writeln!(
+                err,
+                "kubefix: the file was not changed, but its backup was written before the failure: {}",
+                display_path(b)
+            );
+        }
+        if nothing_written && kept.is_empty() {
+            let _ = writeln!(err, "kubefix: nothing was written");
+        }
     }
     !errors.is_empty()
+}
+
+/// What to tell the user after a file was rewritten in place (a bind mount).
+fn in_place_note(path: &Path, backup: &Path) -> String {
+    format!(
+        "{} is a mount point (a bind mount, as `docker run -v` makes), which cannot be replaced \
+         by a rename: it was rewritten in place under the lock instead, which is not atomic \
+         (a crash during the write could leave it partial; the backup is {})",
+        display_path(path),
+        display_path(backup)
+    )
 }
 
 pub(crate) fn error_path(e: &Error) -> Option<&Path> {

@@ -17,6 +17,15 @@ fn main() {
         println!(":{directive}");
         return;
     }
+    // An over-limit write (`ulimit -f`) must fail with EFBIG, which kubefix reports and
+    // cleans up after, not kill it with SIGXFSZ and leave its lock blocking kubectl.
+    // SAFETY: setting a signal to SIG_IGN installs no handler code.
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGXFSZ,
+            nix::sys::signal::SigHandler::SigIgn,
+        )
+    };
     let cli = kubefix::cli::command_for(&argv0)
         .try_get_matches()
         .and_then(|m| kubefix::cli::Cli::from_arg_matches(&m));

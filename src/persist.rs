@@ -11,14 +11,35 @@
 //! 5. compare the file once more (an editor that ignores the lock), then rename the temp file
 //!    over the real file (the symlink's target, if the path is a symlink), fsync the directory;
 //! 6. release the lock.
+//!
+//! **Trust boundary.** Every step works through directory handles: the path is resolved one
+//! component at a time (`openat` with `O_NOFOLLOW`, symlinks read and followed by hand), and
+//! the lock, backup, temp file, rename, fsync and sweep all act on the directory found, never
+//! on a path that could be re-resolved elsewhere. When kubefix runs as root on a file owned by
+//! someone else, all of it runs as that owner ([`as_owner`]), so the kernel refuses whatever
+//! the owner could not do alone (create a file in a root-only directory, follow a symlink
+//! into it). As root, a symlink on the way that belongs to another user than the file is
+//! refused ([`owner_for`]). A file with other names (hard links) is not split silently, and
+//! a file that cannot be renamed over (a bind mount) is rewritten in place, under the lock,
+//! after its backup.
 
-use std::fs::{self, File, OpenOptions};
+use std::collections::VecDeque;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
+use nix::errno::Errno;
+use nix::fcntl::{openat, readlinkat, renameat, AtFlags, OFlag, AT_FDCWD};
+use nix::sys::stat::{fstatat, FileStat, Mode, SFlag};
+use nix::unistd::{linkat, unlinkat, UnlinkatFlags};
+
 use crate::error::{Error, Result};
+use crate::privilege::{self, AsOwner, Owner};
 
 /// The largest file kubefix reads: 256 MiB. A hand-kept kubeconfig is a few KiB, but
 /// generated ones for platform teams reach tens of MiB (50,000 contexts with embedded
@@ -36,11 +57,34 @@ pub struct WriteOptions {
     pub keep_backups: Option<usize>,
     /// Permission bits for the new file instead of the original's (`file-permissions`).
     pub mode: Option<u32>,
+    /// Replace a file that has other names (hard links) anyway: this name gets a new file,
+    /// the other names keep the old content (`--break-hardlink`).
+    pub break_hardlink: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct Written {
     pub backup: PathBuf,
+    /// The file could not be renamed over (a bind mount: EBUSY or EXDEV), so it was
+    /// rewritten in place under the lock, after its backup: not atomic.
+    pub in_place: bool,
+}
+
+/// A failed [`replace`]: the error, and the backup if one was written before the failure
+/// (the file itself is unchanged, but "nothing was written" would not be true).
+#[derive(Debug)]
+pub struct Failure {
+    pub error: Error,
+    pub backup: Option<PathBuf>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure {
+            error,
+            backup: None,
+        }
+    }
 }
 
 /// Test hook: with the `fault-injection` feature, `KUBEFIX_FAULT=<step>` aborts the process
@@ -71,13 +115,22 @@ fn werr<'p>(path: &'p Path, step: &'static str) -> impl FnOnce(io::Error) -> Err
     }
 }
 
+fn rerr(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Read a file, refusing (before reading it) anything over [`MAX_FILE_SIZE`]. Devices and
 /// pipes are read up to the limit and no further.
 pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
-    let rerr = |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let file = File::open(path).map_err(rerr(path))?;
+    read_bounded_file(file, path)
+}
+
+/// [`read_bounded`] of a file already open (`path` names it in errors).
+pub fn read_bounded_file(file: File, path: &Path) -> Result<Vec<u8>> {
     let too_large = |size: Option<u64>| Error::InvalidNoPosition {
         path: path.to_path_buf(),
         message: format!(
@@ -89,8 +142,7 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
             MAX_FILE_SIZE >> 20
         ),
     };
-    let file = File::open(path).map_err(rerr)?;
-    let meta = file.metadata().map_err(rerr)?;
+    let meta = file.metadata().map_err(rerr(path))?;
     if meta.is_file() && meta.len() > MAX_FILE_SIZE {
         return Err(too_large(Some(meta.len())));
     }
@@ -101,17 +153,16 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     });
     file.take(MAX_FILE_SIZE + 1)
         .read_to_end(&mut bytes)
-        .map_err(rerr)?;
+        .map_err(rerr(path))?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(too_large(None));
     }
     Ok(bytes)
 }
 
-/// Whether the file at `path` still holds exactly `expected`: compared in 64 KiB pieces as
-/// it is read, so checking a big kubeconfig costs no second copy of it in memory.
-fn same_content(path: &Path, expected: &[u8]) -> io::Result<bool> {
-    let mut file = File::open(path)?;
+/// Whether the open file still holds exactly `expected`: compared in 64 KiB pieces as it is
+/// read, so checking a big kubeconfig costs no second copy of it in memory.
+fn same_content(mut file: &File, expected: &[u8]) -> io::Result<bool> {
     if file.metadata()?.len() != expected.len() as u64 {
         return Ok(false);
     }
@@ -132,6 +183,259 @@ fn same_content(path: &Path, expected: &[u8]) -> io::Result<bool> {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Acting as the file's owner, and resolving paths without being redirected
+
+/// Run `f` as `owner` when kubefix runs as root and `owner` is another user, so that every
+/// filesystem call in it is checked by the kernel against the owner's permissions. Without an
+/// owner, or when not root, `f` runs as is. Inside a guard for the same owner it runs as is
+/// (guards do not nest); inside a guard for someone else it refuses.
+pub fn as_owner<T>(owner: Option<&Owner>, path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match owner {
+        Some(o) if o.uid != 0 && privilege::is_root() => {
+            let _guard = AsOwner::enter(o).map_err(werr(path, "cannot act as the file's owner"))?;
+            f()
+        }
+        Some(o) if o.uid != privilege::euid() && privilege::started_as_root() => {
+            Err(Error::Verify {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "kubefix is already acting as another user than {}",
+                    o.label()
+                ),
+            })
+        }
+        _ => f(),
+    }
+}
+
+/// A symlink met while resolving a path.
+#[derive(Debug, Clone)]
+struct Link {
+    path: PathBuf,
+    uid: u32,
+}
+
+/// A directory held open, and the path it was reached by (for names in messages).
+#[derive(Debug)]
+pub struct Dir {
+    fd: OwnedFd,
+    pub path: PathBuf,
+}
+
+impl Dir {
+    fn stat(&self) -> io::Result<FileStat> {
+        Ok(nix::sys::stat::fstat(self.fd.as_fd())?)
+    }
+
+    fn same_as(&self, other: &Dir) -> bool {
+        match (self.stat(), other.stat()) {
+            (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+            _ => false,
+        }
+    }
+
+    fn sync(&self) -> io::Result<()> {
+        Ok(nix::unistd::fsync(self.fd.as_fd())?)
+    }
+
+    /// `name` in this directory, never following a symlink there.
+    fn open(&self, name: &OsStr, flags: OFlag) -> io::Result<File> {
+        let fd = openat(
+            self.fd.as_fd(),
+            name,
+            flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(0o600),
+        )?;
+        Ok(File::from(fd))
+    }
+
+    fn lstat(&self, name: &OsStr) -> io::Result<FileStat> {
+        Ok(fstatat(
+            self.fd.as_fd(),
+            name,
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        )?)
+    }
+
+    fn unlink(&self, name: &OsStr) -> io::Result<()> {
+        Ok(unlinkat(self.fd.as_fd(), name, UnlinkatFlags::NoRemoveDir)?)
+    }
+}
+
+/// Opening a directory only to walk through it: `O_PATH` where there is one (needs search
+/// permission only, like the kernel's own lookup).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const SEARCH: OFlag = OFlag::O_PATH;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const SEARCH: OFlag = OFlag::O_RDONLY;
+
+const MAX_SYMLINKS: usize = 40;
+
+enum Step {
+    Root,
+    Parent,
+    Name(OsString),
+}
+
+fn steps(p: &Path) -> Vec<Step> {
+    p.components()
+        .filter_map(|c| match c {
+            Component::RootDir => Some(Step::Root),
+            Component::ParentDir => Some(Step::Parent),
+            Component::Normal(n) => Some(Step::Name(n.to_owned())),
+            Component::CurDir | Component::Prefix(_) => None,
+        })
+        .collect()
+}
+
+fn open_dir_at(at: impl AsFd, name: &OsStr, flags: OFlag) -> io::Result<OwnedFd> {
+    Ok(openat(
+        at,
+        name,
+        flags | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+fn is_symlink(st: &FileStat) -> bool {
+    SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFLNK
+}
+
+/// Resolve `path` one component at a time: every directory is opened relative to the one
+/// before with `O_NOFOLLOW`, and every symlink is read and followed by hand (and recorded),
+/// so nothing swapped in meanwhile is followed unseen. With `follow_last`, a symlink in the
+/// last place is followed too. Returns the directory holding the last name, that name
+/// (`None` when the path names a directory itself, like `/` or `x/..`), and the symlinks met.
+fn walk(path: &Path, follow_last: bool) -> io::Result<(Dir, Option<OsString>, Vec<Link>)> {
+    let (mut cur, mut cur_path) = if path.is_absolute() {
+        (
+            open_dir_at(AT_FDCWD, OsStr::new("/"), SEARCH)?,
+            PathBuf::from("/"),
+        )
+    } else {
+        (
+            open_dir_at(AT_FDCWD, OsStr::new("."), SEARCH)?,
+            std::env::current_dir()?,
+        )
+    };
+    let mut queue: VecDeque<Step> = steps(path).into();
+    let mut links: Vec<Link> = Vec::new();
+    let finish = |cur: OwnedFd, cur_path: PathBuf| -> Dir {
+        // A real descriptor (for fsync and listing) where the directory can be read.
+        let fd = open_dir_at(cur.as_fd(), OsStr::new("."), OFlag::O_RDONLY).unwrap_or(cur);
+        Dir { fd, path: cur_path }
+    };
+    while let Some(step) = queue.pop_front() {
+        match step {
+            Step::Root => {
+                cur = open_dir_at(AT_FDCWD, OsStr::new("/"), SEARCH)?;
+                cur_path = PathBuf::from("/");
+            }
+            Step::Parent => {
+                cur = open_dir_at(cur.as_fd(), OsStr::new(".."), SEARCH)?;
+                cur_path.pop();
+            }
+            Step::Name(name) => {
+                let last = queue.is_empty();
+                if last && !follow_last {
+                    return Ok((finish(cur, cur_path), Some(name), links));
+                }
+                let st = fstatat(cur.as_fd(), name.as_os_str(), AtFlags::AT_SYMLINK_NOFOLLOW)?;
+                if is_symlink(&st) {
+                    if links.len() >= MAX_SYMLINKS {
+                        return Err(Errno::ELOOP.into());
+                    }
+                    let target = readlinkat(cur.as_fd(), name.as_os_str())?;
+                    links.push(Link {
+                        path: cur_path.join(&name),
+                        uid: st.st_uid,
+                    });
+                    for s in steps(Path::new(&target)).into_iter().rev() {
+                        queue.push_front(s);
+                    }
+                    continue;
+                }
+                let is_dir =
+                    SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR;
+                if last && !is_dir {
+                    return Ok((finish(cur, cur_path), Some(name), links));
+                }
+                cur = open_dir_at(cur.as_fd(), &name, SEARCH)?;
+                cur_path.push(&name);
+            }
+        }
+    }
+    Ok((finish(cur, cur_path), None, links))
+}
+
+/// The directory `path` names (following symlinks), held open.
+fn open_dir(path: &Path) -> io::Result<(Dir, Vec<Link>)> {
+    let (dir, name, links) = walk(path, true)?;
+    match name {
+        None => Ok((dir, links)),
+        Some(_) => Err(Errno::ENOTDIR.into()),
+    }
+}
+
+/// As root, a symlink on the way to a file must belong to root or to the file's owner: a
+/// user's symlink to someone else's file (root's, another user's) is a request to edit a
+/// file that user could not edit.
+fn check_links(path: &Path, links: &[Link], file_uid: u32) -> Result<()> {
+    if !privilege::started_as_root() {
+        return Ok(());
+    }
+    for l in links {
+        if l.uid != 0 && l.uid != file_uid {
+            return Err(Error::Verify {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the symlink {} belongs to {} but leads to a file of {}; running as root, \
+                     kubefix follows a user's symlink only to that user's own files",
+                    crate::display_path(&l.path),
+                    Owner::of_uid(l.uid, l.uid).label(),
+                    Owner::of_uid(file_uid, file_uid).label()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whom kubefix acts as for `path`: `None` unless it was started as root and the file
+/// belongs to another user, else that user. Decided from the path as given: a symlink on
+/// the way that belongs to another user than the file is refused (a user's symlink to
+/// root's file would otherwise make root edit root's file for them).
+pub fn owner_for(path: &Path) -> Result<Option<Owner>> {
+    if !privilege::started_as_root() {
+        return Ok(None);
+    }
+    let (dir, name, links) = walk(path, true).map_err(rerr(path))?;
+    let st = match &name {
+        Some(n) => dir.lstat(n),
+        None => dir.stat(),
+    }
+    .map_err(rerr(path))?;
+    check_links(path, &links, st.st_uid)?;
+    Ok((st.st_uid != 0).then(|| Owner::of_uid(st.st_uid, st.st_gid)))
+}
+
+/// Where the file `path` really is (through symlinks): its directory's path and its name.
+pub fn locate(path: &Path) -> Result<(PathBuf, String)> {
+    let (dir, name, links) = walk(path, true).map_err(rerr(path))?;
+    let Some(name) = name else {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    };
+    let st = dir.lstat(&name).map_err(rerr(path))?;
+    check_links(path, &links, st.st_uid)?;
+    Ok((dir.path, name.to_string_lossy().into_owned()))
+}
+
+// ---------------------------------------------------------------------------------------
+// The lock
+
 /// What kubefix writes into its lock file (client-go writes nothing), so a lock left behind
 /// by a killed kubefix can be recognised.
 fn lock_marker() -> String {
@@ -144,75 +448,112 @@ fn lock_marker() -> String {
 /// whose owner looks dead may still belong to a kubectl on another machine sharing the file.
 /// When the lock holds kubefix's marker and that process is gone, the error says so, so the
 /// user knows it is safe to remove.
+///
+/// The lock is created (and removed) in the directory held open when it was taken, as the
+/// file's owner when kubefix runs as root, so it is never root's and never lands elsewhere.
 pub struct Lock {
-    path: PathBuf,
+    dir: Dir,
+    name: OsString,
+    ino: u64,
+    uid: u32,
+    owner: Option<Owner>,
     /// When the lock was taken (its mtime): temp files of ours older than this are stale.
     taken: SystemTime,
 }
 
 impl Lock {
-    pub fn acquire(target: &Path) -> Result<Lock> {
+    /// Take the lock of `target`, as `owner` (see [`owner_for`]).
+    pub fn acquire(target: &Path, owner: Option<&Owner>) -> Result<Lock> {
         fault_point("before-lock");
-        let mut lock = target.as_os_str().to_owned();
-        lock.push(".lock");
-        let lock = PathBuf::from(lock);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&lock)
-        {
-            Ok(mut f) => {
-                // Best effort: the lock works without its marker.
-                let _ = f.write_all(lock_marker().as_bytes());
-                let taken = f
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .unwrap_or_else(|_| SystemTime::now());
-                fault_point("after-lock");
-                Ok(Lock { path: lock, taken })
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                if let Some(pid) = stale_kubefix_lock(&lock) {
-                    return Err(Error::StaleLock {
-                        path: target.to_path_buf(),
-                        lock,
-                        pid,
-                    });
-                }
-                Err(Error::Locked {
+        let mut shown = target.as_os_str().to_owned();
+        shown.push(".lock");
+        let shown = PathBuf::from(shown);
+        let lock = as_owner(owner, target, || {
+            let (dir, name, _) =
+                walk(target, false).map_err(werr(target, "cannot create the lock file"))?;
+            let Some(mut name) = name else {
+                return Err(Error::IsDirectory {
                     path: target.to_path_buf(),
-                    lock,
-                })
+                });
+            };
+            name.push(".lock");
+            match dir.open(&name, OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL) {
+                Ok(mut f) => {
+                    // Best effort: the lock works without its marker.
+                    let _ = f.write_all(lock_marker().as_bytes());
+                    let meta = f
+                        .metadata()
+                        .map_err(werr(target, "cannot create the lock file"))?;
+                    Ok(Lock {
+                        dir,
+                        name,
+                        ino: meta.ino(),
+                        uid: meta.uid(),
+                        owner: owner.cloned(),
+                        taken: meta.modified().unwrap_or_else(|_| SystemTime::now()),
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let stale = dir
+                        .open(&name, OFlag::O_RDONLY | OFlag::O_NONBLOCK)
+                        .ok()
+                        .and_then(stale_kubefix_lock);
+                    if let Some(pid) = stale {
+                        return Err(Error::StaleLock {
+                            path: target.to_path_buf(),
+                            lock: shown.clone(),
+                            pid,
+                        });
+                    }
+                    Err(Error::Locked {
+                        path: target.to_path_buf(),
+                        lock: shown.clone(),
+                    })
+                }
+                Err(e) => Err(werr(target, "cannot create the lock file")(e)),
             }
-            Err(e) => Err(werr(target, "cannot create the lock file")(e)),
+        })?;
+        fault_point("after-lock");
+        Ok(lock)
+    }
+}
+
+/// The locks of all `paths` (each with the owner to act as), taken before anything is
+/// written: if kubectl (or another kubefix) holds any of them, the error comes back, the
+/// locks taken so far are released, and nothing at all is written.
+pub fn lock_all<'p>(
+    paths: impl IntoIterator<Item = (&'p Path, Option<&'p Owner>)>,
+) -> Result<Vec<Lock>> {
+    paths
+        .into_iter()
+        .map(|(p, o)| Lock::acquire(p, o))
+        .collect()
+}
+
+impl Drop for Lock {
+    #[allow(clippy::unnecessary_cast)] // st_ino is not u64 on every platform
+    fn drop(&mut self) {
+        let _guard = match &self.owner {
+            Some(o) if o.uid != 0 && privilege::is_root() => AsOwner::enter(o).ok(),
+            _ => None,
+        };
+        // Only our own lock file: never one that replaced it meanwhile.
+        if self
+            .dir
+            .lstat(&self.name)
+            .is_ok_and(|st| st.st_ino as u64 == self.ino)
+        {
+            let _ = self.dir.unlink(&self.name);
         }
     }
 }
 
-/// The locks of all `paths`, taken before anything is written: if kubectl (or another
-/// kubefix) holds any of them, the error comes back, the locks taken so far are released,
-/// and nothing at all is written.
-pub fn lock_all<'p>(paths: impl IntoIterator<Item = &'p Path>) -> Result<Vec<Lock>> {
-    paths.into_iter().map(Lock::acquire).collect()
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
-    }
-}
-
-/// The pid of the kubefix that left `lock` behind, if the lock carries kubefix's marker and
-/// that process no longer exists on this machine (checked through `/proc`; where there is no
-/// `/proc`, nothing is ever called stale).
-fn stale_kubefix_lock(lock: &Path) -> Option<u32> {
+/// The pid of the kubefix that left the lock behind, if the lock carries kubefix's marker
+/// and that process no longer exists on this machine (checked through `/proc`; where there
+/// is no `/proc`, nothing is ever called stale).
+fn stale_kubefix_lock(lock: File) -> Option<u32> {
     let mut text = String::new();
-    File::open(lock)
-        .ok()?
-        .take(64)
-        .read_to_string(&mut text)
-        .ok()?;
+    lock.take(64).read_to_string(&mut text).ok()?;
     let pid: u32 = text
         .strip_prefix("kubefix pid ")?
         .strip_suffix('\n')?
@@ -224,6 +565,9 @@ fn stale_kubefix_lock(lock: &Path) -> Option<u32> {
     }
     Some(pid)
 }
+
+// ---------------------------------------------------------------------------------------
+// Backups and temp files
 
 /// `config.kubefix-20261123T101500Z.bak`: sortable, and recognisably ours.
 pub fn backup_name(file_name: &str, now: SystemTime) -> String {
@@ -237,39 +581,84 @@ fn temp_affixes(file_name: &str) -> (String, &'static str) {
     (format!(".{file_name}.kubefix-"), ".tmp")
 }
 
-/// A new temp file (created 0600, never chmod-ed later to get there) in `dir`.
-fn new_temp(dir: &Path, file_name: &str) -> io::Result<tempfile::NamedTempFile> {
-    let (prefix, suffix) = temp_affixes(file_name);
-    tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(suffix)
-        .rand_bytes(TEMP_RAND)
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)
+const TEMP_RAND: usize = 6;
+
+/// Six random letters and digits (std's per-process random hash keys, a counter, the time).
+fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    let mut x = h.finish();
+    (0..TEMP_RAND)
+        .map(|_| {
+            let c = ALNUM[(x % ALNUM.len() as u64) as usize] as char;
+            x /= ALNUM.len() as u64;
+            c
+        })
+        .collect()
 }
 
-const TEMP_RAND: usize = 6;
+/// A temp file of ours in a directory held open: created 0600 with O_EXCL and O_NOFOLLOW
+/// (never chmod-ed later to get there), removed when dropped unless kept.
+struct TempFile<'d> {
+    dir: &'d Dir,
+    name: OsString,
+    file: File,
+    armed: bool,
+}
+
+impl<'d> TempFile<'d> {
+    fn create(dir: &'d Dir, file_name: &str) -> io::Result<TempFile<'d>> {
+        let (prefix, suffix) = temp_affixes(file_name);
+        for _ in 0..100 {
+            let name = OsString::from(format!("{prefix}{}{suffix}", random_suffix()));
+            match dir.open(&name, OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL) {
+                Ok(file) => {
+                    return Ok(TempFile {
+                        dir,
+                        name,
+                        file,
+                        armed: true,
+                    })
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "cannot find a free temporary file name",
+        ))
+    }
+}
+
+impl Drop for TempFile<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.dir.unlink(&self.name);
+        }
+    }
+}
 
 /// Write a complete backup named `base` (or `<stem>-N.bak` if taken) in `dir`: the bytes go
 /// to a 0600 temp file first, which is fsynced and then linked to the backup name without
 /// overwriting anything. A backup therefore never exists half-written, even if kubefix is
-/// killed or the disk fills up while writing it.
-fn create_backup(
-    dir: &Path,
-    file_name: &str,
-    base: &str,
-    bytes: &[u8],
-    owner: Option<(u32, u32)>,
-) -> io::Result<PathBuf> {
-    let mut tmp = new_temp(dir, file_name)?;
-    tmp.write_all(bytes)?;
-    if let Some((uid, gid)) = owner {
-        // The backup belongs to whoever owns the kubeconfig (matters under sudo).
-        if tmp.as_file().metadata()?.uid() != uid {
-            let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid));
-        }
-    }
-    tmp.as_file().sync_all()?;
+/// killed or the disk fills up while writing it. It belongs to whoever kubefix acts as (the
+/// file's owner, see [`as_owner`]).
+fn create_backup(dir: &Dir, file_name: &str, base: &str, bytes: &[u8]) -> io::Result<PathBuf> {
+    let mut tmp = TempFile::create(dir, file_name)?;
+    tmp.file.write_all(bytes)?;
+    tmp.file.sync_all()?;
     let stem = base.trim_end_matches(".bak");
     for n in 0..1000 {
         let name = if n == 0 {
@@ -277,11 +666,16 @@ fn create_backup(
         } else {
             format!("{stem}-{n}.bak")
         };
-        let path = dir.join(name);
-        match tmp.persist_noclobber(&path) {
-            Ok(_) => return Ok(path),
-            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => tmp = e.file,
-            Err(e) => return Err(e.error),
+        match linkat(
+            dir.fd.as_fd(),
+            tmp.name.as_os_str(),
+            dir.fd.as_fd(),
+            name.as_str(),
+            AtFlags::empty(),
+        ) {
+            Ok(()) => return Ok(dir.path.join(name)),
+            Err(Errno::EEXIST) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
     Err(io::Error::new(
@@ -290,25 +684,27 @@ fn create_backup(
     ))
 }
 
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
 /// Remove kubefix temp files for `file_name` in `dir` that a killed kubefix left behind:
 /// exactly our name pattern, regular files (not symlinks), owned by the lock's owner, and last
 /// modified before the lock was taken. Whoever holds the lock is the only kubefix that may
 /// write this file, so such a temp file has no owner left. Errors are ignored: a temp file
 /// that cannot be removed harms nothing (it is never read).
-fn clean_stale_temps(dir: &Path, file_name: &str, lock: &Lock) {
+fn clean_stale_temps(dir: &Dir, file_name: &str, lock: &Lock) {
     let (prefix, suffix) = temp_affixes(file_name);
-    let Ok(lock_meta) = fs::symlink_metadata(&lock.path) else {
+    let Ok(listing) = open_dir_at(dir.fd.as_fd(), OsStr::new("."), OFlag::O_RDONLY) else {
         return;
     };
-    let Ok(entries) = fs::read_dir(dir) else {
+    let Ok(mut listing) = nix::dir::Dir::from_fd(listing) else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
+    let taken = lock
+        .taken
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| (d.as_secs() as i64, d.subsec_nanos() as i64))
+        .unwrap_or((0, 0));
+    let mut stale: Vec<OsString> = Vec::new();
+    for entry in listing.iter().flatten() {
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
         let Some(name) = name.to_str() else { continue };
         let Some(middle) = name
             .strip_prefix(prefix.as_str())
@@ -319,58 +715,117 @@ fn clean_stale_temps(dir: &Path, file_name: &str, lock: &Lock) {
         if middle.len() != TEMP_RAND || !middle.bytes().all(|b| b.is_ascii_alphanumeric()) {
             continue;
         }
-        let path = entry.path();
-        let Ok(meta) = fs::symlink_metadata(&path) else {
-            continue;
-        };
-        let old = meta.modified().is_ok_and(|m| m < lock.taken);
-        if meta.file_type().is_file() && meta.uid() == lock_meta.uid() && old {
-            let _ = fs::remove_file(&path);
+        stale.push(OsString::from(name));
+    }
+    for name in stale {
+        let Ok(st) = dir.lstat(&name) else { continue };
+        let regular =
+            SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits()) == SFlag::S_IFREG;
+        #[allow(clippy::unnecessary_cast)]
+        let old = (st.st_mtime as i64, st.st_mtime_nsec as i64) < taken;
+        if regular && st.st_uid == lock.uid && old {
+            let _ = dir.unlink(&name);
         }
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Replacing
+
 /// Replace `path` (whose content was `original` when planned) with `new`, safely.
 ///
 /// The caller holds `path`'s [`Lock`] (taken for every file before any is written, so a
-/// refused lock means nothing at all was written).
+/// refused lock means nothing at all was written). Everything runs as the lock's owner.
+/// On failure the error comes with the backup, if one was written before it.
 pub fn replace(
     path: &Path,
     original: &[u8],
     new: &[u8],
     opts: &WriteOptions,
     lock: &Lock,
+) -> std::result::Result<Written, Failure> {
+    let mut backup = None;
+    let owner = lock.owner.clone();
+    as_owner(owner.as_ref(), path, || {
+        replace_as_owner(path, original, new, opts, lock, &mut backup)
+    })
+    .map_err(|error| Failure { error, backup })
+}
+
+fn replace_as_owner(
+    path: &Path,
+    original: &[u8],
+    new: &[u8],
+    opts: &WriteOptions,
+    lock: &Lock,
+    backup_out: &mut Option<PathBuf>,
 ) -> Result<Written> {
     // Edit the target of a symlink, keep the link.
-    let real = fs::canonicalize(path).map_err(werr(path, "cannot resolve the path"))?;
-    let dir = real
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let file_name = real
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "kubeconfig".into());
-
-    let meta = fs::metadata(&real).map_err(werr(path, "cannot stat the file"))?;
+    let (dir, name, links) = walk(path, true).map_err(werr(path, "cannot resolve the path"))?;
+    let Some(name) = name else {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    };
+    let file_name = name.to_string_lossy().into_owned();
+    let file = dir
+        .open(&name, OFlag::O_RDONLY | OFlag::O_NONBLOCK)
+        .map_err(|e| match e.raw_os_error() {
+            // Swapped for a symlink since it was resolved.
+            Some(libc_eloop) if libc_eloop == Errno::ELOOP as i32 => Error::Changed {
+                path: path.to_path_buf(),
+            },
+            _ => werr(path, "cannot open the file")(e),
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(werr(path, "cannot stat the file"))?;
     if !meta.is_file() {
         return Err(Error::IsDirectory {
             path: path.to_path_buf(),
         });
     }
-    if !same_content(&real, original).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })? {
+    check_links(path, &links, meta.uid())?;
+    if privilege::started_as_root() && meta.uid() != privilege::euid() {
+        // The file changed hands since it was planned (as root, kubefix acts as its owner).
+        return Err(Error::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.nlink() > 1 && !opts.break_hardlink {
+        return Err(Error::Verify {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the file has {} names (hard links); replacing it would give this name a new \
+                 file and leave the other names with the old content. Pass --break-hardlink \
+                 to do that anyway; nothing was written",
+                meta.nlink()
+            ),
+        });
+    }
+    if !same_content(&file, original).map_err(rerr(path))? {
         return Err(Error::Changed {
             path: path.to_path_buf(),
         });
     }
 
     // Temp files a killed kubefix left behind (we hold the lock, so none is in use).
-    let backup_dir = opts.backup_dir.clone().unwrap_or_else(|| dir.clone());
+    let backup_dir = match &opts.backup_dir {
+        Some(d) => {
+            open_dir(d)
+                .map_err(werr(path, "cannot open the backup directory"))?
+                .0
+        }
+        None => Dir {
+            fd: dir
+                .fd
+                .try_clone()
+                .map_err(werr(path, "cannot open the directory"))?,
+            path: dir.path.clone(),
+        },
+    };
     clean_stale_temps(&dir, &file_name, lock);
-    if backup_dir != dir {
+    if !backup_dir.same_as(&dir) {
         clean_stale_temps(&backup_dir, &file_name, lock);
     }
 
@@ -380,89 +835,164 @@ pub fn replace(
         &file_name,
         &backup_name(&file_name, SystemTime::now()),
         original,
-        Some((meta.uid(), meta.gid())),
     )
     .map_err(werr(path, "cannot write the backup"))?;
-    sync_dir(&backup_dir).map_err(werr(path, "cannot sync the backup directory"))?;
+    *backup_out = Some(backup.clone());
+    backup_dir
+        .sync()
+        .map_err(werr(path, "cannot sync the backup directory"))?;
     fault_point("after-backup");
 
     // New content in a temp file beside the real one. If anything below fails, dropping
     // `tmp` removes it.
     let mut tmp =
-        new_temp(&dir, &file_name).map_err(werr(path, "cannot create a temporary file"))?;
+        TempFile::create(&dir, &file_name).map_err(werr(path, "cannot create a temporary file"))?;
     fault_point("temp-created");
-    tmp.write_all(new)
+    tmp.file
+        .write_all(new)
         .map_err(werr(path, "cannot write the temporary file"))?;
-    keep_owner_and_mode(tmp.as_file(), &meta, opts.mode)
+    keep_owner_and_mode(&tmp.file, &meta, opts.mode)
         .map_err(werr(path, "cannot keep the file's owner"))?;
-    tmp.as_file()
+    tmp.file
         .sync_all()
         .map_err(werr(path, "cannot sync the temporary file"))?;
     fault_point("after-temp");
 
     // Someone who ignores the lock may have edited the file meanwhile.
-    let meta_now = fs::metadata(&real).map_err(werr(path, "cannot stat the file"))?;
-    if !meta_now.is_file() {
-        return Err(Error::Changed {
-            path: path.to_path_buf(),
-        });
-    }
-    let same = same_content(&real, original).unwrap_or(false);
-    if !same
+    let changed = || Error::Changed {
+        path: path.to_path_buf(),
+    };
+    let now = dir
+        .open(&name, OFlag::O_RDONLY | OFlag::O_NONBLOCK)
+        .map_err(|_| changed())?;
+    let meta_now = now.metadata().map_err(werr(path, "cannot stat the file"))?;
+    if !meta_now.is_file()
+        || !same_content(&now, original).unwrap_or(false)
         || meta_now.mtime() != meta.mtime()
         || meta_now.mtime_nsec() != meta.mtime_nsec()
         || meta_now.ino() != meta.ino()
+        || meta_now.dev() != meta.dev()
     {
-        return Err(Error::Changed {
-            path: path.to_path_buf(),
-        });
+        return Err(changed());
     }
     fault_point("before-rename");
-    tmp.persist(&real)
-        .map_err(|e| werr(path, "cannot replace the file")(e.error))?;
+    let in_place = match renameat(
+        dir.fd.as_fd(),
+        tmp.name.as_os_str(),
+        dir.fd.as_fd(),
+        name.as_os_str(),
+    ) {
+        Ok(()) => {
+            tmp.armed = false;
+            false
+        }
+        // A bind mount (a file mounted into a container) cannot be renamed over: rewrite it
+        // in place, under the lock, now that its backup is safe.
+        Err(Errno::EBUSY) | Err(Errno::EXDEV) => {
+            rewrite_in_place(&dir, &name, new, &meta, opts.mode).map_err(werr(
+                path,
+                "cannot rewrite the file in place (it is a mount point)",
+            ))?;
+            true
+        }
+        Err(e) => return Err(werr(path, "cannot replace the file")(e.into())),
+    };
+    drop(tmp);
     fault_point("after-rename");
-    sync_dir(&dir).map_err(werr(path, "cannot sync the directory"))?;
+    dir.sync()
+        .map_err(werr(path, "cannot sync the directory"))?;
 
     if let Some(keep) = opts.keep_backups {
-        crate::restore::prune_backups(&backup_dir, &file_name, keep, &backup);
+        crate::restore::prune_backups(&backup_dir.path, &file_name, keep, &backup);
     }
-    Ok(Written { backup })
+    Ok(Written { backup, in_place })
+}
+
+/// Write `new` over the file itself: from the start, fsync, cut to length. Not atomic (a
+/// crash midway leaves a mixed file; the backup is already on disk), so only for files that
+/// cannot be renamed over.
+fn rewrite_in_place(
+    dir: &Dir,
+    name: &OsStr,
+    new: &[u8],
+    meta: &std::fs::Metadata,
+    mode: Option<u32>,
+) -> io::Result<()> {
+    let mut f = dir.open(name, OFlag::O_WRONLY)?;
+    let st = f.metadata()?;
+    if st.ino() != meta.ino() || st.dev() != meta.dev() || !st.is_file() {
+        return Err(io::Error::other("the file was replaced meanwhile"));
+    }
+    f.write_all(new)?;
+    f.set_len(new.len() as u64)?;
+    if let Some(mode) = mode {
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    f.sync_all()
 }
 
 /// Give the temp file the original's permission bits and owner. Changing the owner needs
 /// privileges; it is only attempted when it differs, and a failure then is an error (a file
 /// that silently changed hands could lock its user out).
-fn keep_owner_and_mode(file: &File, meta: &fs::Metadata, mode: Option<u32>) -> io::Result<()> {
+fn keep_owner_and_mode(file: &File, meta: &std::fs::Metadata, mode: Option<u32>) -> io::Result<()> {
     let ours = file.metadata()?;
     if ours.uid() != meta.uid() || ours.gid() != meta.gid() {
         std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()))?;
     }
     let mode = mode.unwrap_or(meta.mode() & 0o7777);
-    file.set_permissions(fs::Permissions::from_mode(mode))
+    file.set_permissions(std::fs::Permissions::from_mode(mode))
 }
 
 /// Change only the permission bits of `path` (whose content was `original` when planned),
-/// under its lock. The text is untouched, so no backup is written.
-pub fn set_mode(path: &Path, original: &[u8], mode: u32, _lock: &Lock) -> Result<()> {
-    let real = fs::canonicalize(path).map_err(werr(path, "cannot resolve the path"))?;
-    let file = File::open(&real).map_err(werr(path, "cannot open the file"))?;
-    let same = same_content(&real, original).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if !same {
-        return Err(Error::Changed {
+/// under its lock, as the lock's owner. The text is untouched, so no backup is written.
+pub fn set_mode(path: &Path, original: &[u8], mode: u32, lock: &Lock) -> Result<()> {
+    as_owner(lock.owner.as_ref(), path, || {
+        let (dir, name, links) = walk(path, true).map_err(werr(path, "cannot resolve the path"))?;
+        let Some(name) = name else {
+            return Err(Error::IsDirectory {
+                path: path.to_path_buf(),
+            });
+        };
+        let file = dir
+            .open(&name, OFlag::O_RDONLY | OFlag::O_NONBLOCK)
+            .map_err(werr(path, "cannot open the file"))?;
+        let meta = file
+            .metadata()
+            .map_err(werr(path, "cannot stat the file"))?;
+        check_links(path, &links, meta.uid())?;
+        if !meta.is_file() || !same_content(&file, original).map_err(rerr(path))? {
+            return Err(Error::Changed {
+                path: path.to_path_buf(),
+            });
+        }
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(werr(path, "cannot change the file's mode"))?;
+        file.sync_all().map_err(werr(path, "cannot sync the file"))
+    })
+}
+
+/// Read the file `path` as kubefix's planning reads it (through [`read_bounded`]), through
+/// the same component-by-component resolution as writing.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let (dir, name, _) = walk(path, true).map_err(rerr(path))?;
+    let Some(name) = name else {
+        return Err(Error::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    };
+    let file = dir.open(&name, OFlag::O_RDONLY).map_err(rerr(path))?;
+    if file.metadata().map_err(rerr(path))?.is_dir() {
+        return Err(Error::IsDirectory {
             path: path.to_path_buf(),
         });
     }
-    file.set_permissions(fs::Permissions::from_mode(mode))
-        .map_err(werr(path, "cannot change the file's mode"))?;
-    file.sync_all().map_err(werr(path, "cannot sync the file"))
+    read_bounded_file(file, path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
@@ -481,25 +1011,57 @@ mod tests {
         // Over two read pieces, so a difference in the second one must be found too.
         let text: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
         fs::write(&path, &text).unwrap();
-        assert!(same_content(&path, &text).unwrap());
+        let same = |expected: &[u8]| same_content(&File::open(&path).unwrap(), expected);
+        assert!(same(&text).unwrap());
         let mut late = text.clone();
         late[150_000] = b'!';
-        assert!(!same_content(&path, &late).unwrap());
-        assert!(!same_content(&path, &text[..text.len() - 1]).unwrap());
+        assert!(!same(&late).unwrap());
+        assert!(!same(&text[..text.len() - 1]).unwrap());
         let mut longer = text.clone();
         longer.push(b'\n');
-        assert!(!same_content(&path, &longer).unwrap());
-        assert!(same_content(&dir.path().join("missing"), b"").is_err());
+        assert!(!same(&longer).unwrap());
     }
 
     #[test]
     fn backups_never_overwrite() {
         let dir = tempfile::tempdir().unwrap();
-        let a = create_backup(dir.path(), "c", "c.kubefix-x.bak", b"1", None).unwrap();
-        let b = create_backup(dir.path(), "c", "c.kubefix-x.bak", b"2", None).unwrap();
+        let (d, _) = open_dir(dir.path()).unwrap();
+        let a = create_backup(&d, "c", "c.kubefix-x.bak", b"1").unwrap();
+        let b = create_backup(&d, "c", "c.kubefix-x.bak", b"2").unwrap();
         assert_ne!(a, b);
         assert_eq!(fs::read(&a).unwrap(), b"1");
         assert_eq!(fs::read(&b).unwrap(), b"2");
         assert_eq!(fs::metadata(&a).unwrap().mode() & 0o777, 0o600);
+        // Only the two backups: the temp files are gone.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn walking_follows_symlinks_by_hand_and_records_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::create_dir(&real).unwrap();
+        fs::write(real.join("config"), "x").unwrap();
+        std::os::unix::fs::symlink("real", dir.path().join("kube")).unwrap();
+        std::os::unix::fs::symlink("../kube/config", real.join("link")).unwrap();
+        let (d, name, links) = walk(&real.join("link"), true).unwrap();
+        assert_eq!(name.as_deref(), Some(OsStr::new("config")));
+        assert_eq!(d.path, real);
+        assert_eq!(links.len(), 2);
+        let (d, name, links) = walk(&real.join("link"), false).unwrap();
+        assert_eq!(name.as_deref(), Some(OsStr::new("link")));
+        assert_eq!(d.path, real);
+        assert!(links.is_empty());
+        let (d, name, _) = walk(&dir.path().join("real/.."), true).unwrap();
+        assert!(name.is_none());
+        assert_eq!(d.path, dir.path());
+        // A loop ends.
+        std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
+        assert_eq!(
+            walk(&dir.path().join("loop"), true)
+                .unwrap_err()
+                .raw_os_error(),
+            Some(Errno::ELOOP as i32)
+        );
     }
 }

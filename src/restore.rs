@@ -5,19 +5,29 @@
 //! regular file in the backup directory (beside the real file, or `--backup-dir`). Nothing
 //! else is ever listed, restored from or deleted.
 //!
+//! A backup is trusted only when it is ours: owned by the file's owner (by the running user
+//! when not root), not writable by group or others, not dated in the future (beyond a small
+//! clock skew), in a directory others cannot write to, or a sticky one (`/tmp`-like, where
+//! ownership decides). A shared `--backup-dir` may hold anybody's files under our names;
+//! untrusted ones are never listed, restored from, counted for `--keep-backups` or deleted.
+//!
 //! Restoring goes through the same safe path as `--apply` ([`persist::replace`]): the lock,
 //! a backup of the current content (so a restore can itself be undone), a temp file, fsync,
-//! an atomic rename. Restoring never deletes a backup.
+//! an atomic rename, all as the file's owner when run as root. The chosen backup must read as
+//! a kubeconfig first, and the diff from the current file to it is shown (redacted).
+//! Restoring never deletes a backup.
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
 use crate::cli::{Cli, Output};
 use crate::error::{Error, Result};
+use crate::privilege::{self, Owner};
 use crate::{display_path, persist, source, ExitCode};
 
 /// One kubefix backup of a file.
@@ -72,32 +82,83 @@ pub fn parse_backup_name(name: &str, file_name: &str) -> Option<(SystemTime, u32
 /// Where the backups of `path` live, and the file name they are named after: the real file
 /// (through symlinks), as [`persist::replace`] names them.
 pub fn backup_location(path: &Path, backup_dir: Option<&Path>) -> Result<(PathBuf, String)> {
-    let real = fs::canonicalize(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let file_name = real
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "kubeconfig".into());
+    let (real_dir, file_name) = persist::locate(path)?;
     let dir = match backup_dir {
         Some(d) => d.to_path_buf(),
-        None => real
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from(".")),
+        None => real_dir,
     };
     Ok((dir, file_name))
 }
 
-/// kubefix backups of `file_name` in `dir`, oldest first. A missing directory has none.
+/// How far in the future a backup's name may be dated (clocks of machines sharing a
+/// directory disagree a little); anything later was not written by kubefix.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
+
+/// Why a file named like a backup is not trusted as one of ours, if it is not: see the module
+/// documentation. Ours means owned by the effective user, which is the file's owner when
+/// kubefix runs as root (it acts as them).
+pub fn distrust(meta: &fs::Metadata, time: SystemTime, now: SystemTime) -> Option<&'static str> {
+    if meta.uid() != privilege::euid() {
+        Some("it belongs to another user")
+    } else if meta.mode() & 0o022 != 0 {
+        Some("others can write to it")
+    } else if time > now + CLOCK_SKEW {
+        Some("it is dated in the future")
+    } else {
+        None
+    }
+}
+
+/// Whether users other than the effective one can add, rename or delete files in the
+/// directory `meta` describes: it belongs to another user (not root), or group or others
+/// may write it without the sticky bit. A group named after the user that is their own
+/// primary group (a user-private group) does not count as others.
+pub fn dir_open_to_others(meta: &fs::Metadata) -> bool {
+    let me = privilege::euid();
+    if meta.uid() != me && meta.uid() != 0 {
+        return true;
+    }
+    let mode = meta.mode();
+    if mode & 0o1000 != 0 {
+        return false; // sticky: only a file's owner can rename or delete it
+    }
+    if mode & 0o002 != 0 {
+        return true;
+    }
+    if mode & 0o020 != 0 {
+        let owner = Owner::of_uid(me, privilege::Owner::of_uid(me, 0).gid);
+        let private = meta.gid() == owner.gid
+            && owner.name.is_some()
+            && privilege::group_name(meta.gid()) == owner.name;
+        return !private;
+    }
+    false
+}
+
+/// The kubefix backups of a file in a directory: the trusted ones, oldest first, and the
+/// files named like backups that are not trusted, with the reason.
+#[derive(Debug, Default)]
+pub struct Scan {
+    pub backups: Vec<Backup>,
+    pub ignored: Vec<(PathBuf, &'static str)>,
+}
+
+/// Trusted kubefix backups of `file_name` in `dir`, oldest first. A missing directory has
+/// none.
 pub fn list_backups(dir: &Path, file_name: &str) -> std::io::Result<Vec<Backup>> {
+    scan_backups(dir, file_name).map(|s| s.backups)
+}
+
+/// [`list_backups`], and what was left out and why.
+pub fn scan_backups(dir: &Path, file_name: &str) -> std::io::Result<Scan> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Scan::default()),
         Err(e) => return Err(e),
     };
-    let mut out = Vec::new();
+    let open_dir = dir_open_to_others(&fs::metadata(dir)?);
+    let now = SystemTime::now();
+    let mut out = Scan::default();
     for entry in entries {
         let entry = entry?;
         let name = entry.file_name();
@@ -112,15 +173,137 @@ pub fn list_backups(dir: &Path, file_name: &str) -> std::io::Result<Vec<Backup>>
         if !meta.file_type().is_file() {
             continue;
         }
-        out.push(Backup {
+        let why = if open_dir {
+            Some("other users can write to its directory")
+        } else {
+            distrust(&meta, time, now)
+        };
+        if let Some(why) = why {
+            out.ignored.push((entry.path(), why));
+            continue;
+        }
+        out.backups.push(Backup {
             path: entry.path(),
             time,
             seq,
             size: meta.len(),
         });
     }
-    out.sort_by(|a, b| (a.time, a.seq, &a.path).cmp(&(b.time, b.seq, &b.path)));
+    out.backups
+        .sort_by(|a, b| (a.time, a.seq, &a.path).cmp(&(b.time, b.seq, &b.path)));
+    out.ignored.sort();
     Ok(out)
+}
+
+/// Read a listed backup, checking on the open file (no symlink followed) that it is still
+/// one we trust.
+fn read_trusted(b: &Backup) -> Result<Vec<u8>> {
+    let rerr = |source| Error::Read {
+        path: b.path.clone(),
+        source,
+    };
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+        .open(&b.path)
+        .map_err(rerr)?;
+    let meta = file.metadata().map_err(rerr)?;
+    if let Some(why) = distrust(&meta, b.time, SystemTime::now())
+        .or((!meta.is_file()).then_some("it is not a regular file"))
+    {
+        return Err(Error::Verify {
+            path: b.path.clone(),
+            reason: format!("not a trusted kubefix backup: {why}"),
+        });
+    }
+    persist::read_bounded_file(file, &b.path)
+}
+
+/// A backup must read as a kubeconfig before it is put back: UTF-8, one YAML document, the
+/// kubeconfig schema. Returns its text.
+fn check_backup(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    let invalid = |line, column, message: String| Error::Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: format!("not restoring this backup: {message}"),
+    };
+    let text = crate::yaml::decode_owned(bytes)
+        .map_err(|e| invalid(e.position.line, e.position.column, e.message))?;
+    if text.trim_start_matches('\u{feff}').trim().is_empty() {
+        return Err(Error::InvalidNoPosition {
+            path: path.to_path_buf(),
+            message: "not restoring this backup: it is empty".into(),
+        });
+    }
+    {
+        let doc = crate::yaml::Document::parse(&text)
+            .map_err(|e| invalid(e.position.line, e.position.column, e.message))?;
+        let at = |doc: &crate::yaml::Document<'_>, at: usize, m: String| {
+            let p = doc.position(at);
+            invalid(p.line, p.column, m)
+        };
+        crate::kubeconfig::Kubeconfig::new(&doc).map_err(|e| at(&doc, e.at, e.message))?;
+        crate::schema::check(&doc)
+            .map_err(|e| at(&doc, e.at, format!("not a valid kubeconfig: {}", e.message)))?;
+    }
+    Ok(text)
+}
+
+/// `text` with every secret value replaced by its redaction (a multi-line secret keeps its
+/// line count), or `None` when the text is not a kubeconfig, so its secrets are unknown.
+fn redacted(text: &str) -> Option<String> {
+    let doc = crate::yaml::Document::parse(text).ok()?;
+    let view = crate::kubeconfig::Kubeconfig::new(&doc).ok()?;
+    let mut spans = crate::plan::secret_spans(&view);
+    spans.sort_by_key(|s| (s.start, s.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for s in spans {
+        if s.start < at {
+            continue;
+        }
+        out.push_str(&text[at..s.start]);
+        let secret = &text[s.clone()];
+        out.push_str(&crate::render::redaction(secret));
+        for _ in 0..secret.matches('\n').count() {
+            out.push('\n');
+        }
+        at = s.end;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}
+
+/// The unified diff from the current file to the backup, secrets redacted unless
+/// `show_secrets`. A current file that is not a kubeconfig (its secrets cannot be found) is
+/// not shown, only the backup's side.
+fn restore_diff(
+    label: &str,
+    from: &str,
+    current: &[u8],
+    backup: &str,
+    show_secrets: bool,
+) -> String {
+    let current = String::from_utf8_lossy(current);
+    let (old, new) = if show_secrets {
+        (Some(current.into_owned()), backup.to_string())
+    } else {
+        (
+            redacted(&current),
+            redacted(backup).unwrap_or_else(|| backup.to_string()),
+        )
+    };
+    let Some(old) = old else {
+        return format!(
+            "{label} is not a valid kubeconfig, so its content is not shown; it is replaced by {from}\n"
+        );
+    };
+    similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(3)
+        .header(label, &format!("{from} (restored)"))
+        .to_string()
 }
 
 /// Delete the oldest kubefix backups of `file_name` in `dir` so that at most `keep` remain;
@@ -174,6 +357,16 @@ struct JsonListFile {
     backup_dir: String,
     /// Newest first: the first one is what `kubefix restore` would put back.
     backups: Vec<JsonBackup>,
+    /// Files named like backups that are not trusted (another user's, writable by others,
+    /// dated in the future, in a directory others can write to).
+    ignored: Vec<JsonIgnored>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonIgnored {
+    path: String,
+    reason: &'static str,
 }
 
 #[derive(Serialize)]
@@ -185,6 +378,9 @@ struct JsonRestoredFile {
     /// The backup of the content that was replaced.
     backup: Option<String>,
     changed: bool,
+    /// The diff from the replaced content to the restored one (redacted unless
+    /// --show-secrets).
+    diff: String,
 }
 
 #[derive(Serialize)]
@@ -196,12 +392,26 @@ struct JsonReport<F: Serialize> {
     errors: Vec<crate::render::JsonError>,
 }
 
-fn finish(errors: &[Error], err: &mut dyn Write, wrote: bool, restoring: bool) -> ExitCode {
-    if crate::print_errors(errors, err, restoring && !wrote) {
+fn finish(
+    errors: &[Error],
+    err: &mut dyn Write,
+    wrote: bool,
+    restoring: bool,
+    kept: &[PathBuf],
+) -> ExitCode {
+    if crate::print_errors(errors, err, restoring && !wrote, kept) {
         ExitCode::Error
     } else {
         ExitCode::Ok
     }
+}
+
+/// One file to restore: where its backups are, which ones, and whom to act as.
+struct Found {
+    path: PathBuf,
+    dir: PathBuf,
+    scan: Scan,
+    owner: Option<Owner>,
 }
 
 /// `kubefix restore [--list] [BACKUP]`.
@@ -221,16 +431,27 @@ pub fn run(
             Vec::new()
         }
     };
-    // Each file with its backups (oldest first).
-    let mut found: Vec<(PathBuf, PathBuf, Vec<Backup>)> = Vec::new();
+    // Each file with its backups (oldest first), looked at as the file's owner.
+    let mut found: Vec<Found> = Vec::new();
     for path in &files {
-        let located = backup_location(path, cli.backup_dir.as_deref()).and_then(|(dir, name)| {
-            list_backups(&dir, &name)
-                .map(|b| (dir.clone(), b))
-                .map_err(|source| Error::Read { path: dir, source })
+        let located = persist::owner_for(path).and_then(|owner| {
+            persist::as_owner(owner.as_ref(), path, || {
+                let (dir, name) = backup_location(path, cli.backup_dir.as_deref())?;
+                let scan = scan_backups(&dir, &name).map_err(|source| Error::Read {
+                    path: dir.clone(),
+                    source,
+                })?;
+                Ok((dir, scan))
+            })
+            .map(|(dir, scan)| Found {
+                path: path.clone(),
+                dir,
+                scan,
+                owner,
+            })
         });
         match located {
-            Ok((dir, backups)) => found.push((path.clone(), dir, backups)),
+            Ok(f) => found.push(f),
             Err(e) => errors.push(e),
         }
     }
@@ -243,16 +464,27 @@ pub fn run(
                     mode: "restore-list",
                     files: found
                         .iter()
-                        .map(|(path, dir, backups)| JsonListFile {
-                            path: path.display().to_string(),
-                            backup_dir: dir.display().to_string(),
-                            backups: backups
+                        .map(|f| JsonListFile {
+                            path: f.path.display().to_string(),
+                            backup_dir: f.dir.display().to_string(),
+                            backups: f
+                                .scan
+                                .backups
                                 .iter()
                                 .rev()
                                 .map(|b| JsonBackup {
                                     path: b.path.display().to_string(),
                                     time: rfc3339(b.time),
                                     size: b.size,
+                                })
+                                .collect(),
+                            ignored: f
+                                .scan
+                                .ignored
+                                .iter()
+                                .map(|(p, why)| JsonIgnored {
+                                    path: p.display().to_string(),
+                                    reason: why,
                                 })
                                 .collect(),
                         })
@@ -262,17 +494,18 @@ pub fn run(
                 crate::render::write_json(out, &report);
             }
             Output::Text => {
-                for (path, dir, backups) in &found {
+                for f in &found {
+                    let backups = &f.scan.backups;
                     let _ = writeln!(
                         out,
                         "{}: {} in {}",
-                        display_path(path),
+                        display_path(&f.path),
                         match backups.len() {
                             0 => "no kubefix backups".to_string(),
                             1 => "1 backup".to_string(),
                             n => format!("{n} backups, newest first"),
                         },
-                        display_path(dir)
+                        display_path(&f.dir)
                     );
                     for (i, b) in backups.iter().rev().enumerate() {
                         let name = b.path.file_name().unwrap_or_default().to_string_lossy();
@@ -288,10 +521,14 @@ pub fn run(
                             human_size(b.size)
                         );
                     }
+                    for (p, why) in &f.scan.ignored {
+                        let name = p.file_name().unwrap_or_default().to_string_lossy();
+                        let _ = writeln!(out, "  ignored: {name} (not a trusted backup: {why})");
+                    }
                 }
             }
         }
-        return finish(&errors, err, false, false);
+        return finish(&errors, err, false, false, &[]);
     }
 
     // Restore: pick the backup for every file first; any problem means nothing is written.
@@ -303,47 +540,58 @@ pub fn run(
     struct Job {
         path: PathBuf,
         from: PathBuf,
-        content: Vec<u8>,
+        content: String,
         current: Vec<u8>,
+        owner: Option<Owner>,
         /// Whether the backup differs from the file (else nothing to write).
         changed: bool,
     }
     let mut jobs: Vec<Job> = Vec::new();
-    for (path, dir, backups) in &found {
+    for f in &found {
         if !errors.is_empty() {
             break;
         }
+        let matches = |p: &Path, c: &Path| {
+            p == c || (c.parent() == Some(Path::new("")) && p.file_name() == Some(c.as_os_str()))
+        };
         let pick = match chosen {
-            None => backups.last(),
-            Some(c) => backups.iter().find(|b| {
-                b.path == c
-                    || (c.parent() == Some(Path::new(""))
-                        && b.path.file_name() == Some(c.as_os_str()))
-            }),
+            None => f.scan.backups.last(),
+            Some(c) => f.scan.backups.iter().find(|b| matches(&b.path, c)),
         };
         let Some(pick) = pick else {
-            errors.push(Error::Usage(match chosen {
-                None => format!(
-                    "{}: no kubefix backup of it in {}; nothing to restore",
-                    display_path(path),
-                    display_path(dir)
+            let ignored = chosen.and_then(|c| f.scan.ignored.iter().find(|(p, _)| matches(p, c)));
+            errors.push(Error::Usage(match (chosen, ignored) {
+                (Some(_), Some((p, why))) => format!(
+                    "{}: refusing to restore {}: not a trusted kubefix backup ({why})",
+                    display_path(&f.path),
+                    display_path(p)
                 ),
-                Some(c) => format!(
+                (None, _) => format!(
+                    "{}: no kubefix backup of it in {}{}; nothing to restore",
+                    display_path(&f.path),
+                    display_path(&f.dir),
+                    match f.scan.ignored.len() {
+                        0 => String::new(),
+                        n => format!(
+                            " ({n} file{} named like one ignored: not trusted, see kubefix restore --list)",
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    }
+                ),
+                (Some(c), None) => format!(
                     "{}: {} is not one of its kubefix backups (see kubefix restore --list)",
-                    display_path(path),
+                    display_path(&f.path),
                     c.display()
                 ),
             }));
             break;
         };
-        let content = match persist::read_bounded(&pick.path) {
-            Ok(c) => c,
-            Err(e) => {
-                errors.push(e);
-                break;
-            }
-        };
-        let current = match crate::plan::read(path) {
+        let read = persist::as_owner(f.owner.as_ref(), &f.path, || {
+            let content = check_backup(&pick.path, read_trusted(pick)?)?;
+            let current = crate::plan::read(&f.path)?;
+            Ok((content, current))
+        });
+        let (content, current) = match read {
             Ok(c) => c,
             Err(e) => {
                 errors.push(e);
@@ -351,26 +599,35 @@ pub fn run(
             }
         };
         jobs.push(Job {
-            path: path.clone(),
+            path: f.path.clone(),
             from: pick.path.clone(),
-            changed: content != current,
+            changed: content.as_bytes() != current.as_slice(),
             content,
             current,
+            owner: f.owner.clone(),
         });
     }
 
-    let mut results: Vec<(PathBuf, PathBuf, Option<PathBuf>)> = Vec::new();
+    // (file, restored from, backup of the replaced content, diff)
+    let mut results: Vec<(PathBuf, PathBuf, Option<PathBuf>, String)> = Vec::new();
     let mut wrote = false;
+    let mut kept: Vec<PathBuf> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     if errors.is_empty() {
-        let locks = persist::lock_all(jobs.iter().filter(|j| j.changed).map(|j| &*j.path))
-            .unwrap_or_else(|e| {
-                errors.push(e);
-                Vec::new()
-            });
+        let locks = persist::lock_all(
+            jobs.iter()
+                .filter(|j| j.changed)
+                .map(|j| (&*j.path, j.owner.as_ref())),
+        )
+        .unwrap_or_else(|e| {
+            errors.push(e);
+            Vec::new()
+        });
         let wopts = persist::WriteOptions {
             backup_dir: cli.backup_dir.clone(),
             keep_backups: None,
             mode: None,
+            break_hardlink: cli.break_hardlink,
         };
         let mut locks = locks.into_iter();
         for j in &jobs {
@@ -378,16 +635,34 @@ pub fn run(
                 break;
             }
             if !j.changed {
-                results.push((j.path.clone(), j.from.clone(), None));
+                results.push((j.path.clone(), j.from.clone(), None, String::new()));
                 continue;
             }
             let lock = locks.next().expect("one lock per changed file");
-            match persist::replace(&j.path, &j.current, &j.content, &wopts, &lock) {
+            match persist::replace(&j.path, &j.current, j.content.as_bytes(), &wopts, &lock) {
                 Ok(w) => {
                     wrote = true;
-                    results.push((j.path.clone(), j.from.clone(), Some(w.backup)));
+                    if w.in_place {
+                        notes.push(format!(
+                            "{} was rewritten in place (a mount point cannot be renamed over); \
+                             not atomic, its backup is {}",
+                            display_path(&j.path),
+                            display_path(&w.backup)
+                        ));
+                    }
+                    let diff = restore_diff(
+                        &display_path(&j.path),
+                        &display_path(&j.from),
+                        &j.current,
+                        &j.content,
+                        cli.show_secrets,
+                    );
+                    results.push((j.path.clone(), j.from.clone(), Some(w.backup), diff));
                 }
-                Err(e) => errors.push(e),
+                Err(f) => {
+                    kept.extend(f.backup);
+                    errors.push(f.error);
+                }
             }
         }
     }
@@ -399,11 +674,12 @@ pub fn run(
                 mode: "restore",
                 files: results
                     .iter()
-                    .map(|(path, from, backup)| JsonRestoredFile {
+                    .map(|(path, from, backup, diff)| JsonRestoredFile {
                         path: path.display().to_string(),
                         restored_from: Some(from.display().to_string()),
                         backup: backup.as_ref().map(|b| b.display().to_string()),
                         changed: backup.is_some(),
+                        diff: diff.clone(),
                     })
                     .collect(),
                 errors: crate::render::json_errors(&errors),
@@ -412,9 +688,10 @@ pub fn run(
         }
         Output::Text => {
             if !cli.quiet {
-                for (path, from, backup) in &results {
+                for (path, from, backup, diff) in &results {
                     match backup {
                         Some(b) => {
+                            let _ = write!(out, "{diff}");
                             let _ = writeln!(
                                 out,
                                 "restored {} from {}\nbackup of the replaced content: {}",
@@ -436,7 +713,10 @@ pub fn run(
             }
         }
     }
-    finish(&errors, err, wrote, true)
+    for n in &notes {
+        let _ = writeln!(err, "kubefix: note: {n}");
+    }
+    finish(&errors, err, wrote, true, &kept)
 }
 
 #[cfg(test)]

@@ -539,6 +539,8 @@ fn replaced_file_keeps_its_owner_and_mode() {
     use std::os::unix::fs::MetadataExt;
     let (s, _, new) = Setup::new(Validity::Expired, Validity::Valid);
     std::os::unix::fs::chown(&s.config, Some(4242), Some(4343)).unwrap();
+    // The user's file is in the user's directory: as root, kubefix writes it as its owner (#12).
+    std::os::unix::fs::chown(s.config.parent().unwrap(), Some(4242), Some(4343)).unwrap();
     // Not 0600, which `file-permissions` would set anyway; no group or other bits, which it
     // would remove (below).
     std::fs::set_permissions(&s.config, std::fs::Permissions::from_mode(0o400)).unwrap();
@@ -552,6 +554,8 @@ fn replaced_file_keeps_its_owner_and_mode() {
     // Group-readable: the owner is still kept, the mode becomes 0600.
     let (s, _, new) = Setup::new(Validity::Expired, Validity::Valid);
     std::os::unix::fs::chown(&s.config, Some(4242), Some(4343)).unwrap();
+    // The user's file is in the user's directory: as root, kubefix writes it as its owner (#12).
+    std::os::unix::fs::chown(s.config.parent().unwrap(), Some(4242), Some(4343)).unwrap();
     std::fs::set_permissions(&s.config, std::fs::Permissions::from_mode(0o640)).unwrap();
     let out = s.run(&["--apply", "-o", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -58,6 +58,14 @@ fn expect_code(out: &std::process::Output, code: i32) {
     );
 }
 
+/// A valid kubeconfig (restore refuses anything else) that says `tag` in a comment.
+fn kubeconfig_text(tag: &str) -> String {
+    format!(
+        "{}# {tag}\n",
+        fs::read_to_string(testdata(EKS_ALPHA)).unwrap()
+    )
+}
+
 fn stamp(secs: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs))
         .to_string()
@@ -144,8 +152,8 @@ fn restore_list_shows_backups_newest_first_with_dates() {
     copy_fixture(EKS_ALPHA, &path);
     let old = format!("config.kubefix-{}.bak", stamp(1_700_000_000));
     let newer = format!("config.kubefix-{}.bak", stamp(1_700_000_100));
-    fs::write(dir.path().join(&old), "old").unwrap();
-    fs::write(dir.path().join(&newer), "newer").unwrap();
+    fs::write(dir.path().join(&old), kubeconfig_text("old")).unwrap();
+    fs::write(dir.path().join(&newer), kubeconfig_text("newer")).unwrap();
     fs::write(dir.path().join("config.bak"), "not ours").unwrap();
 
     let out = run(&["restore", "--list"], &path);
@@ -170,18 +178,18 @@ fn restore_list_shows_backups_newest_first_with_dates() {
     assert_eq!(list.len(), 2);
     assert!(list[0]["path"].as_str().unwrap().ends_with(&newer));
     assert_eq!(list[1]["time"], "2023-11-14T22:13:20Z");
-    assert_eq!(list[0]["size"], 5);
+    assert_eq!(list[0]["size"], kubeconfig_text("newer").len());
     // Listing writes nothing.
     assert_eq!(names(dir.path()).len(), 4);
 
     // A named backup instead of the newest.
     let out = run(&["restore", &old], &path);
     expect_code(&out, 0);
-    assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+    assert_eq!(fs::read_to_string(&path).unwrap(), kubeconfig_text("old"));
     let out = run(&["restore", "config.bak"], &path);
     expect_code(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not one of its kubefix backups"));
-    assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+    assert_eq!(fs::read_to_string(&path).unwrap(), kubeconfig_text("old"));
 }
 
 #[test]
@@ -200,7 +208,7 @@ fn restore_without_backups_or_under_a_lock_writes_nothing() {
     fs::write(
         dir.path()
             .join(format!("config.kubefix-{}.bak", stamp(1_700_000_000))),
-        "old",
+        kubeconfig_text("old"),
     )
     .unwrap();
     fs::write(dir.path().join("config.lock"), "").unwrap();
