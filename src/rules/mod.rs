@@ -21,6 +21,7 @@ mod missing_file;
 pub mod names;
 mod oidc_auth_provider;
 mod plugin;
+mod support_data;
 #[cfg(test)]
 mod testutil;
 mod vendor_hints;
