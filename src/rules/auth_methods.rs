@@ -59,15 +59,16 @@ impl Rule for AuthMethodsRule {
         for user in &kc.users {
             let Some(body) = user.body else { continue };
             let name = user.name.as_deref().unwrap_or("");
-            let mut push = |key: &str, code: &'static str, message: String, said: String, hint: &str| {
-                out.push(
-                    Finding::new(ID, Severity::Error, key_line(kc, body, key), message)
-                        .entry(user)
-                        .code(code)
-                        .kubectl_says(said)
-                        .hint(hint),
-                );
-            };
+            let mut push =
+                |key: &str, code: &'static str, message: String, said: String, hint: &str| {
+                    out.push(
+                        Finding::new(ID, Severity::Error, key_line(kc, body, key), message)
+                            .entry(user)
+                            .code(code)
+                            .kubectl_says(said)
+                            .hint(hint),
+                    );
+                };
             let basic = ["username", "password"]
                 .into_iter()
                 .find(|k| has(kc, body, k));

@@ -27,11 +27,16 @@ pub fn server_error(server: &str, default_tls: bool) -> Option<String> {
     let scheme = match go_url_parse(server) {
         Ok(u) if !u.scheme.is_empty() && !u.host.is_empty() => u.scheme,
         _ => {
-            let with = format!("{}{server}", if default_tls { "https://" } else { "http://" });
+            let with = format!(
+                "{}{server}",
+                if default_tls { "https://" } else { "http://" }
+            );
             match go_url_parse(&with) {
                 Err(e) => return Some(format!("parse {with:?}: {e}")),
                 Ok(u) if !u.path.is_empty() && u.path != "/" => {
-                    return Some(format!("host must be a URL or a host:port pair: {server:?}"))
+                    return Some(format!(
+                        "host must be a URL or a host:port pair: {server:?}"
+                    ))
                 }
                 Ok(u) => u.scheme,
             }

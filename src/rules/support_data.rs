@@ -98,7 +98,8 @@ fn decode_quantum(src: &[u8], mut si: usize) -> (usize, Vec<u8>, Option<usize>) 
         dlen = j as usize;
         break;
     }
-    let val = (dbuf[0] as u32) << 18 | (dbuf[1] as u32) << 12 | (dbuf[2] as u32) << 6 | dbuf[3] as u32;
+    let val =
+        (dbuf[0] as u32) << 18 | (dbuf[1] as u32) << 12 | (dbuf[2] as u32) << 6 | dbuf[3] as u32;
     let b = [(val >> 16) as u8, (val >> 8) as u8, val as u8];
     (si, b[..dlen - 1].to_vec(), err)
 }
@@ -321,10 +322,16 @@ const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 /// A private key, with what is needed to compare it with a certificate's public key.
 #[derive(Debug)]
 enum PrivateKey {
-    Rsa { modulus: Vec<u8> },
+    Rsa {
+        modulus: Vec<u8>,
+    },
     /// The uncompressed point, when the key carries it.
-    Ec { public: Option<Vec<u8>> },
-    Ed25519 { public: Option<Vec<u8>> },
+    Ec {
+        public: Option<Vec<u8>>,
+    },
+    Ed25519 {
+        public: Option<Vec<u8>>,
+    },
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {
@@ -360,13 +367,21 @@ fn private_key(der_bytes: &[u8]) -> Option<PrivateKey> {
 /// `RSAPrivateKey ::= SEQUENCE { version 0, n, e, d, p, q, … }`.
 fn pkcs1(b: &[u8]) -> Option<PrivateKey> {
     let (0x30, seq, _) = der(b)? else { return None };
-    let (0x02, version, rest) = der(seq)? else { return None };
+    let (0x02, version, rest) = der(seq)? else {
+        return None;
+    };
     if version != [0] {
         return None;
     }
-    let (0x02, n, rest) = der(rest)? else { return None };
-    let (0x02, _e, rest) = der(rest)? else { return None };
-    let (0x02, _d, _) = der(rest)? else { return None };
+    let (0x02, n, rest) = der(rest)? else {
+        return None;
+    };
+    let (0x02, _e, rest) = der(rest)? else {
+        return None;
+    };
+    let (0x02, _d, _) = der(rest)? else {
+        return None;
+    };
     Some(PrivateKey::Rsa {
         modulus: n.to_vec(),
     })
@@ -381,7 +396,9 @@ fn sec1(b: &[u8]) -> Option<PrivateKey> {
     if version != [1] {
         return None;
     }
-    let (0x04, _, r) = der(rest)? else { return None };
+    let (0x04, _, r) = der(rest)? else {
+        return None;
+    };
     rest = r;
     let mut public = None;
     while let Some((tag, content, r)) = der(rest) {
@@ -401,8 +418,12 @@ fn pkcs8(b: &[u8]) -> Option<PrivateKey> {
     let (0x02, _version, rest) = der(seq)? else {
         return None;
     };
-    let (0x30, alg, rest) = der(rest)? else { return None };
-    let (0x06, oid, _) = der(alg)? else { return None };
+    let (0x30, alg, rest) = der(rest)? else {
+        return None;
+    };
+    let (0x06, oid, _) = der(alg)? else {
+        return None;
+    };
     let (0x04, inner, mut rest) = der(rest)? else {
         return None;
     };
@@ -529,11 +550,13 @@ fn parse_host(host: &str) -> Result<String, String> {
     }
     check_escapes(host)?;
     for c in host.chars() {
-        let ok = c.is_ascii_alphanumeric()
-            || !c.is_ascii()
-            || "!$&'()*+,;=:[]<>\"-_.~%".contains(c);
+        let ok =
+            c.is_ascii_alphanumeric() || !c.is_ascii() || "!$&'()*+,;=:[]<>\"-_.~%".contains(c);
         if !ok {
-            return Err(format!("invalid character {:?} in host name", c.to_string()));
+            return Err(format!(
+                "invalid character {:?} in host name",
+                c.to_string()
+            ));
         }
     }
     Ok(host.to_string())
@@ -544,7 +567,8 @@ fn check_escapes(s: &str) -> Result<(), String> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            let ok = b.len() >= i + 3 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit();
+            let ok =
+                b.len() >= i + 3 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit();
             if !ok {
                 let end = (i + 3).min(b.len());
                 return Err(format!(
@@ -655,9 +679,15 @@ mod tests {
     #[test]
     fn url_parse_as_go() {
         let u = go_url_parse("https://127.0.0.1:6443/k8s/clusters/c-1").unwrap();
-        assert_eq!((u.scheme.as_str(), u.host.as_str()), ("https", "127.0.0.1:6443"));
+        assert_eq!(
+            (u.scheme.as_str(), u.host.as_str()),
+            ("https", "127.0.0.1:6443")
+        );
         assert_eq!(u.path, "/k8s/clusters/c-1");
-        assert_eq!(go_url_parse("https://[::1").unwrap_err(), "missing ']' in host");
+        assert_eq!(
+            go_url_parse("https://[::1").unwrap_err(),
+            "missing ']' in host"
+        );
         assert_eq!(
             go_url_parse("https://127.0.0.1 :1").unwrap_err(),
             "invalid character \" \" in host name"
