@@ -477,7 +477,6 @@ fn catalogue(b: &Base) -> Vec<Case> {
         b.user(),
         no("unsupported protocol scheme \"ftp\""),
     );
-    drop(add);
     // A plugin that exists but prints nothing: only running it tells (--probe-exec).
     cases.push(Case {
         name: "exec-prints-nothing",

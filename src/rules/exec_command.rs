@@ -11,8 +11,6 @@
 //! `--probe-exec`, `exec-plugin-version` runs plugins and reports a missing one itself, so
 //! this rule leaves those users to it. Report only, with the plugin's `installHint`.
 
-use std::path::Path;
-
 use super::auth_methods::key_line;
 use super::{Context, Finding, Rule, Severity};
 
@@ -162,6 +160,7 @@ mod tests {
     use super::super::testutil::{findings, rule_findings};
     use super::super::RuleOptions;
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn look_path_skips_relative_entries() {
@@ -174,7 +173,6 @@ mod tests {
         assert_eq!(look_path("kubefix-fake-plugin", &abs), Some(p.clone()));
         // The same directory named relatively (from its parent) is not searched.
         let rel = std::env::join_paths([Path::new(dir.path().file_name().unwrap())]).unwrap();
-        let _cwd_independent = Path::new(dir.path().parent().unwrap());
         assert_eq!(look_path("kubefix-fake-plugin", &rel), None);
         std::fs::remove_file(&p).unwrap();
         assert_eq!(look_path("kubefix-fake-plugin", &abs), None);
