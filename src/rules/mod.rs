@@ -4,14 +4,19 @@
 //! (replace this scalar, insert this entry) and hands them back as data. The plan applies all
 //! fixes of a file at once. Adding a rule is a new file here plus one line in [`registry`].
 
+mod auth_methods;
 mod auth_provider;
 mod aws_version;
 mod azure_auth_provider;
 mod ca_data_and_file;
+mod cert_data_and_file;
+mod cluster_server;
+mod credential_data;
 mod credential_expiry;
 mod dangling_reference;
 mod duplicate_name;
 mod exec_api_version;
+mod exec_command;
 mod exec_plugin_version;
 mod file_permissions;
 mod gcp_auth_provider;
@@ -21,6 +26,7 @@ mod missing_file;
 pub mod names;
 mod oidc_auth_provider;
 mod plugin;
+mod support_data;
 #[cfg(test)]
 mod testutil;
 mod vendor_hints;
@@ -296,9 +302,14 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &exec_plugin_version::ExecPluginVersionRule,
         &insecure_with_ca::InsecureWithCaRule,
         &ca_data_and_file::CaDataAndFileRule,
+        &cert_data_and_file::CertDataAndFileRule,
         &missing_file::MissingFileRule,
         &dangling_reference::DanglingReferenceRule,
         &duplicate_name::DuplicateNameRule,
+        &auth_methods::AuthMethodsRule,
+        &cluster_server::ClusterServerRule,
+        &credential_data::CredentialDataRule,
+        &exec_command::ExecCommandRule,
         &file_permissions::FilePermissionsRule,
     ]
 }

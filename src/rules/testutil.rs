@@ -22,3 +22,13 @@ pub fn fixed(src: &str, options: &RuleOptions) -> String {
         .new_text
         .expect("a fix")
 }
+
+/// The findings of one rule alone on `src` (also for rules not in the registry yet).
+pub fn rule_findings(rule: &dyn super::Rule, src: &str, options: &RuleOptions) -> Vec<Finding> {
+    let doc = crate::yaml::Document::parse(src).expect("parse");
+    let view = crate::kubeconfig::Kubeconfig::new(&doc).expect("kubeconfig");
+    let cx = super::Context::new(Path::new(PATH), &view, options);
+    let mut out = Vec::new();
+    rule.check(&cx, &mut out);
+    out
+}

