@@ -129,9 +129,16 @@ pub fn run(
     // someone else's file (see `persist::owner_for`), else kubefix itself.
     let mut owners: Vec<Option<privilege::Owner>> = Vec::new();
     for path in &files {
+        // The whole plan runs as the owner: the files the kubeconfig names (certificates,
+        // tokens) are read with the owner's rights, never root's. The credential sources were
+        // read as root before, when the options were built.
         let planned = persist::owner_for(path).and_then(|owner| {
-            let bytes = persist::as_owner(owner.as_ref(), path, || plan::read(path))?;
-            Ok((plan::plan_owned(path, bytes, &options)?, owner))
+            plan::refuse_force_identity(path, &options, owner.as_ref())?;
+            let p = persist::as_owner(owner.as_ref(), path, || {
+                let bytes = plan::read(path)?;
+                plan::plan_owned(path, bytes, &options)
+            })?;
+            Ok((p, owner))
         });
         match planned {
             Ok((p, owner)) => {

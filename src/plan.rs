@@ -52,19 +52,29 @@ impl FilePlan {
 
 /// Read and plan one file.
 pub fn plan_file(path: &Path, options: &RuleOptions) -> Result<FilePlan> {
-    // Swapping in another identity is the owner's choice alone, never root's for them.
-    if !options.force_identity.is_empty() {
-        if let Some(owner) = crate::privilege::foreign_owner(path) {
-            return Err(Error::Usage(format!(
+    refuse_force_identity(path, options, crate::privilege::foreign_owner(path).as_ref())?;
+    let bytes = read(path)?;
+    plan_owned(path, bytes, options)
+}
+
+/// Swapping in another identity (`--force-identity`) is the owner's choice alone, never
+/// root's for them: refused when `owner` (another user, kubefix running as root) is set.
+pub fn refuse_force_identity(
+    path: &Path,
+    options: &RuleOptions,
+    owner: Option<&crate::privilege::Owner>,
+) -> Result<()> {
+    match owner {
+        Some(owner) if !options.force_identity.is_empty() && owner.uid != 0 => {
+            Err(Error::Usage(format!(
                 "{}: refusing --force-identity: the file belongs to {} and kubefix runs as root; only {} may choose to swap the identity of an entry, by running kubefix themselves",
                 crate::display_path(path),
                 owner.label(),
                 owner.label()
-            )));
+            )))
         }
+        _ => Ok(()),
     }
-    let bytes = read(path)?;
-    plan_owned(path, bytes, options)
 }
 
 pub fn read(path: &Path) -> Result<Vec<u8>> {
