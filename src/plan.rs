@@ -56,14 +56,10 @@ pub fn plan_file(path: &Path, options: &RuleOptions) -> Result<FilePlan> {
     plan_owned(path, bytes, options)
 }
 
+/// Read a kubeconfig: a regular file of at most 256 MiB, refused (exit 2) otherwise; a FIFO
+/// or device is never opened (see [`crate::source::read_regular`]).
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    if path.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    // Files over the size limit are refused before they are read.
-    crate::persist::read_bounded(path)
+    crate::source::read_kubeconfig(path)
 }
 
 fn invalid(path: &Path, e: yaml::YamlError) -> Error {
