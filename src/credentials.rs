@@ -423,10 +423,13 @@ fn is_this_machine(host: &str) -> bool {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return !ip.is_unspecified() && UdpSocket::bind((ip, 0)).is_ok();
     }
-    crate::source::read_regular(Path::new("/proc/sys/kernel/hostname"), crate::source::Kind::Text)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .is_some_and(|h| h.trim().eq_ignore_ascii_case(host) && !h.trim().is_empty())
+    crate::source::read_regular(
+        Path::new("/proc/sys/kernel/hostname"),
+        crate::source::Kind::Text,
+    )
+    .ok()
+    .and_then(|b| String::from_utf8(b).ok())
+    .is_some_and(|h| h.trim().eq_ignore_ascii_case(host) && !h.trim().is_empty())
 }
 
 /// Do two server URLs name the same API server? Equal host:port; a source on a loopback

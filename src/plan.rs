@@ -137,7 +137,10 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     let view = kubeconfig_view(path, &doc)?;
     let cx = Context::new(path, &view, options);
     let mut fixes = rules::run_kind(&cx, true);
-    shared_anchor_guard(&doc, &mut fixes);
+    shared_anchor_guard(
+        &doc,
+        fixes.iter_mut().flat_map(|(_, f)| f.iter_mut()).collect(),
+    );
     // Only a credential refresh changes what the expiry table says after the fix.
     let renews = fixes
         .iter()
@@ -294,15 +297,14 @@ fn place(doc: &Document<'_>, o: &yaml::Occurrence) -> Place {
 /// finding asks for this very edit, seeing the node at one key path. Otherwise every finding
 /// that needs the edit loses its fix (nothing is written for it; independent fixes still
 /// apply) and keeps a hint naming the anchor and where else it is used.
-fn shared_anchor_guard(doc: &Document<'_>, fixes: &mut [rules::RuleFindings]) {
+fn shared_anchor_guard(doc: &Document<'_>, mut fixes: Vec<&mut Finding>) {
     use std::collections::{HashMap, HashSet};
     if !doc.has_aliases() {
         return; // every node is seen in one place only
     }
-    let changes = |fixes: &[rules::RuleFindings]| -> Vec<(yaml::NodeId, Option<rules::EntryRef>)> {
+    let changes = |fixes: &[&mut Finding]| -> Vec<(yaml::NodeId, Option<rules::EntryRef>)> {
         fixes
             .iter()
-            .flat_map(|(_, f)| f)
             .flat_map(|f| {
                 f.fix
                     .iter()
@@ -311,7 +313,7 @@ fn shared_anchor_guard(doc: &Document<'_>, fixes: &mut [rules::RuleFindings]) {
             })
             .collect()
     };
-    let targets: HashSet<yaml::NodeId> = changes(fixes).into_iter().map(|(t, _)| t).collect();
+    let targets: HashSet<yaml::NodeId> = changes(&fixes).into_iter().map(|(t, _)| t).collect();
     let mut seen: HashMap<yaml::NodeId, Vec<(Place, &yaml::Occurrence)>> = HashMap::new();
     let occurrences = yaml::occurrences(doc, &targets);
     for o in &occurrences {
@@ -330,9 +332,10 @@ fn shared_anchor_guard(doc: &Document<'_>, fixes: &mut [rules::RuleFindings]) {
         // An entry by section and name (hashable, so a shared anchor used by thousands of
         // entries is checked in linear time).
         type Key<'e> = (&'static str, &'e str);
-        let key = |e: &rules::EntryRef| -> (&'static str, String) { (e.kind.key(), e.name.clone()) };
+        let key =
+            |e: &rules::EntryRef| -> (&'static str, String) { (e.kind.key(), e.name.clone()) };
         let mut requested: HashMap<yaml::NodeId, HashSet<(&'static str, String)>> = HashMap::new();
-        for (t, e) in changes(fixes) {
+        for (t, e) in changes(&fixes) {
             if let Some(e) = e {
                 requested.entry(t).or_default().insert(key(&e));
             }
@@ -361,7 +364,7 @@ fn shared_anchor_guard(doc: &Document<'_>, fixes: &mut [rules::RuleFindings]) {
         if refused.is_empty() {
             return;
         }
-        for f in fixes.iter_mut().flat_map(|(_, f)| f.iter_mut()) {
+        for f in fixes.iter_mut() {
             let Some(fix) = &f.fix else { continue };
             let Some(hint) = fix
                 .changes
@@ -546,7 +549,9 @@ fn verify(
         ))
     })?;
     let view = kubeconfig_view(path, &new_doc).map_err(load_failed)?;
-    let again = rules::run_fixers(&Context::new(path, &view, options));
+    let mut again = rules::run_fixers(&Context::new(path, &view, options));
+    // A fix refused for a shared anchor is still wanted in the new text, and refused again.
+    shared_anchor_guard(&new_doc, again.iter_mut().collect());
     let secrets = secret_spans(&view);
     let expiry = renews.then(|| {
         crate::inspect::expiry::table(&view, path, options.renew_within, crate::inspect::now())

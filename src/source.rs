@@ -194,21 +194,23 @@ impl ReadError {
                 }
                 m
             }
-            ReadError::TooLarge { size, cap } => format!(
-                "{}; kubefix refuses {} over {} MiB",
-                match size {
-                    Some(n) => format!("the file is {:.1} MiB", *n as f64 / MIB as f64),
-                    None => format!("the file is over {} MiB", cap / MIB),
-                },
-                match kind {
-                    Kind::Kubeconfig => "files",
-                    _ => "such files",
-                },
-                cap / MIB
-            ) + match kind {
-                Kind::Kubeconfig => " (a kubeconfig is a few KiB)",
-                _ => "",
-            },
+            ReadError::TooLarge { size, cap } => {
+                format!(
+                    "{}; kubefix refuses {} over {} MiB",
+                    match size {
+                        Some(n) => format!("the file is {:.1} MiB", *n as f64 / MIB as f64),
+                        None => format!("the file is over {} MiB", cap / MIB),
+                    },
+                    match kind {
+                        Kind::Kubeconfig => "files",
+                        _ => "such files",
+                    },
+                    cap / MIB
+                ) + match kind {
+                    Kind::Kubeconfig => " (a kubeconfig is a few KiB)",
+                    _ => "",
+                }
+            }
         }
     }
 }

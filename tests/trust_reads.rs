@@ -52,7 +52,11 @@ impl Run {
             "{what}: killed (hang or memory) {}",
             self.all()
         );
-        assert!(self.elapsed < MAX_ELAPSED, "{what}: too slow {}", self.all());
+        assert!(
+            self.elapsed < MAX_ELAPSED,
+            "{what}: too slow {}",
+            self.all()
+        );
         assert!(
             self.max_rss_kib < MAX_RSS_KIB,
             "{what}: too much memory {}",
@@ -76,12 +80,12 @@ where
     S: Into<OsString>,
 {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubefix"));
-    cmd.args(args.into_iter().map(Into::into)).env_remove("KUBECONFIG");
+    cmd.args(args.into_iter().map(Into::into))
+        .env_remove("KUBECONFIG");
     if let Some(k) = kubeconfig {
         cmd.env("KUBECONFIG", k);
     }
-    cmd
-        .env_remove("SUDO_USER")
+    cmd.env_remove("SUDO_USER")
         .env("HOME", "/nonexistent/kubefix-trust-reads-home")
         .env("PATH", "/usr/bin:/bin")
         .env("NO_COLOR", "1")
@@ -253,7 +257,11 @@ fn files_a_kubeconfig_names_are_never_read_without_bound() {
                     r.all()
                 );
                 let said = format!("{key} {} is a {word}", bad.display());
-                assert!(r.stdout.contains(&said), "{what}: wanted {said:?}: {}", r.all());
+                assert!(
+                    r.stdout.contains(&said),
+                    "{what}: wanted {said:?}: {}",
+                    r.all()
+                );
                 assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
             }
         }
@@ -323,7 +331,11 @@ fn the_credential_refresh_reads_named_files_with_bounds() {
         ]);
         let what = format!("refresh with {b}");
         r.assert_bounded(&what);
-        assert!(r.code == Some(0) || r.code == Some(1), "{what}: {}", r.all());
+        assert!(
+            r.code == Some(0) || r.code == Some(1),
+            "{what}: {}",
+            r.all()
+        );
         assert!(r.stdout.contains(word), "{what}: {}", r.all());
         assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
     }
@@ -350,7 +362,9 @@ fn an_oversized_certificate_file_is_refused_by_its_size() {
     r.assert_bounded("300 MiB certificate");
     // The expiry row says why it has no date.
     let json: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.all());
-    let detail = json["files"][0]["expiry"][0]["detail"].as_str().unwrap_or("");
+    let detail = json["files"][0]["expiry"][0]["detail"]
+        .as_str()
+        .unwrap_or("");
     assert!(
         detail.contains(&big.display().to_string())
             && detail.contains("300.0 MiB")

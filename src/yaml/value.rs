@@ -23,9 +23,9 @@ impl Intent {
     pub fn target(&self) -> NodeId {
         match *self {
             Intent::Set { node, .. } => node,
-            Intent::Insert { map, .. } | Intent::Replace { map, .. } | Intent::Remove { map, .. } => {
-                map
-            }
+            Intent::Insert { map, .. }
+            | Intent::Replace { map, .. }
+            | Intent::Remove { map, .. } => map,
         }
     }
 }
