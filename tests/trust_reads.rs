@@ -361,7 +361,8 @@ fn an_oversized_certificate_file_is_refused_by_its_size() {
     ]);
     r.assert_bounded("300 MiB certificate");
     // The expiry row says why it has no date.
-    let json: serde_json::Value = serde_json::from_str(&r.stdout).expect(&r.all());
+    let json: serde_json::Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|_| panic!("{}", r.all()));
     let detail = json["files"][0]["expiry"][0]["detail"]
         .as_str()
         .unwrap_or("");
