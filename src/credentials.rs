@@ -358,14 +358,17 @@ impl Sources {
 
 /// Read one source.
 pub fn load(spec: &SourceSpec) -> Loaded {
-    let bytes = match std::fs::read(&spec.path) {
+    let kind = crate::source::Kind::CredentialSource;
+    let bytes = match crate::source::read_regular(&spec.path, kind) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing(spec.clone()),
+        Err(e) if e.io_kind() == Some(std::io::ErrorKind::NotFound) => {
+            return Loaded::Missing(spec.clone())
+        }
         Err(e) => {
             return Loaded::Unreadable {
                 spec: spec.clone(),
-                permission: e.kind() == std::io::ErrorKind::PermissionDenied,
-                error: e.to_string(),
+                permission: e.io_kind() == Some(std::io::ErrorKind::PermissionDenied),
+                error: e.describe(kind),
             }
         }
     };
@@ -483,8 +486,13 @@ fn is_this_machine(host: &str) -> bool {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return !ip.is_unspecified() && UdpSocket::bind((ip, 0)).is_ok();
     }
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .is_ok_and(|h| h.trim().eq_ignore_ascii_case(host) && !h.trim().is_empty())
+    crate::source::read_regular(
+        Path::new("/proc/sys/kernel/hostname"),
+        crate::source::Kind::Text,
+    )
+    .ok()
+    .and_then(|b| String::from_utf8(b).ok())
+    .is_some_and(|h| h.trim().eq_ignore_ascii_case(host) && !h.trim().is_empty())
 }
 
 /// Do two server URLs name the same API server? Equal host:port; a source on a loopback

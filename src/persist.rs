@@ -122,42 +122,10 @@ fn rerr(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     }
 }
 
-/// Read a file, refusing (before reading it) anything over [`MAX_FILE_SIZE`]. Devices and
-/// pipes are read up to the limit and no further.
-pub fn read_bounded(path: &Path) -> Result<Vec<u8>> {
-    let file = File::open(path).map_err(rerr(path))?;
-    read_bounded_file(file, path)
-}
-
-/// [`read_bounded`] of a file already open (`path` names it in errors).
+/// A kubeconfig already open: a regular file of at most [`MAX_FILE_SIZE`], read with the
+/// checks of [`crate::source::read_kubeconfig`] (`path` names it in errors).
 pub fn read_bounded_file(file: File, path: &Path) -> Result<Vec<u8>> {
-    let too_large = |size: Option<u64>| Error::InvalidNoPosition {
-        path: path.to_path_buf(),
-        message: format!(
-            "the file is {}; kubefix refuses files over {} MiB (a kubeconfig is a few KiB)",
-            match size {
-                Some(n) => format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0)),
-                None => format!("over {} MiB", MAX_FILE_SIZE >> 20),
-            },
-            MAX_FILE_SIZE >> 20
-        ),
-    };
-    let meta = file.metadata().map_err(rerr(path))?;
-    if meta.is_file() && meta.len() > MAX_FILE_SIZE {
-        return Err(too_large(Some(meta.len())));
-    }
-    let mut bytes = Vec::with_capacity(if meta.is_file() {
-        meta.len() as usize
-    } else {
-        0
-    });
-    file.take(MAX_FILE_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(rerr(path))?;
-    if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(too_large(None));
-    }
-    Ok(bytes)
+    crate::source::read_open_kubeconfig(file, path)
 }
 
 /// Whether the open file still holds exactly `expected`: compared in 64 KiB pieces as it is
@@ -969,24 +937,6 @@ pub fn set_mode(path: &Path, original: &[u8], mode: u32, lock: &Lock) -> Result<
             .map_err(werr(path, "cannot change the file's mode"))?;
         file.sync_all().map_err(werr(path, "cannot sync the file"))
     })
-}
-
-/// Read the file `path` as kubefix's planning reads it (through [`read_bounded`]), through
-/// the same component-by-component resolution as writing.
-pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let (dir, name, _) = walk(path, true).map_err(rerr(path))?;
-    let Some(name) = name else {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    };
-    let file = dir.open(&name, OFlag::O_RDONLY).map_err(rerr(path))?;
-    if file.metadata().map_err(rerr(path))?.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    read_bounded_file(file, path)
 }
 
 #[cfg(test)]

@@ -52,7 +52,11 @@ impl FilePlan {
 
 /// Read and plan one file.
 pub fn plan_file(path: &Path, options: &RuleOptions) -> Result<FilePlan> {
-    refuse_force_identity(path, options, crate::privilege::foreign_owner(path).as_ref())?;
+    refuse_force_identity(
+        path,
+        options,
+        crate::privilege::foreign_owner(path).as_ref(),
+    )?;
     let bytes = read(path)?;
     plan_owned(path, bytes, options)
 }
@@ -77,14 +81,10 @@ pub fn refuse_force_identity(
     }
 }
 
+/// Read a kubeconfig: a regular file of at most 256 MiB, refused (exit 2) otherwise; a FIFO
+/// or device is never opened (see [`crate::source::read_regular`]).
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    if path.is_dir() {
-        return Err(Error::IsDirectory {
-            path: path.to_path_buf(),
-        });
-    }
-    // Files over the size limit are refused before they are read.
-    crate::persist::read_bounded(path)
+    crate::source::read_kubeconfig(path)
 }
 
 fn invalid(path: &Path, e: yaml::YamlError) -> Error {
@@ -161,7 +161,11 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     let doc = load(path, text)?;
     let view = kubeconfig_view(path, &doc)?;
     let cx = Context::new(path, &view, options);
-    let fixes = rules::run_kind(&cx, true);
+    let mut fixes = rules::run_kind(&cx, true);
+    shared_anchor_guard(
+        &doc,
+        fixes.iter_mut().flat_map(|(_, f)| f.iter_mut()).collect(),
+    );
     // Only a credential refresh changes what the expiry table says after the fix.
     let renews = fixes
         .iter()
@@ -256,6 +260,196 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
             .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777),
         new_mode,
     })
+}
+
+/// Where kubectl sees an edited node.
+enum Place {
+    /// Under a top-level key kubectl does not read (`x-defaults: &d …`).
+    Unread,
+    /// In an entry: the entry and the key path inside it.
+    Entry(rules::EntryRef, Vec<String>),
+    /// Anywhere else kubectl reads (`preferences`, `extensions`, …).
+    Other(Vec<String>),
+}
+
+fn place(doc: &Document<'_>, o: &yaml::Occurrence) -> Place {
+    let text = |steps: &[yaml::Step]| -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| match *s {
+                yaml::Step::Key(k) => doc.scalar(k).unwrap_or("?").to_string(),
+                yaml::Step::Index(i, _) => i.to_string(),
+            })
+            .collect()
+    };
+    let Some(&yaml::Step::Key(top)) = o.path.first() else {
+        return Place::Other(Vec::new());
+    };
+    let top = doc.scalar(top).unwrap_or("");
+    let section = crate::kubeconfig::Section::ALL
+        .into_iter()
+        .find(|s| s.key() == top);
+    match (section, o.path.get(1)) {
+        (Some(kind), Some(&yaml::Step::Index(_, item))) => {
+            let name = doc
+                .get(item, "name")
+                .and_then(|n| doc.scalar(n))
+                .unwrap_or("<unnamed>")
+                .to_string();
+            Place::Entry(rules::EntryRef { kind, name }, text(&o.path[2..]))
+        }
+        _ if [
+            "apiVersion",
+            "kind",
+            "clusters",
+            "contexts",
+            "users",
+            "current-context",
+            "preferences",
+            "extensions",
+        ]
+        .contains(&top) =>
+        {
+            Place::Other(text(&o.path))
+        }
+        _ => Place::Unread,
+    }
+}
+
+/// An edit of an anchored node changes it wherever it is aliased, and an edit of a mapping
+/// merged with `<<: *base` changes every mapping that merges it. Such an edit is applied only
+/// when every place kubectl sees the node is itself an intended change: an entry whose own
+/// finding asks for this very edit, seeing the node at one key path. Otherwise every finding
+/// that needs the edit loses its fix (nothing is written for it; independent fixes still
+/// apply) and keeps a hint naming the anchor and where else it is used.
+fn shared_anchor_guard(doc: &Document<'_>, mut fixes: Vec<&mut Finding>) {
+    use std::collections::{HashMap, HashSet};
+    if !doc.has_aliases() {
+        return; // every node is seen in one place only
+    }
+    let changes = |fixes: &[&mut Finding]| -> Vec<(yaml::NodeId, Option<rules::EntryRef>)> {
+        fixes
+            .iter()
+            .flat_map(|f| {
+                f.fix
+                    .iter()
+                    .flat_map(|x| x.changes.iter())
+                    .map(move |c| (c.intent.target(), f.entry.clone()))
+            })
+            .collect()
+    };
+    let targets: HashSet<yaml::NodeId> = changes(&fixes).into_iter().map(|(t, _)| t).collect();
+    let mut seen: HashMap<yaml::NodeId, Vec<(Place, &yaml::Occurrence)>> = HashMap::new();
+    let occurrences = yaml::occurrences(doc, &targets);
+    for o in &occurrences {
+        let p = place(doc, o);
+        if !matches!(p, Place::Unread) {
+            seen.entry(o.node).or_default().push((p, o));
+        }
+    }
+    seen.retain(|_, v| v.len() > 1);
+    if seen.is_empty() {
+        return;
+    }
+    // Refusing one finding's fix can leave another's edit without the entry that asked for
+    // it: repeat until nothing changes (each round removes at least one fix).
+    loop {
+        // An entry by section and name (hashable, so a shared anchor used by thousands of
+        // entries is checked in linear time).
+        type Key<'e> = (&'static str, &'e str);
+        let key =
+            |e: &rules::EntryRef| -> (&'static str, String) { (e.kind.key(), e.name.clone()) };
+        let mut requested: HashMap<yaml::NodeId, HashSet<(&'static str, String)>> = HashMap::new();
+        for (t, e) in changes(&fixes) {
+            if let Some(e) = e {
+                requested.entry(t).or_default().insert(key(&e));
+            }
+        }
+        let mut refused: HashMap<yaml::NodeId, String> = HashMap::new();
+        for (&t, places) in &seen {
+            let Some(asked) = requested.get(&t) else {
+                continue;
+            };
+            // Each entry must see the node at one key path (not as `username` and as
+            // `exec.apiVersion` both).
+            let mut paths: HashMap<Key<'_>, &Vec<String>> = HashMap::new();
+            let bad = places.iter().find(|(p, _)| match p {
+                Place::Entry(e, path) => {
+                    if !asked.contains(&key(e)) {
+                        return true;
+                    }
+                    *paths.entry((e.kind.key(), e.name.as_str())).or_insert(path) != path
+                }
+                _ => true,
+            });
+            if let Some((p, o)) = bad {
+                refused.insert(t, anchor_hint(doc, p, o, places));
+            }
+        }
+        if refused.is_empty() {
+            return;
+        }
+        for f in fixes.iter_mut() {
+            let Some(fix) = &f.fix else { continue };
+            let Some(hint) = fix
+                .changes
+                .iter()
+                .find_map(|c| refused.get(&c.intent.target()))
+            else {
+                continue;
+            };
+            f.hint = Some(match f.hint.take() {
+                Some(h) => format!("{hint}; {h}"),
+                None => hint.clone(),
+            });
+            f.fix = None;
+        }
+    }
+}
+
+/// "the value is anchored as &v at line 8 and also used at line 14 (users/other: username)".
+fn anchor_hint(
+    doc: &Document<'_>,
+    bad: &Place,
+    o: &yaml::Occurrence,
+    all: &[(Place, &yaml::Occurrence)],
+) -> String {
+    let line_of = |n: yaml::NodeId| doc.position(doc.node(n).span().start).line;
+    let alias = o
+        .via
+        .or_else(|| all.iter().find_map(|(_, x)| x.via))
+        .filter(|&a| matches!(doc.kind(a), yaml::NodeKind::Alias { .. }));
+    let where_ = match bad {
+        Place::Entry(e, path) if path.is_empty() => format!(" ({e})"),
+        Place::Entry(e, path) => format!(" ({e}: {})", path.join(".")),
+        Place::Other(path) => format!(" ({})", path.join(".")),
+        Place::Unread => String::new(),
+    };
+    let used_at = |a: yaml::NodeId| {
+        let yaml::NodeKind::Alias { target } = doc.kind(a) else {
+            return String::new();
+        };
+        let name = doc.anchor(target).unwrap_or("?");
+        let at = doc
+            .anchor_line(target)
+            .map(|l| format!(" at line {l}"))
+            .unwrap_or_default();
+        let shown = if o.via == Some(a) {
+            format!("line {}{where_}", line_of(a))
+        } else {
+            format!("line {}, and where it is written{where_}", line_of(a))
+        };
+        format!("&{name}{at} is also used at {shown}")
+    };
+    match alias {
+        Some(a) => format!(
+            "not fixed automatically: the value is shared through a YAML anchor: {}, which no fix means to change; changing the anchor would change it there too. Give that place its own copy of the value, then run kubefix again",
+            used_at(a)
+        ),
+        None => format!(
+            "not fixed automatically: the value is shared through a YAML anchor and also seen{where_}, which no fix means to change"
+        ),
+    }
 }
 
 /// Splice every fix's edits into the text (one shared node, say an anchor used by two users,
@@ -380,7 +574,9 @@ fn verify(
         ))
     })?;
     let view = kubeconfig_view(path, &new_doc).map_err(load_failed)?;
-    let again = rules::run_fixers(&Context::new(path, &view, options));
+    let mut again = rules::run_fixers(&Context::new(path, &view, options));
+    // A fix refused for a shared anchor is still wanted in the new text, and refused again.
+    shared_anchor_guard(&new_doc, again.iter_mut().collect());
     let secrets = secret_spans(&view);
     let expiry = renews.then(|| {
         crate::inspect::expiry::table(&view, path, options.renew_within, crate::inspect::now())

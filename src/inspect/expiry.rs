@@ -189,7 +189,8 @@ impl Builder<'_> {
             (n, "inline".to_string(), decode_data(v))
         } else if let Some(n) = file.filter(|&n| doc.scalar(n).is_some_and(|s| !s.is_empty())) {
             let p = resolve_path(self.path, doc.scalar(n).unwrap_or(""));
-            let bytes = std::fs::read(&p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+            let bytes = crate::source::read_regular(&p, crate::source::Kind::Certificate)
+                .map_err(|e| e.naming(&p, crate::source::Kind::Certificate));
             (n, p.display().to_string(), bytes)
         } else {
             return;
@@ -229,9 +230,14 @@ impl Builder<'_> {
                 )
             } else if let Some(n) = file.filter(|&n| doc.scalar(n).is_some_and(|s| !s.is_empty())) {
                 let p = resolve_path(self.path, doc.scalar(n).unwrap_or(""));
-                match std::fs::read_to_string(&p) {
-                    Ok(t) => (n, p.display().to_string(), t),
-                    Err(_) => return, // client-go re-reads token files; a missing one is not ours
+                // client-go re-reads token files; a missing one is not ours (`missing-file`
+                // reports it, and one that is no regular file).
+                match crate::source::read_regular(&p, crate::source::Kind::Token)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                {
+                    Some(t) => (n, p.display().to_string(), t),
+                    None => return,
                 }
             } else {
                 return;

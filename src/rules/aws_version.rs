@@ -21,7 +21,6 @@
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::plugin::{self, Version};
@@ -86,13 +85,7 @@ fn detect(program: &Path, env: &Env, depth: u32) -> Option<Version> {
 
 /// The first few KB of a file, if it is text.
 fn head_of(path: &Path) -> Option<String> {
-    let mut buf = Vec::new();
-    std::fs::File::open(path)
-        .ok()?
-        .take(8192)
-        .read_to_end(&mut buf)
-        .ok()?;
-    String::from_utf8(buf).ok()
+    String::from_utf8(crate::source::read_head(path, 8192).ok()?).ok()
 }
 
 /// `X.Y.Z` (Homebrew adds `_N` for a rebuilt keg).
@@ -278,7 +271,7 @@ fn version_from_site_packages(
 
     let mut dirs: Vec<PathBuf> = vec![script.parent()?.to_path_buf()];
     if let Some(cfg) = &venv {
-        if std::fs::read_to_string(cfg).is_ok_and(|t| {
+        if read_text(cfg).is_some_and(|t| {
             t.lines().any(|l| {
                 l.split_once('=').is_some_and(|(k, v)| {
                     k.trim() == "include-system-site-packages" && v.trim() == "true"
@@ -328,7 +321,12 @@ fn version_from_site_packages(
         .iter()
         .map(|d| d.join("awscli/__init__.py"))
         .find(|f| f.is_file())?;
-    init_version(&std::fs::read_to_string(init).ok()?)
+    init_version(&read_text(&init)?)
+}
+
+/// A small text file (bounded, never blocking on a FIFO).
+fn read_text(path: &Path) -> Option<String> {
+    String::from_utf8(crate::source::read_regular(path, crate::source::Kind::Text).ok()?).ok()
 }
 
 /// The `X.Y` of the single `lib/pythonX.Y` under `prefix`.

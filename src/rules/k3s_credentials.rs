@@ -71,6 +71,11 @@ impl Rule for K3sCredentialsRule {
     }
 }
 
+/// A file the kubeconfig names, bounded and never blocking; the error names the file.
+fn read_file(path: &std::path::Path, kind: crate::source::Kind) -> Result<Vec<u8>, String> {
+    crate::source::read_regular(path, kind).map_err(|e| e.naming(path, kind))
+}
+
 /// A user's client certificate, inline or in files.
 enum Creds {
     Inline {
@@ -100,8 +105,7 @@ impl Creds {
         let cert_path = resolve_path(cx.path, doc.scalar(c).unwrap_or(""));
         let key = scalar("client-key");
         let key_path = key.map(|k| resolve_path(cx.path, doc.scalar(k).unwrap_or("")));
-        let leaf = std::fs::read(&cert_path)
-            .map_err(|e| format!("cannot read {}: {e}", cert_path.display()))
+        let leaf = read_file(&cert_path, crate::source::Kind::Certificate)
             .and_then(|b| cert::parse_bundle(&b))
             .map(|chain| chain.into_iter().next().expect("non-empty"));
         Some((
@@ -152,9 +156,7 @@ pub fn analyze(cx: &Context<'_, '_, '_>) -> Vec<Finding> {
                 inspect::decode_data(d).and_then(|b| cert::parse_bundle(&b))
             } else if let Some(f) = ca_file.and_then(|n| kc.doc.scalar(n)) {
                 let p = resolve_path(cx.path, f);
-                std::fs::read(&p)
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| cert::parse_bundle(&b))
+                read_file(&p, crate::source::Kind::Certificate).and_then(|b| cert::parse_bundle(&b))
             } else {
                 Ok(Vec::new())
             };

@@ -11,6 +11,10 @@
 //! `client-key` and `tokenFile`; a relative path is resolved against the kubeconfig's own
 //! directory, as client-go resolves it.
 //!
+//! A path that exists but is no regular file (a directory, a FIFO, a device such as
+//! `/dev/zero`, a socket) is reported too, by `stat` alone: kubefix never opens it (a FIFO
+//! would block, a device would be read without end).
+//!
 //! Fix: none (kubefix cannot conjure a certificate). Report with where it looked.
 
 use std::path::{Path, PathBuf};
@@ -39,7 +43,7 @@ impl Rule for MissingFileRule {
     }
 
     fn description(&self) -> &'static str {
-        "certificate-authority, client-certificate, client-key and tokenFile paths that do not exist"
+        "certificate-authority, client-certificate, client-key and tokenFile paths that do not exist or are no regular file"
     }
 
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
@@ -53,8 +57,25 @@ impl Rule for MissingFileRule {
                 return;
             };
             let path = resolve(value, cx.path);
+            // `stat` only: a FIFO or device named here is never opened (that would block, or
+            // read without end); it is reported instead.
             match std::fs::metadata(&path) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Ok(meta) if !meta.is_file() => {
+                    let what = crate::source::non_regular(&path).unwrap_or("not a regular file");
+                    let mut message = format!("{key} {value} is {what}, not a regular file");
+                    if !Path::new(value).is_absolute() {
+                        message.push_str(&format!(" (looked at {})", path.display()));
+                    }
+                    out.push(
+                        Finding::new(ID, Severity::Error, kc.line(node), message)
+                            .entry(entry)
+                            .hint(format!(
+                                "point {key} at the file that holds it; kubectl would block on a FIFO or read a device without end, and kubefix does not open either"
+                            )),
+                    );
+                    return;
+                }
                 _ => return,
             }
             let name = entry.name.as_deref().unwrap_or("");

@@ -18,7 +18,7 @@ pub use edit::{
 };
 pub use patch::{splice, Edit, Patch, PatchError};
 pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style};
-pub use value::{equivalent, Intent};
+pub use value::{equivalent, occurrences, Intent, Occurrence, Step};
 
 use std::fmt;
 

@@ -510,6 +510,22 @@ impl<'a> Document<'a> {
         self.nodes.is_empty()
     }
 
+    /// Whether the text has any alias (without one, every node is seen in one place only).
+    pub fn has_aliases(&self) -> bool {
+        self.has_aliases
+    }
+
+    /// Whether key node `k` is a merge key (`<<`) as go-yaml reads one.
+    pub fn is_merge_key(&self, k: NodeId) -> bool {
+        self.nodes[k as usize].flags & MERGE != 0
+    }
+
+    /// Line of the anchor (`&name`) written on node `id`, if it has one.
+    pub fn anchor_line(&self, id: NodeId) -> Option<usize> {
+        let (_, range) = self.anchors.get(&id)?;
+        Some(self.lines.line(range.start))
+    }
+
     /// The anchor name written on a node (`&name`), if any.
     pub fn anchor(&self, id: NodeId) -> Option<&str> {
         if self.anchors.is_empty() {

@@ -6,10 +6,228 @@
 //! where an intent says otherwise, and there the new node must hold exactly the intended
 //! value. The walk borrows both trees and allocates nothing per node, so it stays linear and
 //! cheap on huge files. Aliases are compared as aliases, never expanded.
+//!
+//! That proves the new text is the old one with each intended node changed, but an anchored
+//! node changes *everywhere it is aliased* (and a mapping merged with `<<: *base` changes every
+//! mapping that merges it): what kubectl sees is the expanded document. [`occurrences`] lists
+//! every place an edited node is seen in the expanded document, so the caller can check that
+//! each of them is itself an intended change (see `plan::shared_anchor_guard`). Together, the
+//! expanded documents before and after differ exactly by the intended changes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{render_scalar, Document, NewValue, NodeId, NodeKind, Style};
+
+impl Intent {
+    /// The old node whose content the edit changes: the scalar, or the mapping.
+    pub fn target(&self) -> NodeId {
+        match *self {
+            Intent::Set { node, .. } => node,
+            Intent::Insert { map, .. }
+            | Intent::Replace { map, .. }
+            | Intent::Remove { map, .. } => map,
+        }
+    }
+}
+
+/// One step of a path in the expanded document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The value under this key node.
+    Key(NodeId),
+    /// The item at this index; the item node, aliases followed.
+    Index(usize, NodeId),
+}
+
+/// One place an old-document node is seen in the expanded document (aliases followed, merge
+/// keys applied).
+#[derive(Debug, Clone)]
+pub struct Occurrence {
+    pub node: NodeId,
+    /// From the root, as kubectl reads the document.
+    pub path: Vec<Step>,
+    /// The innermost alias (or merge source alias) followed to get here; `None` where the
+    /// node is written.
+    pub via: Option<NodeId>,
+}
+
+/// Every place each of `targets` is seen in the expanded document `doc`. Only the parts of
+/// the tree that contain a target are walked, so the cost is one linear pass over the nodes
+/// plus the paths to the occurrences (bounded by the parser's alias-expansion limit).
+///
+/// Merge keys: a key of a merged mapping counts as seen unless the merging mapping writes it
+/// after its `<<` entry or an earlier merge source has it (go-yaml v2, which kubectl uses,
+/// lets a merge override keys written before it; newer parsers do not: either way, a place
+/// that may be seen is listed). A merged mapping is itself seen wherever it is merged.
+pub fn occurrences(doc: &Document<'_>, targets: &HashSet<NodeId>) -> Vec<Occurrence> {
+    let mut out = Vec::new();
+    let Some(root) = doc.root else { return out };
+    if targets.is_empty() {
+        return out;
+    }
+    let contains = containing(doc, root, targets);
+    let mut w = Occurrences {
+        doc,
+        targets,
+        contains,
+        path: Vec::new(),
+        out: &mut out,
+    };
+    w.visit(root, None);
+    out
+}
+
+/// For every node: does it or anything it contains (aliases followed) hold a target? One
+/// iterative post-order pass in document order (an alias's target is complete before it).
+fn containing(doc: &Document<'_>, root: NodeId, targets: &HashSet<NodeId>) -> Vec<bool> {
+    let mut contains = vec![false; doc.len()];
+    let mut stack = vec![(root, false)];
+    while let Some((id, children_done)) = stack.pop() {
+        let c = match doc.kind(id) {
+            NodeKind::Scalar { .. } => false,
+            NodeKind::Alias { target } => contains[target as usize],
+            NodeKind::Mapping { entries, .. } if !children_done => {
+                stack.push((id, true));
+                for &(k, v) in entries.iter().rev() {
+                    stack.push((v, false));
+                    stack.push((k, false));
+                }
+                continue;
+            }
+            NodeKind::Sequence { items, .. } if !children_done => {
+                stack.push((id, true));
+                stack.extend(items.iter().rev().map(|&i| (i, false)));
+                continue;
+            }
+            NodeKind::Mapping { entries, .. } => entries.iter().any(|&(_, v)| contains[v as usize]),
+            NodeKind::Sequence { items, .. } => items.iter().any(|&i| contains[i as usize]),
+        };
+        contains[id as usize] = c || targets.contains(&id);
+    }
+    contains
+}
+
+struct Occurrences<'w, 'd, 'a> {
+    doc: &'w Document<'d>,
+    targets: &'w HashSet<NodeId>,
+    contains: Vec<bool>,
+    path: Vec<Step>,
+    out: &'a mut Vec<Occurrence>,
+}
+
+impl<'w> Occurrences<'w, '_, '_> {
+    fn follow(&self, id: NodeId, via: Option<NodeId>) -> (NodeId, Option<NodeId>) {
+        match self.doc.kind(id) {
+            NodeKind::Alias { .. } => (self.doc.resolve(id), Some(id)),
+            _ => (id, via),
+        }
+    }
+
+    fn visit(&mut self, id: NodeId, via: Option<NodeId>) {
+        let (id, via) = self.follow(id, via);
+        if !self.contains[id as usize] {
+            return;
+        }
+        if self.targets.contains(&id) {
+            self.out.push(Occurrence {
+                node: id,
+                path: self.path.clone(),
+                via,
+            });
+        }
+        match self.doc.kind(id) {
+            NodeKind::Sequence { items, .. } => {
+                for (i, &item) in items.iter().enumerate() {
+                    self.path.push(Step::Index(i, self.doc.resolve(item)));
+                    self.visit(item, via);
+                    self.path.pop();
+                }
+            }
+            NodeKind::Mapping { .. } => {
+                let mut hidden: Vec<&str> = Vec::new();
+                self.mapping(id, via, &mut hidden, 0);
+            }
+            _ => {}
+        }
+    }
+
+    /// The entries of mapping `map` as seen where it is (merged into) the current path;
+    /// `hidden` holds the keys that win over this mapping's.
+    fn mapping(
+        &mut self,
+        map: NodeId,
+        via: Option<NodeId>,
+        hidden: &mut Vec<&'w str>,
+        depth: usize,
+    ) {
+        let doc: &'w Document<'_> = self.doc;
+        let Some(entries) = doc.entries(map) else {
+            return;
+        };
+        let merge_at = entries.iter().position(|&(k, _)| doc.is_merge_key(k));
+        for &(k, v) in entries {
+            if doc.is_merge_key(k) {
+                continue;
+            }
+            let key = doc.scalar(k).unwrap_or("");
+            if hidden.contains(&key) {
+                continue;
+            }
+            let (rv, _) = self.follow(v, via);
+            if self.contains[rv as usize] {
+                self.path.push(Step::Key(k));
+                self.visit(v, via);
+                self.path.pop();
+            }
+        }
+        let Some(at) = merge_at else { return };
+        if depth > 32 {
+            return;
+        }
+        // Keys that win over the merged ones: this mapping's own, written after `<<`, and
+        // (below) those of earlier merge sources.
+        let outer = hidden.len();
+        for &(k, _) in &entries[at + 1..] {
+            if let Some(key) = doc.scalar(k) {
+                hidden.push(key);
+            }
+        }
+        let merged = entries[at].1;
+        let (rm, mvia) = self.follow(merged, via);
+        let sources: Vec<NodeId> = match doc.kind(rm) {
+            NodeKind::Sequence { items, .. } => items.to_vec(),
+            _ => vec![merged],
+        };
+        let sources_via = if matches!(doc.kind(rm), NodeKind::Sequence { .. }) {
+            mvia
+        } else {
+            via
+        };
+        for s in sources {
+            let (sid, svia) = self.follow(s, sources_via);
+            if doc.entries(sid).is_none() {
+                continue;
+            }
+            if self.contains[sid as usize] {
+                if self.targets.contains(&sid) {
+                    self.out.push(Occurrence {
+                        node: sid,
+                        path: self.path.clone(),
+                        via: svia,
+                    });
+                }
+                self.mapping(sid, svia, hidden, depth + 1);
+            }
+            // Its keys win over later sources'.
+            for &(k, _) in doc.entries(sid).unwrap_or(&[]) {
+                if let Some(key) = doc.scalar(k) {
+                    hidden.push(key);
+                }
+            }
+        }
+        hidden.truncate(outer);
+    }
+}
 
 /// What an edit means, in terms of the old document's nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
