@@ -17,6 +17,7 @@ pub mod render;
 pub mod restore;
 pub mod rules;
 pub mod schema;
+pub mod secrets;
 pub mod source;
 pub mod yaml;
 
@@ -272,7 +273,7 @@ pub fn run(
                     let table = inspect::expiry::render_text(&p.expiry, written[i]);
                     if !table.is_empty() {
                         if p.findings.is_empty() && !cli.verbose {
-                            let _ = writeln!(out, "{label}");
+                            let _ = writeln!(out, "{}", render::clean(&label));
                         }
                         let _ = write!(out, "{table}");
                     }
@@ -283,7 +284,7 @@ pub fn run(
                         }
                     }
                     if let Some(b) = &backups[i] {
-                        let _ = writeln!(out, "backup: {}", display_path(b));
+                        let _ = writeln!(out, "backup: {}", render::clean(&display_path(b)));
                     }
                 }
                 if errors.is_empty() {
@@ -295,7 +296,8 @@ pub fn run(
                     } else {
                         "kubefix"
                     };
-                    let _ = writeln!(out, "{}", summary_line(&plans, &written, mode, name));
+                    let line = summary_line(&plans, &written, mode, name);
+                    let _ = writeln!(out, "{}", render::clean(&line));
                 }
             }
         }
@@ -317,7 +319,11 @@ pub fn run(
 /// there were any.
 pub(crate) fn print_errors(errors: &[Error], err: &mut dyn Write, nothing_written: bool) -> bool {
     for e in errors {
-        let _ = writeln!(err, "kubefix: error: {e}");
+        let _ = writeln!(
+            err,
+            "kubefix: error: {}",
+            render::clean_field(&e.to_string())
+        );
     }
     if !errors.is_empty() && nothing_written {
         let _ = writeln!(err, "kubefix: nothing was written");
