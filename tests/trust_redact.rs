@@ -108,7 +108,7 @@ users:
     exec:
       command: helper
       apiVersion: client.authentication.k8s.io/v1alpha1
-      args: [\"--header\", \"Basic dXNlcjpCQVNJQ1BBU1M=\", \"--verbose\"]
+      args: [\"--header\", \"Basic dXNlcjpCQVNJQ1BBU1M=\", \"-u\", \"bob:UPASS-6t1n\", \"--verbose\"]
       # an old password: OLDCOMMENTPASS-2b9z
 "
     )
@@ -123,6 +123,7 @@ const HIDDEN_SECRETS: &[&str] = &[
     "PEQSECRET-4h6d",
     "dXNlcjpCQVNJQ1BBU1M",
     "OLDCOMMENTPASS-2b9z",
+    "UPASS-6t1n",
     "eyJzdWIiOiJPTERUT0tFTiJ9",
     "T0xEU0lHTkFUVVJFb2xkc2lnbmF0dXJl",
     "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpPTERLRVlEQVRBCg",
@@ -150,6 +151,7 @@ fn secrets_outside_secret_fields_never_reach_any_output() {
             "# token: <redacted: ",
             "#   client-key-data: <redacted: ",
             "\\\"-H\\\", ",
+            "\\\"-u\\\", <redacted: ",
             "\\\"--verbose\\\"]",
             "# an old password: <redacted: ",
         ] {
