@@ -1,5 +1,13 @@
 //! Output: the unified diff (redacted), the human report, and the JSON report.
 //!
+//! Every line a diff shows, changed or context, is redacted by span and by pattern (see
+//! [`crate::secrets`]) unless `--show-secrets`. Everything from the file that is printed is
+//! tamed first ([`clean`], [`clean_field`], [`clean_diff_line`]): control characters, bidi
+//! controls and line separators are shown escaped (`\x1b`, `\u{202e}`), in text and in JSON
+//! alike (so `jq -r` prints nothing raw either); a word over 200 characters in a message (64 KiB
+//! in a diff line) is cut to its first 100 and `… (N bytes)`, and a message over 2,000
+//! characters to its first 1,000.
+//!
 //! The diff is computed only around the edits: the plan knows every changed byte range, so
 //! each hunk diffs a few lines of context, never the whole file. A 13 MB kubeconfig with
 //! thousands of fixes costs time linear in its size.
