@@ -405,7 +405,7 @@ pub fn clean(s: &str) -> String {
 }
 
 /// A message, hint or error from hostile input, safe to print and bounded: URL passwords
-/// redacted, controls escaped, long words cut, and the whole cut past [`FIELD_MAX`]
+/// redacted, controls escaped, long words cut, and the whole cut past `FIELD_MAX`
 /// characters.
 pub fn clean_field(s: &str) -> String {
     let s = secrets::redact_message(s);
