@@ -17,6 +17,7 @@ pub mod render;
 pub mod restore;
 pub mod rules;
 pub mod schema;
+pub mod secrets;
 pub mod source;
 pub mod yaml;
 
@@ -310,7 +311,7 @@ pub fn run(
                     let table = inspect::expiry::render_text(&p.expiry, written[i]);
                     if !table.is_empty() {
                         if p.findings.is_empty() && !cli.verbose {
-                            let _ = writeln!(out, "{label}");
+                            let _ = writeln!(out, "{}", render::clean(&label));
                         }
                         let _ = write!(out, "{table}");
                     }
@@ -321,7 +322,7 @@ pub fn run(
                         }
                     }
                     if let Some(b) = &backups[i] {
-                        let _ = writeln!(out, "backup: {}", display_path(b));
+                        let _ = writeln!(out, "backup: {}", render::clean(&display_path(b)));
                     }
                 }
                 if errors.is_empty() {
@@ -333,7 +334,8 @@ pub fn run(
                     } else {
                         "kubefix"
                     };
-                    let _ = writeln!(out, "{}", summary_line(&plans, &written, mode, name));
+                    let line = summary_line(&plans, &written, mode, name);
+                    let _ = writeln!(out, "{}", render::clean(&line));
                 }
             }
         }
@@ -365,7 +367,11 @@ pub(crate) fn print_errors(
     kept: &[PathBuf],
 ) -> bool {
     for e in errors {
-        let _ = writeln!(err, "kubefix: error: {e}");
+        let _ = writeln!(
+            err,
+            "kubefix: error: {}",
+            render::clean_field(&e.to_string())
+        );
     }
     if !errors.is_empty() {
         for b in kept {

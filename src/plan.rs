@@ -243,10 +243,15 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         .min();
     drop(view);
     let lines_old = doc.lines;
+    // Names and values in findings and the expiry table come from the file: from here on
+    // they are only shown, so they are made safe to show (controls escaped, bounded).
+    let mut findings = report.findings;
+    findings.iter_mut().for_each(crate::render::tame_finding);
+    expiry.iter_mut().for_each(crate::render::tame_expiry);
     Ok(FilePlan {
         path: path.to_path_buf(),
         original,
-        findings: report.findings,
+        findings,
         new_text,
         edits,
         secrets_old: report.secrets_old,
@@ -493,7 +498,8 @@ pub fn cross_file(plans: &mut [FilePlan], selection: &rules::Selection) {
         let files: Vec<&rules::names::FileNames> = plans.iter().map(|p| &p.names).collect();
         rules::run_cross_file(&files, selection)
     };
-    for (i, f) in found {
+    for (i, mut f) in found {
+        crate::render::tame_finding(&mut f);
         plans[i].findings.push(f);
     }
 }
@@ -590,84 +596,5 @@ fn verify(
     })
 }
 
-/// Keys whose values are secrets, in a user body.
-const SECRET_USER_KEYS: [&str; 4] = [
-    "client-key-data",
-    "client-certificate-data",
-    "token",
-    "password",
-];
-
-fn is_secret_config_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    k.contains("token") || k.contains("secret") || k.contains("password") || k.contains("key")
-}
-
-/// `--client-secret`, `--oidc-client-secret`, `--password`, `--token`: flags whose value is a
-/// secret (not `--token-cache-dir`).
-fn is_secret_flag(flag: &str) -> bool {
-    let name = flag.trim_start_matches('-').to_ascii_lowercase();
-    let name = name.replace('_', "-");
-    ["secret", "password", "passwd", "token", "key", "credential"]
-        .iter()
-        .any(|w| name.ends_with(w))
-        || name.contains("secret")
-        || name.contains("password")
-}
-
-/// Byte spans of every secret value: client keys and certificates, tokens, passwords,
-/// auth-provider tokens and secrets, exec env values.
-pub fn secret_spans(view: &Kubeconfig<'_, '_>) -> Vec<Range<usize>> {
-    let doc = view.doc;
-    let mut out = Vec::new();
-    let mut push = |id: yaml::NodeId| {
-        let id = doc.resolve(id);
-        if doc.scalar(id).is_some() {
-            out.push(doc.node(id).span());
-        }
-    };
-    for user in &view.users {
-        let Some(body) = user.body else { continue };
-        for key in SECRET_USER_KEYS {
-            if let Some(v) = doc.get(body, key) {
-                push(v);
-            }
-        }
-        if let Some(config) = doc
-            .get(body, "auth-provider")
-            .and_then(|ap| doc.get(ap, "config"))
-        {
-            for &(k, v) in doc.entries(config).unwrap_or(&[]) {
-                if doc.scalar(k).is_some_and(is_secret_config_key) {
-                    push(v);
-                }
-            }
-        }
-        // Exec args that carry a secret: `--oidc-client-secret=S`, or `--client-secret S`.
-        if let Some(args) = doc.get(body, "exec").and_then(|e| doc.get(e, "args")) {
-            let mut next_is_secret = false;
-            for &item in doc.items(args).unwrap_or(&[]) {
-                let arg = doc.scalar(item).unwrap_or("");
-                let (flag, inline) = match arg.split_once('=') {
-                    Some((f, _)) => (f, true),
-                    None => (arg, false),
-                };
-                let secret_flag = flag.starts_with('-') && is_secret_flag(flag);
-                if next_is_secret || (secret_flag && inline) {
-                    push(item);
-                }
-                next_is_secret = secret_flag && !inline;
-            }
-        }
-        if let Some(env) = doc.get(body, "exec").and_then(|e| doc.get(e, "env")) {
-            for &item in doc.items(env).unwrap_or(&[]) {
-                if let Some(v) = doc.get(item, "value") {
-                    push(v);
-                }
-            }
-        }
-    }
-    out.sort_by_key(|r| r.start);
-    out.dedup();
-    out
-}
+// The secret-field and secret-flag rules and the span finder live in `secrets` (#16).
+pub use crate::secrets::secret_spans;

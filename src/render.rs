@@ -1,5 +1,13 @@
 //! Output: the unified diff (redacted), the human report, and the JSON report.
 //!
+//! Every line a diff shows, changed or context, is redacted by span and by pattern (see
+//! [`crate::secrets`]) unless `--show-secrets`. Everything from the file that is printed is
+//! tamed first ([`clean`], [`clean_field`], [`clean_diff_line`]): control characters, bidi
+//! controls and line separators are shown escaped (`\x1b`, `\u{202e}`), in text and in JSON
+//! alike (so `jq -r` prints nothing raw either); a word over 200 characters in a message (64 KiB
+//! in a diff line) is cut to its first 100 and `… (N bytes)`, and a message over 2,000
+//! characters to its first 1,000.
+//!
 //! The diff is computed only around the edits: the plan knows every changed byte range, so
 //! each hunk diffs a few lines of context, never the whole file. A 13 MB kubeconfig with
 //! thousands of fixes costs time linear in its size.
@@ -7,12 +15,11 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
 use crate::plan::FilePlan;
 use crate::rules::{EntryRef, Severity};
+use crate::secrets;
 use crate::yaml::LineIndex;
+use serde::Serialize;
 
 const CONTEXT: usize = 3;
 
@@ -42,12 +49,8 @@ pub fn write_json(out: &mut dyn std::io::Write, report: &impl serde::Serialize) 
     let _ = buf.flush();
 }
 
-/// `<redacted: 1.6 KiB, sha256 3f2a9c1b>`: enough to tell two values apart, nothing to use.
-pub fn redaction(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
-    format!("<redacted: {}, sha256 {hex}>", human_size(value.len()))
-}
+/// The marker a secret is shown as (see [`crate::secrets::redaction`]).
+pub use crate::secrets::redaction;
 
 /// `512 B`, `1.6 KiB`, `3.0 MiB`.
 pub fn human_size(n: usize) -> String {
@@ -60,33 +63,6 @@ pub fn human_size(n: usize) -> String {
     }
 }
 
-/// `text[window]` with every secret span inside it replaced by its redaction. A secret that
-/// spans several lines keeps its line count (its later lines become empty) so hunk line
-/// numbers stay true.
-fn redacted_window(text: &str, window: Range<usize>, secrets: &[Range<usize>]) -> String {
-    let mut out = String::with_capacity(window.len());
-    let mut at = window.start;
-    let first = secrets.partition_point(|s| s.end <= window.start);
-    for s in &secrets[first..] {
-        if s.start >= window.end {
-            break;
-        }
-        let (start, end) = (s.start.max(window.start), s.end.min(window.end));
-        if start < at {
-            continue;
-        }
-        out.push_str(&text[at..start]);
-        let secret = &text[s.clone()];
-        out.push_str(&redaction(secret));
-        for _ in 0..text[start..end].matches('\n').count() {
-            out.push('\n');
-        }
-        at = end;
-    }
-    out.push_str(&text[at..window.end]);
-    out
-}
-
 /// One hunk window: a line range in the old text and the matching one in the new text.
 struct Window {
     old_lines: Range<usize>, // 0-based, half-open
@@ -97,6 +73,7 @@ struct Window {
 pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> String {
     // Headers, then a mode change (as git shows one), then the hunks.
     let mut out = String::new();
+    let label = clean(label);
     let _ = writeln!(out, "{}", style.paint("1", &format!("--- {label}")));
     let _ = writeln!(out, "{}", style.paint("1", &format!("+++ {label} (fixed)")));
     let mode_changed = match (plan.old_mode, plan.new_mode) {
@@ -152,8 +129,8 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
             (old[ob].to_string(), new[nb].to_string())
         } else {
             (
-                redacted_window(old, ob, &plan.secrets_old),
-                redacted_window(new, nb, &plan.secrets_new),
+                secrets::redact_spans(old, ob, &plan.secrets_old),
+                secrets::redact_spans(new, nb, &plan.secrets_new),
             )
         };
         let td = similar::TextDiff::from_lines(&os, &ns);
@@ -180,7 +157,12 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
             let line = change.value();
             let body = line.strip_suffix('\n').unwrap_or(line);
             let body = body.strip_suffix('\r').unwrap_or(body);
-            let text = format!("{sign}{body}");
+            let body = if show_secrets {
+                std::borrow::Cow::Borrowed(body)
+            } else {
+                secrets::redact_line(body)
+            };
+            let text = format!("{sign}{}", clean_diff_line(&body));
             if code.is_empty() {
                 let _ = writeln!(out, "{text}");
             } else {
@@ -271,7 +253,7 @@ pub fn json_errors(errors: &[crate::error::Error]) -> Vec<JsonError> {
         .iter()
         .map(|e| JsonError {
             path: crate::error_path(e).map(|p| p.display().to_string()),
-            message: e.to_string(),
+            message: clean_field(&e.to_string()),
         })
         .collect()
 }
@@ -295,6 +277,8 @@ pub fn human_findings(
     style: Style,
 ) -> String {
     let mut out = String::new();
+    let label = clean(label);
+    let label = label.as_str();
     if plan.findings.is_empty() {
         if verbose {
             let _ = writeln!(out, "{label}: no problems found");
@@ -336,27 +320,172 @@ pub fn human_findings(
     out
 }
 
+// ---------------------------------------------------------------------------------------
+// Taming: every name and value from a kubeconfig is hostile. Text output never carries a raw
+// control character (ESC sequences retitle or clear a terminal, a newline forges a log line,
+// bidi overrides reorder what a reader sees), and no value is echoed unbounded.
+
+/// Words (runs without whitespace) longer than this are cut in messages...
+pub const FIELD_WORD_MAX: usize = 200;
+/// ...and in diff lines (a base64 CA bundle on a context line stays whole).
+pub const DIFF_WORD_MAX: usize = 64 * 1024;
+/// What is kept of a cut word.
+const WORD_KEEP: usize = 100;
+/// A message longer than this (after cutting words) keeps its first `FIELD_KEEP` characters.
+const FIELD_MAX: usize = 2000;
+const FIELD_KEEP: usize = 1000;
+
+/// Characters shown escaped: C0 and C1 controls and DEL (not tab), and the invisible
+/// characters that reorder or split text (bidi controls, line/paragraph separators,
+/// zero-width characters, BOM).
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}'
+        )
+}
+
+/// `\x1b` for ASCII controls, `\u{202e}` for the rest.
+fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if !needs_escape(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        } else {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `first 100 characters… (N bytes)`.
+fn cut(s: &str, keep: usize) -> String {
+    let end = s.char_indices().nth(keep).map_or(s.len(), |(i, _)| i);
+    format!("{}… ({} bytes)", &s[..end], s.len())
+}
+
+/// Every word of more than `max` characters cut to its first [`WORD_KEEP`].
+fn cut_words(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    // Fast path: no run of `max` bytes without whitespace, so no word is too long.
+    let mut run = 0usize;
+    let long = s.bytes().any(|b| {
+        run = if b.is_ascii_whitespace() { 0 } else { run + 1 };
+        run > max
+    });
+    if !long {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(max * 4);
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ws = rest.len() - rest.trim_start().len();
+        out.push_str(&rest[..ws]);
+        rest = &rest[ws..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        if word.len() > max && word.chars().count() > max {
+            out.push_str(&cut(word, WORD_KEEP));
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[end..];
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A name, path or line of text safe to print: controls escaped, long words cut.
+pub fn clean(s: &str) -> String {
+    cut_words(&escape_controls(s), FIELD_WORD_MAX).into_owned()
+}
+
+/// A message, hint or error from hostile input, safe to print and bounded: URL passwords
+/// redacted, controls escaped, long words cut, and the whole cut past `FIELD_MAX`
+/// characters.
+pub fn clean_field(s: &str) -> String {
+    let s = secrets::redact_message(s);
+    let s = clean(&s);
+    if s.len() > FIELD_MAX && s.chars().count() > FIELD_MAX {
+        cut(&s, FIELD_KEEP)
+    } else {
+        s
+    }
+}
+
+/// One diff line safe to print: controls escaped, words over [`DIFF_WORD_MAX`] cut.
+pub fn clean_diff_line(s: &str) -> std::borrow::Cow<'_, str> {
+    match escape_controls(s) {
+        std::borrow::Cow::Borrowed(b) => cut_words(b, DIFF_WORD_MAX),
+        std::borrow::Cow::Owned(o) => {
+            std::borrow::Cow::Owned(cut_words(&o, DIFF_WORD_MAX).into_owned())
+        }
+    }
+}
+
+/// Tame every string of a finding (plan time, so text and JSON agree).
+pub fn tame_finding(f: &mut crate::rules::Finding) {
+    f.message = clean_field(&f.message);
+    if let Some(e) = &mut f.entry {
+        e.name = clean_field(&e.name);
+    }
+    for s in [&mut f.kubectl_error, &mut f.hint].into_iter().flatten() {
+        *s = clean_field(s);
+    }
+    if let Some(fix) = &mut f.fix {
+        fix.title = clean_field(&fix.title);
+    }
+}
+
+/// Tame every string of an expiry row (shown in the table and in JSON).
+pub fn tame_expiry(r: &mut crate::inspect::ExpiryRow) {
+    r.entry.name = clean_field(&r.entry.name);
+    r.location = clean_field(&r.location);
+    for s in [&mut r.subject, &mut r.issuer, &mut r.detail]
+        .into_iter()
+        .flatten()
+    {
+        *s = clean_field(s);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn redaction_names_size_and_hash_only() {
-        let r = redaction("supersecret");
-        assert!(r.starts_with("<redacted: 11 B, sha256 "));
-        assert!(!r.contains("supersecret"));
-        assert_eq!(r, redaction("supersecret"));
-        assert_ne!(r, redaction("othersecret"));
+    fn controls_are_escaped() {
+        assert_eq!(clean("a\u{1b}[2Jb\u{7}"), "a\\x1b[2Jb\\x07");
+        assert_eq!(clean("x\ny\rz"), "x\\x0ay\\x0dz");
+        assert_eq!(clean("r\u{202e}t\u{9b}"), "r\\u{202e}t\\u{9b}");
+        assert_eq!(clean("tab\tok \u{e9}t\u{e9}"), "tab\tok \u{e9}t\u{e9}");
+        assert_eq!(clean_diff_line("  name: ok"), "  name: ok");
     }
 
     #[test]
-    fn redacted_window_keeps_line_count() {
-        let text = "a: 1\nkey: |\n  s1\n  s2\nb: 2\n";
-        let start = text.find("  s1").unwrap();
-        let end = text.find("b:").unwrap();
-        let secrets: Vec<Range<usize>> = std::iter::once(start..end).collect();
-        let out = redacted_window(text, 0..text.len(), &secrets);
-        assert_eq!(out.matches('\n').count(), text.matches('\n').count());
-        assert!(!out.contains("s1"));
+    fn long_words_and_fields_are_cut() {
+        let long = "A".repeat(5000);
+        let c = clean(&format!("context \"{long}\" uses x"));
+        // The word is the quoted name: its quote and 99 letters are kept.
+        assert_eq!(c, format!("context \"{}… (5002 bytes) uses x", &long[..99]));
+        let spaced = "B ".repeat(5000);
+        let f = clean_field(&spaced);
+        assert!(
+            f.chars().count() < 1100 && f.ends_with("… (10000 bytes)"),
+            "{f}"
+        );
+        let ok = "x".repeat(FIELD_WORD_MAX);
+        assert_eq!(clean(&ok), ok);
+        let line = format!(
+            "    certificate-authority-data: {}",
+            "Q".repeat(DIFF_WORD_MAX)
+        );
+        assert_eq!(clean_diff_line(&line), line);
+        let line = format!("    command: {}", "Q".repeat(DIFF_WORD_MAX + 1));
+        assert!(clean_diff_line(&line).ends_with(&format!("… ({} bytes)", DIFF_WORD_MAX + 1)));
     }
 }

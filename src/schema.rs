@@ -313,16 +313,7 @@ impl Checker<'_, '_> {
     }
 }
 
-/// Is the field at `path` (`users[0].user.token`, `….exec.env[1].value`) a secret whose value
-/// must not appear in messages? Conservative: anything named like a token, secret, password
-/// or key, any `*-data`, and exec env values.
-fn is_secret_field(path: &str) -> bool {
-    let last = path.rsplit('.').next().unwrap_or(path).to_ascii_lowercase();
-    ["token", "secret", "password", "key", "-data"]
-        .iter()
-        .any(|s| last.contains(s))
-        || (path.contains(".env[") && last == "value")
-}
+use crate::secrets::is_secret_field;
 
 fn show(doc: &Document<'_>, id: NodeId) -> String {
     match doc.scalar(id) {
