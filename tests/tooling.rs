@@ -268,6 +268,8 @@ fn post_upgrade_hook_skips_what_a_user_could_aim_elsewhere() {
     };
     let file = |path: &Path, uid: u32| {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // ~/.kube is the user's, as in life: kubefix takes its lock there as the user.
+        chown(path.parent().unwrap(), Some(uid), Some(uid)).unwrap();
         std::fs::write(path, &broken).unwrap();
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
         chown(path, Some(uid), Some(uid)).unwrap();
