@@ -726,11 +726,15 @@ impl<'a> Document<'a> {
             return Ok(());
         }
         let limit = self.nodes.len() as u64 + MAX_ALIAS_EXPANSION;
+        // Nodes are not all: one 2 MB scalar aliased 2,000 times is few nodes but 4 GB of
+        // names once entries are read. Scalar bytes (their source spans) are bounded too.
+        let byte_limit = self.src.len() as u64 + MAX_ALIAS_EXPANDED_BYTES;
         let mut size = vec![0u64; self.nodes.len()];
+        let mut bytes = vec![0u64; self.nodes.len()];
         let mut stack = vec![(root, false)];
         while let Some((id, children_done)) = stack.pop() {
-            let s = match self.kind(id) {
-                NodeKind::Scalar { .. } => 1,
+            let (s, b) = match self.kind(id) {
+                NodeKind::Scalar { .. } => (1, self.node(id).span().len() as u64),
                 NodeKind::Alias { target } => {
                     if size[target as usize] == 0 {
                         return Err(YamlError {
@@ -740,7 +744,7 @@ impl<'a> Document<'a> {
                                     .into(),
                         });
                     }
-                    size[target as usize]
+                    (size[target as usize], bytes[target as usize])
                 }
                 NodeKind::Mapping { entries, .. } if !children_done => {
                     stack.push((id, true));
@@ -755,14 +759,34 @@ impl<'a> Document<'a> {
                     stack.extend(items.iter().rev().map(|&i| (i, false)));
                     continue;
                 }
-                NodeKind::Mapping { entries, .. } => entries.iter().fold(1u64, |acc, &(k, v)| {
-                    acc.saturating_add(size[k as usize])
-                        .saturating_add(size[v as usize])
-                }),
-                NodeKind::Sequence { items, .. } => items
-                    .iter()
-                    .fold(1u64, |acc, &i| acc.saturating_add(size[i as usize])),
+                NodeKind::Mapping { entries, .. } => {
+                    entries.iter().fold((1u64, 0u64), |(n, b), &(k, v)| {
+                        (
+                            n.saturating_add(size[k as usize])
+                                .saturating_add(size[v as usize]),
+                            b.saturating_add(bytes[k as usize])
+                                .saturating_add(bytes[v as usize]),
+                        )
+                    })
+                }
+                NodeKind::Sequence { items, .. } => {
+                    items.iter().fold((1u64, 0u64), |(n, b), &i| {
+                        (
+                            n.saturating_add(size[i as usize]),
+                            b.saturating_add(bytes[i as usize]),
+                        )
+                    })
+                }
             };
+            if b > byte_limit {
+                return Err(YamlError {
+                    position: self.lines.position(self.node(id).start as usize),
+                    message: format!(
+                        "aliases here expand to over {} MiB of text (an alias bomb of long values); refusing to read it",
+                        MAX_ALIAS_EXPANDED_BYTES >> 20
+                    ),
+                });
+            }
             if s > limit {
                 return Err(YamlError {
                     position: self.lines.position(self.node(id).start as usize),
@@ -772,6 +796,7 @@ impl<'a> Document<'a> {
                 });
             }
             size[id as usize] = s;
+            bytes[id as usize] = b;
         }
         Ok(())
     }
@@ -781,6 +806,11 @@ impl<'a> Document<'a> {
 /// alias and merge key expanded). Plain documents add none; the "billion laughs" adds
 /// hundreds of millions. kubectl refuses such a file ("excessive aliasing") too.
 pub const MAX_ALIAS_EXPANSION: u64 = 1_000_000;
+
+/// How many bytes of scalar text aliases may add when expanded. A kubeconfig that reuses a
+/// certificate through an alias a few hundred times adds a few MiB; 2,000 copies of a 2 MB
+/// name add 4 GB, which kubefix would hold as entry names and findings.
+pub const MAX_ALIAS_EXPANDED_BYTES: u64 = 256 << 20;
 
 fn detect_newline(src: &str) -> &'static str {
     match src.find('\n') {
@@ -792,6 +822,24 @@ fn detect_newline(src: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Few nodes, much text: a 1 MiB scalar aliased 300 times expands to 300 MiB of names.
+    #[test]
+    fn alias_bomb_of_long_values_is_refused() {
+        let long = "x".repeat(1 << 20);
+        let mut text = format!("a: &n {long}\nb:\n");
+        for _ in 0..300 {
+            text.push_str("- *n\n");
+        }
+        let e = Document::parse(&text).err().expect("refused");
+        assert!(e.message.contains("MiB of text"), "{}", e.message);
+        // The same anchor aliased a few times (a shared certificate) is fine.
+        let mut ok = format!("a: &n {long}\nb:\n");
+        for _ in 0..20 {
+            ok.push_str("- *n\n");
+        }
+        assert!(Document::parse(&ok).is_ok());
+    }
 
     fn lookup(text: &str, map: &str, key: &str) -> Option<String> {
         let doc = Document::parse(text).unwrap();
