@@ -18,9 +18,7 @@ use super::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Kubeconfig;
 use crate::yaml::NodeId;
 
-pub struct AuthMethodsRule;
-
-const ID: &str = "auth-methods";
+rule!(AuthMethodsRule, "auth-methods", reports, "users with token and basic auth, exec with auth-provider, a client certificate without key (or the reverse), or impersonation extras without as");
 
 /// The line of `key` in `map` (its key node), or of the mapping.
 pub fn key_line(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> usize {
@@ -46,14 +44,6 @@ fn present(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> bool {
 }
 
 impl Rule for AuthMethodsRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "users with token and basic auth, exec with auth-provider, a client certificate without key (or the reverse), or impersonation extras without as"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for user in &kc.users {

@@ -20,9 +20,8 @@
 use super::auth_provider::{exec_section, to_exec, users_with};
 use super::{Context, Finding, Rule, Severity};
 
-pub struct AzureAuthProviderRule;
+rule!(AzureAuthProviderRule, "azure-auth-provider", fixes, "AKS users on the removed azure auth-provider; converted to kubelogin as `kubelogin convert-kubeconfig` does");
 
-const ID: &str = "azure-auth-provider";
 /// kubelogin's `execInstallHint`, verbatim.
 pub const INSTALL_HINT: &str = "\nkubelogin is not installed which is required to connect to AAD enabled cluster.\n\nTo learn more, please go to https://azure.github.io/kubelogin/\n";
 pub const KUBECTL_SAYS: &str = "The azure auth plugin has been removed. Please use the https://github.com/Azure/kubelogin kubectl/client-go credential plugin instead.";
@@ -101,18 +100,6 @@ pub fn args(c: &AzureConfig<'_>, login: AzureLogin) -> Result<Vec<String>, &'sta
 }
 
 impl Rule for AzureAuthProviderRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "AKS users on the removed azure auth-provider; converted to kubelogin as `kubelogin convert-kubeconfig` does"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let login = cx.options.azure_login;

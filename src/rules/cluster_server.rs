@@ -18,9 +18,7 @@ use super::insecure_with_ca::{has, is_true};
 use super::support_data::go_url_parse;
 use super::{Context, Finding, Rule, Severity};
 
-pub struct ClusterServerRule;
-
-const ID: &str = "cluster-server";
+rule!(ClusterServerRule, "cluster-server", reports, "clusters without server (kubectl falls back to localhost:8080), with a server kubectl cannot parse, or an unsupported proxy-url");
 
 /// What kubectl says about `server`, or `None` when it takes it.
 pub fn server_error(server: &str, default_tls: bool) -> Option<String> {
@@ -59,14 +57,6 @@ pub fn proxy_error(proxy: &str) -> Option<String> {
 }
 
 impl Rule for ClusterServerRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "clusters without server (kubectl falls back to localhost:8080), with a server kubectl cannot parse, or an unsupported proxy-url"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for cluster in &kc.clusters {

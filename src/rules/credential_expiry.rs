@@ -23,19 +23,14 @@ use crate::inspect::date;
 use crate::inspect::expiry::{CredentialKind, ExpiryRow, ExpiryStatus};
 use crate::kubeconfig::Section;
 
-pub struct CredentialExpiryRule;
-
-const ID: &str = "credential-expiry";
+rule!(
+    CredentialExpiryRule,
+    "credential-expiry",
+    reports,
+    "client certificates, tokens and cluster CAs that have expired or expire within --renew-within"
+);
 
 impl Rule for CredentialExpiryRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "client certificates, tokens and cluster CAs that have expired or expire within --renew-within"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let rows = cx.expiry_table();

@@ -20,21 +20,14 @@ use super::names::FileNames;
 use super::{Finding, Rule, Severity};
 use crate::kubeconfig::Section;
 
-pub struct DanglingReferenceRule;
-
-const ID: &str = "dangling-reference";
+rule!(
+    DanglingReferenceRule,
+    "dangling-reference",
+    reports,
+    "current-context, or a context's cluster or user, naming something no loaded file defines"
+);
 
 impl Rule for DanglingReferenceRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "current-context, or a context's cluster or user, naming something no loaded file defines"
-    }
-
-    fn check(&self, _cx: &super::Context<'_, '_, '_>, _out: &mut Vec<Finding>) {}
-
     fn check_files(&self, files: &[&FileNames], out: &mut Vec<(usize, Finding)>) {
         let names = |s: Section| -> HashSet<&str> {
             files

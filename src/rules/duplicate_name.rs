@@ -20,9 +20,7 @@ use super::names::FileNames;
 use super::{Finding, Rule, Severity};
 use crate::kubeconfig::Section;
 
-pub struct DuplicateNameRule;
-
-const ID: &str = "duplicate-name";
+rule!(DuplicateNameRule, "duplicate-name", reports, "two clusters, contexts or users of one name: kubectl refuses the file, or across files silently uses the first");
 
 fn go_types(s: Section) -> (&'static str, &'static str) {
     match s {
@@ -33,16 +31,6 @@ fn go_types(s: Section) -> (&'static str, &'static str) {
 }
 
 impl Rule for DuplicateNameRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "two clusters, contexts or users of one name: kubectl refuses the file, or across files silently uses the first"
-    }
-
-    fn check(&self, _cx: &super::Context<'_, '_, '_>, _out: &mut Vec<Finding>) {}
-
     fn check_files(&self, files: &[&FileNames], out: &mut Vec<(usize, Finding)>) {
         for section in Section::ALL {
             let mut first: HashMap<&str, (usize, usize)> = HashMap::new();

@@ -34,9 +34,8 @@ use crate::kubeconfig::{Entry, Kubeconfig, Section};
 use crate::privilege::Owner;
 use crate::yaml::NodeId;
 
-pub struct ExecPluginVersionRule;
+rule!(ExecPluginVersionRule, "exec-plugin-version", reports, "exec plugins that answer in another API version than configured (old aws-cli), or are missing (--probe-exec)");
 
-const ID: &str = "exec-plugin-version";
 const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
 const KNOWN: [&str; 2] = [
     "client.authentication.k8s.io/v1beta1",
@@ -119,14 +118,6 @@ fn first_line(s: &str) -> &str {
 }
 
 impl Rule for ExecPluginVersionRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "exec plugins that answer in another API version than configured (old aws-cli), or are missing (--probe-exec)"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let doc = kc.doc;

@@ -19,9 +19,8 @@ use super::plugin::find_on_path;
 use super::{Context, Finding, Rule, Severity};
 use crate::yaml::NewValue;
 
-pub struct GcpAuthProviderRule;
+rule!(GcpAuthProviderRule, "gcp-auth-provider", fixes, "GKE users on the removed gcp auth-provider; replaced by the gke-gcloud-auth-plugin exec section");
 
-const ID: &str = "gcp-auth-provider";
 pub const PLUGIN: &str = "gke-gcloud-auth-plugin";
 /// gcloud's `GKE_GCLOUD_AUTH_INSTALL_HINT`, verbatim.
 pub const INSTALL_HINT: &str = "Install gke-gcloud-auth-plugin for use with kubectl by following https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin";
@@ -54,18 +53,6 @@ pub fn install_hint(installed: bool) -> Option<String> {
 }
 
 impl Rule for GcpAuthProviderRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "GKE users on the removed gcp auth-provider; replaced by the gke-gcloud-auth-plugin exec section"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let providers = users_with(kc, "gcp");

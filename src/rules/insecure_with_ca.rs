@@ -13,9 +13,8 @@ use super::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Kubeconfig;
 use crate::yaml::{remove_entry, NodeId};
 
-pub struct InsecureWithCaRule;
+rule!(InsecureWithCaRule, "insecure-with-ca", fixes, "clusters with insecure-skip-tls-verify and a CA, which kubectl refuses; removes insecure-skip-tls-verify");
 
-const ID: &str = "insecure-with-ca";
 pub const KUBECTL_SAYS: &str =
     "specifying a root certificates file with the insecure flag is not allowed";
 
@@ -33,18 +32,6 @@ pub fn has(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> bool {
 }
 
 impl Rule for InsecureWithCaRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "clusters with insecure-skip-tls-verify and a CA, which kubectl refuses; removes insecure-skip-tls-verify"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for cluster in &kc.clusters {
@@ -62,7 +49,7 @@ impl Rule for InsecureWithCaRule {
             } else {
                 continue;
             };
-            let mut f = Finding::new(
+            let f = Finding::new(
                 ID,
                 Severity::Error,
                 kc.line(
@@ -76,16 +63,11 @@ impl Rule for InsecureWithCaRule {
             )
             .entry(cluster)
             .kubectl_says(KUBECTL_SAYS);
-            match remove_entry(kc.doc, body, "insecure-skip-tls-verify") {
-                Ok(c) => {
-                    f = f.fix(
-                        "remove insecure-skip-tls-verify (verify the server with the cluster's CA)",
-                        vec![c],
-                    )
-                }
-                Err(e) => f = f.hint(format!("remove insecure-skip-tls-verify by hand ({e})")),
-            }
-            out.push(f);
+            out.push(f.fix_or_hint(
+                "remove insecure-skip-tls-verify (verify the server with the cluster's CA)",
+                remove_entry(kc.doc, body, "insecure-skip-tls-verify").map(|c| vec![c]),
+                "remove insecure-skip-tls-verify",
+            ));
         }
     }
 }

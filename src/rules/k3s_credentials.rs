@@ -42,9 +42,7 @@ use crate::kubeconfig::{Entry, Section};
 use crate::privilege;
 use crate::yaml::{replace_entry, replace_scalar, Change, NewValue, NodeId};
 
-pub struct K3sCredentialsRule;
-
-pub const ID: &str = "k3s-credentials";
+rule!(K3sCredentialsRule, "k3s-credentials", fixes, "stale client certificates in a copy of a K3s, RKE2 or kubeadm admin kubeconfig, refreshed from the node's own file");
 
 /// What `kubectl get` prints when the API server rejects the client certificate (a real
 /// kube-apiserver verifies it after the handshake, so an expired one just does not
@@ -54,18 +52,6 @@ pub const KUBECTL_UNAUTHORIZED: &str =
     "You must be logged in to the server (the server has asked for the client to provide credentials)";
 
 impl Rule for K3sCredentialsRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "stale client certificates in a copy of a K3s, RKE2 or kubeadm admin kubeconfig, refreshed from the node's own file"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         out.extend(cx.k3s_analysis().iter().cloned());
     }

@@ -2,7 +2,41 @@
 //!
 //! A rule never touches text or byte offsets itself: it asks the YAML layer for changes
 //! (replace this scalar, insert this entry) and hands them back as data. The plan applies all
-//! fixes of a file at once. Adding a rule is a new file here plus one line in [`registry`].
+//! fixes of a file at once. Adding a rule is a new file here plus one line in [`registry`];
+//! the file declares the rule in one line with `rule!`:
+//!
+//! ```ignore
+//! rule!(InsecureWithCaRule, "insecure-with-ca", fixes, "clusters with insecure-skip-tls-verify and a CA, …");
+//! ```
+
+/// Declare a rule: its type, id, whether it `fixes` or only `reports`, and its one-sentence
+/// description (the `kubefix rules` listing). Defines the unit struct, the id as a constant
+/// (`ID`, or the name after `as`), and the rule's [`Meta`]; the file then implements
+/// [`Rule::check`] (or [`Rule::check_files`]).
+macro_rules! rule {
+    ($(#[$attr:meta])* $ty:ident, $id:literal, $writes:ident, $description:literal) => {
+        rule!($(#[$attr])* $ty as ID, $id, $writes, $description);
+    };
+    ($(#[$attr:meta])* $ty:ident as $const:ident, $id:literal, $writes:ident, $description:literal) => {
+        $(#[$attr])*
+        pub struct $ty;
+
+        #[allow(dead_code)]
+        pub const $const: &str = $id;
+
+        impl $crate::rules::Declared for $ty {
+            fn meta(&self) -> &'static $crate::rules::Meta {
+                &$crate::rules::Meta {
+                    id: $id,
+                    writes: rule!(@writes $writes),
+                    description: $description,
+                }
+            }
+        }
+    };
+    (@writes fixes) => { true };
+    (@writes reports) => { false };
+}
 
 mod auth_methods;
 mod auth_provider;
@@ -152,6 +186,20 @@ impl Finding {
         self
     }
 
+    /// The fix when the YAML layer could make its changes, else a hint to do it by hand:
+    /// "`by_hand` by hand (why not)".
+    pub fn fix_or_hint<E: std::fmt::Display>(
+        self,
+        title: impl Into<String>,
+        changes: Result<Vec<Change>, E>,
+        by_hand: impl std::fmt::Display,
+    ) -> Finding {
+        match changes {
+            Ok(changes) => self.fix(title, changes),
+            Err(e) => self.hint(format!("{by_hand} by hand ({e})")),
+        }
+    }
+
     /// A fix that only changes the file's permission bits.
     pub fn fix_mode(mut self, title: impl Into<String>, mode: u32) -> Finding {
         self.fix = Some(Fix {
@@ -274,20 +322,41 @@ impl<'v, 'd, 'a> Context<'v, 'd, 'a> {
     }
 }
 
-pub trait Rule: Sync {
+/// What `kubefix rules` says about a rule; declared with `rule!`.
+#[derive(Debug)]
+pub struct Meta {
     /// Stable identifier, used in reports and JSON.
-    fn id(&self) -> &'static str;
-    /// One sentence: what the rule finds.
-    fn description(&self) -> &'static str;
-    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>);
+    pub id: &'static str,
     /// Whether the rule can change files (with --apply) or only reports.
-    fn writes(&self) -> bool {
-        false
-    }
+    pub writes: bool,
+    /// One sentence: what the rule finds.
+    pub description: &'static str,
+}
+
+/// A rule's [`Meta`]; implemented by `rule!`.
+pub trait Declared {
+    fn meta(&self) -> &'static Meta;
+}
+
+pub trait Rule: Declared + Sync {
+    /// Look at one file.
+    fn check(&self, _cx: &Context<'_, '_, '_>, _out: &mut Vec<Finding>) {}
     /// Rules about names shared by all loaded files (`$KUBECONFIG` is one merged config to
     /// client-go) look at every file's [`names::FileNames`] at once, after all files are
     /// planned; each finding goes with the index of its file.
     fn check_files(&self, _files: &[&names::FileNames], _out: &mut Vec<(usize, Finding)>) {}
+    /// Stable identifier, used in reports and JSON.
+    fn id(&self) -> &'static str {
+        self.meta().id
+    }
+    /// Whether the rule can change files (with --apply) or only reports.
+    fn writes(&self) -> bool {
+        self.meta().writes
+    }
+    /// One sentence: what the rule finds.
+    fn description(&self) -> &'static str {
+        self.meta().description
+    }
 }
 
 /// Every rule, in the order they run.
