@@ -6,8 +6,8 @@
 
 A module depends on another when its non-test code names it: `use crate::…`, `super::…`,
 `self::…`, a path through a child module (`plan::read`), or through a name a `use` bound to
-a module (`use crate::rules::{self, …}` then `rules::names::…`). `mod x;` declarations are
-structure, not dependencies, and `#[cfg(test)]` items are left out (tests may reach
+a module (`use crate::rules::{self, …}` then `rules::names::…`). `mod x;` declarations and
+`pub use` re-exports of a module's own descendants are structure, not dependencies, and `#[cfg(test)]` items are left out (tests may reach
 anywhere). A parent naming its child in code is a dependency like any other, so a
 registry in `rules/mod.rs` that names each rule, while each rule names `super::Finding`, is
 a cycle: the shared types live below the registry instead.
@@ -128,12 +128,18 @@ def main():
     for mod in sorted(modules):
         text = drop_test_items(strip(open(files[mod]).read()))
         paths = []
+        reexports = []
+        spans = []
         aliases = {}
         # `use` statements first: they bind names to modules.
-        for m in re.finditer(r"\buse\s+", text):
+        for m in re.finditer(r"(\bpub(?:\([^)]*\))?\s+)?\buse\s+", text):
             acc = []
-            use_tree(text, m.end(), [], acc)
-            paths.extend(acc)
+            end = use_tree(text, m.end(), [], acc)
+            if m.group(1):
+                reexports.extend(acc)
+                spans.append((m.start(), end))
+            else:
+                paths.extend(acc)
             for p in acc:
                 if p and p[-1] == "self":
                     aliases[p[-2]] = p[:-1]
@@ -141,6 +147,8 @@ def main():
                     aliases.setdefault(p[-1], p)
         # Every other path with at least one `::`.
         for m in re.finditer(r"(?<![:\w])(\w+)\s*::", text):
+            if any(a <= m.start() < b for a, b in spans):
+                continue
             acc = []
             use_tree(text, m.start(), [], acc)
             paths.extend(acc)
@@ -173,6 +181,12 @@ def main():
         for p in paths:
             t = resolve(p)
             if t is not None and t != mod and t in modules:
+                edges[mod].add(t)
+        # A re-export of a descendant is the module's public face, not a use of it; a
+        # re-export from anywhere else is a dependency like any `use`.
+        for p in reexports:
+            t = resolve(p)
+            if t is not None and t != mod and t in modules and t[: len(mod)] != mod:
                 edges[mod].add(t)
 
     # Tarjan's strongly connected components.

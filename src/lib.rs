@@ -8,10 +8,13 @@
 pub mod cli;
 pub mod credentials;
 pub mod error;
+pub mod finding;
 pub mod inspect;
 pub mod kubeconfig;
+pub mod kubectl_messages;
 pub mod persist;
 pub mod plan;
+pub mod plugins;
 pub mod privilege;
 pub mod render;
 pub mod restore;

@@ -15,8 +15,9 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 
+use crate::finding::Severity;
+use crate::kubeconfig::EntryRef;
 use crate::plan::FilePlan;
-use crate::rules::{EntryRef, Severity};
 use crate::secrets;
 use crate::yaml::LineIndex;
 use serde::Serialize;
@@ -428,7 +429,7 @@ pub fn clean_diff_line(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Tame every string of a finding (plan time, so text and JSON agree).
-pub fn tame_finding(f: &mut crate::rules::Finding) {
+pub fn tame_finding(f: &mut crate::finding::Finding) {
     f.message = clean_field(&f.message);
     if let Some(e) = &mut f.entry {
         e.name = clean_field(&e.name);

@@ -10,8 +10,8 @@
 //! Fix: remove `certificate-authority` (the file path). The embedded data is what client-go
 //! would have used anyway, so the cluster's trust does not change.
 
-use super::insecure_with_ca::has;
-use super::{Context, Finding, Rule, Severity};
+use super::support::view::has;
+use super::support::{Context, Finding, Rule, Severity};
 use crate::yaml::remove_entry;
 
 rule!(CaDataAndFileRule, "ca-data-and-file", fixes, "clusters with both certificate-authority-data and certificate-authority; removes the file path (the data wins anyway)");
@@ -53,8 +53,8 @@ impl Rule for CaDataAndFileRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, fixed};
+    use super::super::support::RuleOptions;
     use super::*;
 
     #[test]

@@ -10,9 +10,9 @@
 //! does: the embedded data is what client-go would have used, so the identity does not
 //! change.
 
-use super::auth_methods::key_line;
-use super::insecure_with_ca::has;
-use super::{Context, Finding, Rule, Severity};
+use super::support::view::has;
+use super::support::view::key_line;
+use super::support::{Context, Finding, Rule, Severity};
 use crate::yaml::remove_entry;
 
 rule!(CertDataAndFileRule, "cert-data-and-file", fixes, "users with client-certificate-data and client-certificate (or client-key-data and client-key); removes the file path (the data wins anyway)");
@@ -63,8 +63,8 @@ impl Rule for CertDataAndFileRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, fixed};
+    use super::super::support::RuleOptions;
     use super::*;
 
     #[test]

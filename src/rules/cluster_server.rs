@@ -13,10 +13,10 @@
 //!
 //! Report only: the right address is the user's to give.
 
-use super::auth_methods::key_line;
-use super::insecure_with_ca::{has, is_true};
-use super::support_data::go_url_parse;
-use super::{Context, Finding, Rule, Severity};
+use super::support::data::go_url_parse;
+use super::support::view::key_line;
+use super::support::view::{has, is_true};
+use super::support::{Context, Finding, Rule, Severity};
 
 rule!(ClusterServerRule, "cluster-server", reports, "clusters without server (kubectl falls back to localhost:8080), with a server kubectl cannot parse, or an unsupported proxy-url");
 
@@ -119,8 +119,8 @@ impl Rule for ClusterServerRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::findings;
-    use super::super::RuleOptions;
+    use super::super::support::testutil::findings;
+    use super::super::support::RuleOptions;
     use super::*;
 
     #[test]

@@ -15,9 +15,9 @@
 
 use base64::Engine as _;
 
-use super::auth_methods::key_line;
-use super::support_data::{ca_pool_error, go_base64, key_pair_error, pem_blocks};
-use super::{Context, Finding, Rule, Severity};
+use super::support::data::{ca_pool_error, go_base64, key_pair_error, pem_blocks};
+use super::support::view::key_line;
+use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Entry;
 
 rule!(CredentialDataRule, "credential-data", reports, "certificate-authority-data, client-certificate-data and client-key-data that are not valid base64, not PEM, or a key that does not match its certificate");
@@ -160,8 +160,8 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, rule_findings};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, rule_findings};
+    use super::super::support::RuleOptions;
     use super::*;
 
     fn b64(b: &[u8]) -> String {

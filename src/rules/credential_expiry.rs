@@ -17,11 +17,12 @@
 
 use std::collections::HashSet;
 
-use super::k3s_credentials::KUBECTL_UNAUTHORIZED;
-use super::{vendor_hints, Context, Finding, Rule, Severity};
+use super::k3s_credentials;
+use super::support::{vendor_hints, Context, Finding, Rule, Severity};
 use crate::inspect::date;
 use crate::inspect::expiry::{CredentialKind, ExpiryRow, ExpiryStatus};
 use crate::kubeconfig::Section;
+use crate::kubectl_messages::KUBECTL_UNAUTHORIZED;
 
 rule!(
     CredentialExpiryRule,
@@ -42,8 +43,7 @@ impl Rule for CredentialExpiryRule {
         }) {
             return;
         }
-        let covered: HashSet<&str> = cx
-            .k3s_analysis()
+        let covered: HashSet<&str> = k3s_credentials::analysis(cx)
             .iter()
             .filter_map(|f| f.entry.as_ref().map(|e| e.name.as_str()))
             .collect();

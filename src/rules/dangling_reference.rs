@@ -16,8 +16,8 @@
 
 use std::collections::HashSet;
 
-use super::names::FileNames;
-use super::{Finding, Rule, Severity};
+use super::support::{Finding, Rule, Severity};
+use crate::kubeconfig::names::FileNames;
 use crate::kubeconfig::Section;
 
 rule!(
@@ -107,8 +107,8 @@ impl Rule for DanglingReferenceRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::names::{ContextRefs, Named};
     use super::*;
+    use crate::kubeconfig::names::{ContextRefs, Named};
     use std::path::PathBuf;
 
     fn named(name: &str, line: usize) -> Named {

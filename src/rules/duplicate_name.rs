@@ -16,8 +16,8 @@
 
 use std::collections::HashMap;
 
-use super::names::FileNames;
-use super::{Finding, Rule, Severity};
+use super::support::{Finding, Rule, Severity};
+use crate::kubeconfig::names::FileNames;
 use crate::kubeconfig::Section;
 
 rule!(DuplicateNameRule, "duplicate-name", reports, "two clusters, contexts or users of one name: kubectl refuses the file, or across files silently uses the first");
@@ -77,8 +77,8 @@ impl Rule for DuplicateNameRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::names::Named;
     use super::*;
+    use crate::kubeconfig::names::Named;
     use std::path::PathBuf;
 
     fn named(name: &str, line: usize) -> Named {

@@ -12,7 +12,7 @@
 //! A v1 entry without `interactiveMode` gets it added. Unknown versions and a missing
 //! apiVersion are reported with kubectl's message; we do not guess what was meant.
 
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::yaml::{insert_entry, replace_scalar, Document, NewValue, NodeId};
 
 rule!(ExecApiVersionRule, "exec-api-version", fixes, "exec credential plugins asking for an API version kubectl no longer accepts (v1alpha1), or none");

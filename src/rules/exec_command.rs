@@ -11,8 +11,8 @@
 //! `--probe-exec`, `exec-plugin-version` runs plugins and reports a missing one itself, so
 //! this rule leaves those users to it. Report only, with the plugin's `installHint`.
 
-use super::auth_methods::key_line;
-use super::{Context, Finding, Rule, Severity};
+use super::support::view::key_line;
+use super::support::{Context, Finding, Rule, Severity};
 
 rule!(
     ExecCommandRule,
@@ -144,8 +144,8 @@ fn check(cx: &Context<'_, '_, '_>, on_path: bool, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, rule_findings};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, rule_findings};
+    use super::super::support::RuleOptions;
     use super::*;
     use std::path::Path;
 

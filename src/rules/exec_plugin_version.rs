@@ -28,9 +28,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::plugin::{self, Probe, Ran, PROBE_TIMEOUT};
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::{Entry, Kubeconfig, Section};
+use crate::plugins::{self as plugin, Probe, Ran, PROBE_TIMEOUT};
 use crate::privilege::Owner;
 use crate::yaml::NodeId;
 
@@ -175,11 +175,12 @@ impl Rule for ExecPluginVersionRule {
                         None
                     }
                     (Some(prog), true, true) => plugin::aws_version_probed(prog, owner.as_ref()),
-                    (Some(prog), false, _) => match plugin::aws_version_from_layout(prog) {
-                        Some(v) => Some(v),
-                        None if probe_exec => plugin::aws_version_probed(prog, owner.as_ref()),
-                        None => {
-                            out.push(
+                    (Some(prog), false, _) => {
+                        match plugin::aws_version::aws_version_from_layout(prog) {
+                            Some(v) => Some(v),
+                            None if probe_exec => plugin::aws_version_probed(prog, owner.as_ref()),
+                            None => {
+                                out.push(
                                 Finding::new(
                                     ID,
                                     Severity::Info,
@@ -189,9 +190,10 @@ impl Rule for ExecPluginVersionRule {
                                 .entry(user)
                                 .hint(PROBE_HINT),
                             );
-                            None
+                                None
+                            }
                         }
-                    },
+                    }
                     (None, _, _) => None,
                 };
                 if let (Some(v), Some(prog)) = (version.filter(|&v| aws_too_old(v)), &program) {
@@ -325,8 +327,8 @@ impl Rule for ExecPluginVersionRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::findings;
-    use super::super::RuleOptions;
+    use super::super::support::testutil::findings;
+    use super::super::support::RuleOptions;
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 

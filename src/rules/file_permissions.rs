@@ -15,7 +15,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 
 rule!(FilePermissionsRule, "file-permissions", fixes, "kubeconfigs that group or others may read or write (they hold credentials); removes the group and other permission bits");
 

@@ -14,9 +14,9 @@
 //! gcloud, so it gets `args: [--use_application_default_credentials]`, as gcloud writes for
 //! that case. When `gke-gcloud-auth-plugin` is not on PATH the finding says how to install it.
 
-use super::auth_provider::{exec_section, to_exec, users_with};
-use super::plugin::find_on_path;
-use super::{Context, Finding, Rule, Severity};
+use super::support::auth_provider::{exec_section, to_exec, users_with};
+use super::support::{Context, Finding, Rule, Severity};
+use crate::plugins::find_on_path;
 use crate::yaml::NewValue;
 
 rule!(GcpAuthProviderRule, "gcp-auth-provider", fixes, "GKE users on the removed gcp auth-provider; replaced by the gke-gcloud-auth-plugin exec section");
@@ -92,7 +92,7 @@ impl Rule for GcpAuthProviderRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
+    use super::super::support::testutil::{findings, fixed};
     use super::*;
 
     const GKE: &str = include_str!("../../testdata/gke-gcp-auth-provider.yaml");

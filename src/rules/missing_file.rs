@@ -19,7 +19,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Entry;
 
 rule!(MissingFileRule, "missing-file", reports, "certificate-authority, client-certificate, client-key and tokenFile paths that do not exist or are no regular file");
@@ -116,7 +116,7 @@ impl Rule for MissingFileRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Context, RuleOptions};
+    use super::super::support::{Context, RuleOptions};
     use super::*;
     use crate::kubeconfig::Kubeconfig;
     use crate::yaml::Document;

@@ -13,8 +13,8 @@
 //! [--oidc-extra-scope=…]`. Without the flag the finding says what the migration writes.
 //! The cached id-token and refresh-token are dropped; kubelogin keeps its own cache.
 
-use super::auth_provider::{exec_section, to_exec, users_with};
-use super::{Context, Finding, Rule, Severity};
+use super::support::auth_provider::{exec_section, to_exec, users_with};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::yaml::NewValue;
 
 rule!(OidcAuthProviderRule, "oidc-auth-provider", fixes, "users on the deprecated oidc auth-provider; --migrate-oidc moves them to int128/kubelogin (kubectl oidc-login)");
@@ -92,8 +92,8 @@ impl Rule for OidcAuthProviderRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, fixed};
+    use super::super::support::RuleOptions;
     use super::*;
 
     const OIDC: &str = include_str!("../../testdata/oidc-auth-provider.yaml");
