@@ -72,7 +72,7 @@ pub fn refuse_force_identity(
         Some(owner) if !options.force_identity.is_empty() && owner.uid != 0 => {
             Err(Error::Usage(format!(
                 "{}: refusing --force-identity: the file belongs to {} and kubefix runs as root; only {} may choose to swap the identity of an entry, by running kubefix themselves",
-                crate::display_path(path),
+                crate::error::display_path(path),
                 owner.label(),
                 owner.label()
             )))
@@ -246,8 +246,8 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     // Names and values in findings and the expiry table come from the file: from here on
     // they are only shown, so they are made safe to show (controls escaped, bounded).
     let mut findings = report.findings;
-    findings.iter_mut().for_each(crate::render::tame_finding);
-    expiry.iter_mut().for_each(crate::render::tame_expiry);
+    findings.iter_mut().for_each(crate::sanitize::tame_finding);
+    expiry.iter_mut().for_each(crate::sanitize::tame_expiry);
     Ok(FilePlan {
         path: path.to_path_buf(),
         original,
@@ -500,7 +500,7 @@ pub fn cross_file(plans: &mut [FilePlan], selection: &rules::Selection) {
         rules::run_cross_file(&files, selection)
     };
     for (i, mut f) in found {
-        crate::render::tame_finding(&mut f);
+        crate::sanitize::tame_finding(&mut f);
         plans[i].findings.push(f);
     }
 }

@@ -72,7 +72,7 @@ impl Rule for DanglingReferenceRule {
                             format!(
                                 "current-context {:?} is not a context in {loaded} (kubectl ignores it: {} sets current-context first)",
                                 cc.name,
-                                crate::display_path(&files.iter().find(|f| f.current_context.is_some()).expect("seen").path)
+                                crate::error::display_path(&files.iter().find(|f| f.current_context.is_some()).expect("seen").path)
                             ),
                         )
                     };

@@ -63,7 +63,7 @@ impl Rule for DuplicateNameRule {
                             format!(
                                 "{kind} {:?} is shadowed by the one in {} line {line}, loaded first; kubectl ignores this one",
                                 n.name,
-                                crate::display_path(&files[fi].path)
+                                crate::error::display_path(&files[fi].path)
                             ),
                         )
                         .hint(format!("rename this {kind}, or remove the stale one (client-go uses the first file that defines a name)"))
