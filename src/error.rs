@@ -1,10 +1,8 @@
 //! Every way kubefix can fail, each naming the file (and line:column where there is one).
-//! All of them map to exit code 2; see [`crate::ExitCode`].
+//! All of them map to exit code 2; see [`ExitCode`].
 
 use std::io;
-use std::path::PathBuf;
-
-use crate::display_path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -67,3 +65,42 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// kubefix's documented exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Nothing to fix, dry run done, or fixes applied.
+    Ok = 0,
+    /// `--check` found something that needs attention.
+    NeedsAttention = 1,
+    /// Usage error, unreadable or invalid input, refused or failed write.
+    Error = 2,
+}
+
+/// A path for people: the home directory shown as `~`.
+pub fn display_path(path: &Path) -> String {
+    if let Some(home) = dirs::home_dir() {
+        if let Ok(rest) = path.strip_prefix(&home) {
+            if !home.as_os_str().is_empty() && home != Path::new("/") {
+                return format!("~/{}", rest.display());
+            }
+        }
+    }
+    path.display().to_string()
+}
+
+/// The file an error is about, if it names one.
+pub fn error_path(e: &Error) -> Option<&Path> {
+    match e {
+        Error::Read { path, .. }
+        | Error::IsDirectory { path }
+        | Error::Invalid { path, .. }
+        | Error::InvalidNoPosition { path, .. }
+        | Error::Verify { path, .. }
+        | Error::Locked { path, .. }
+        | Error::StaleLock { path, .. }
+        | Error::Changed { path }
+        | Error::Write { path, .. } => Some(path),
+        Error::Usage(_) => None,
+    }
+}

@@ -5,17 +5,22 @@
 //! ([`plan`]) → redacted diff and report ([`render`]) → with `--apply`, lock, backup, atomic
 //! replace ([`persist`]). The binary is a thin wrapper around [`run`].
 
+pub mod backup;
 pub mod cli;
 pub mod credentials;
 pub mod error;
+pub mod finding;
 pub mod inspect;
 pub mod kubeconfig;
+pub mod kubectl_messages;
 pub mod persist;
 pub mod plan;
+pub mod plugins;
 pub mod privilege;
 pub mod render;
 pub mod restore;
 pub mod rules;
+pub mod sanitize;
 pub mod schema;
 pub mod secrets;
 pub mod source;
@@ -24,34 +29,13 @@ pub mod yaml;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+pub use error::{display_path, ExitCode};
+
 use cli::{Cli, ColorChoice, Command, Mode, Output};
 use error::Error;
 use plan::FilePlan;
 use render::{JsonFile, JsonFinding, JsonReport, JsonSummary, Style};
 use rules::Severity;
-
-/// kubefix's documented exit codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitCode {
-    /// Nothing to fix, dry run done, or fixes applied.
-    Ok = 0,
-    /// `--check` found something that needs attention.
-    NeedsAttention = 1,
-    /// Usage error, unreadable or invalid input, refused or failed write.
-    Error = 2,
-}
-
-/// A path for people: the home directory shown as `~`.
-pub fn display_path(path: &Path) -> String {
-    if let Some(home) = dirs::home_dir() {
-        if let Ok(rest) = path.strip_prefix(&home) {
-            if !home.as_os_str().is_empty() && home != Path::new("/") {
-                return format!("~/{}", rest.display());
-            }
-        }
-    }
-    path.display().to_string()
-}
 
 /// Run kubefix with parsed arguments. Reports go to `out`, diagnostics to `err`. `argv0` is
 /// the name it was invoked by (`kubectl-fix` as a kubectl plugin).
@@ -311,7 +295,7 @@ pub fn run(
                     let table = inspect::expiry::render_text(&p.expiry, written[i]);
                     if !table.is_empty() {
                         if p.findings.is_empty() && !cli.verbose {
-                            let _ = writeln!(out, "{}", render::clean(&label));
+                            let _ = writeln!(out, "{}", sanitize::clean(&label));
                         }
                         let _ = write!(out, "{table}");
                     }
@@ -322,7 +306,7 @@ pub fn run(
                         }
                     }
                     if let Some(b) = &backups[i] {
-                        let _ = writeln!(out, "backup: {}", render::clean(&display_path(b)));
+                        let _ = writeln!(out, "backup: {}", sanitize::clean(&display_path(b)));
                     }
                 }
                 if errors.is_empty() {
@@ -335,7 +319,7 @@ pub fn run(
                         "kubefix"
                     };
                     let line = summary_line(&plans, &written, mode, name);
-                    let _ = writeln!(out, "{}", render::clean(&line));
+                    let _ = writeln!(out, "{}", sanitize::clean(&line));
                 }
             }
         }
@@ -343,7 +327,7 @@ pub fn run(
     for n in &notes {
         let _ = writeln!(err, "kubefix: note: {n}");
     }
-    if print_errors(
+    if render::print_errors(
         &errors,
         err,
         mode == Mode::Apply && !written.iter().any(|w| *w),
@@ -357,37 +341,6 @@ pub fn run(
     ExitCode::Ok
 }
 
-/// Print `errors` to `err`; whether there were any. When `nothing_written`, also say that
-/// nothing was written, unless backups were (`kept`: written before a write failed): then
-/// say that the file is unchanged and where its backup is.
-pub(crate) fn print_errors(
-    errors: &[Error],
-    err: &mut dyn Write,
-    nothing_written: bool,
-    kept: &[PathBuf],
-) -> bool {
-    for e in errors {
-        let _ = writeln!(
-            err,
-            "kubefix: error: {}",
-            render::clean_field(&e.to_string())
-        );
-    }
-    if !errors.is_empty() {
-        for b in kept {
-            let _ = writeln!(
-                err,
-                "kubefix: the file was not changed, but its backup was written before the failure: {}",
-                display_path(b)
-            );
-        }
-        if nothing_written && kept.is_empty() {
-            let _ = writeln!(err, "kubefix: nothing was written");
-        }
-    }
-    !errors.is_empty()
-}
-
 /// What to tell the user after a file was rewritten in place (a bind mount).
 fn in_place_note(path: &Path, backup: &Path) -> String {
     format!(
@@ -397,21 +350,6 @@ fn in_place_note(path: &Path, backup: &Path) -> String {
         display_path(path),
         display_path(backup)
     )
-}
-
-pub(crate) fn error_path(e: &Error) -> Option<&Path> {
-    match e {
-        Error::Read { path, .. }
-        | Error::IsDirectory { path }
-        | Error::Invalid { path, .. }
-        | Error::InvalidNoPosition { path, .. }
-        | Error::Verify { path, .. }
-        | Error::Locked { path, .. }
-        | Error::StaleLock { path, .. }
-        | Error::Changed { path }
-        | Error::Write { path, .. } => Some(path),
-        Error::Usage(_) => None,
-    }
 }
 
 fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode, name: &str) -> String {

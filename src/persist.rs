@@ -38,6 +38,7 @@ use nix::fcntl::{openat, readlinkat, renameat, AtFlags, OFlag, AT_FDCWD};
 use nix::sys::stat::{fstatat, FileStat, Mode, SFlag};
 use nix::unistd::{linkat, unlinkat, UnlinkatFlags};
 
+use crate::backup::backup_name;
 use crate::error::{Error, Result};
 use crate::privilege::{self, AsOwner, Owner};
 
@@ -360,7 +361,7 @@ fn check_links(path: &Path, links: &[Link], file_uid: u32) -> Result<()> {
                 reason: format!(
                     "the symlink {} belongs to {} but leads to a file of {}; running as root, \
                      kubefix follows a user's symlink only to that user's own files",
-                    crate::display_path(&l.path),
+                    crate::error::display_path(&l.path),
                     Owner::of_uid(l.uid, l.uid).label(),
                     Owner::of_uid(file_uid, file_uid).label()
                 ),
@@ -536,13 +537,6 @@ fn stale_kubefix_lock(lock: File) -> Option<u32> {
 
 // ---------------------------------------------------------------------------------------
 // Backups and temp files
-
-/// `config.kubefix-20261123T101500Z.bak`: sortable, and recognisably ours.
-pub fn backup_name(file_name: &str, now: SystemTime) -> String {
-    let stamp = humantime::format_rfc3339_seconds(now).to_string();
-    let stamp: String = stamp.chars().filter(|c| *c != '-' && *c != ':').collect();
-    format!("{file_name}.kubefix-{stamp}.bak")
-}
 
 /// Prefix and suffix of kubefix's temp files for `file_name`: `.config.kubefix-XXXXXX.tmp`.
 fn temp_affixes(file_name: &str) -> (String, &'static str) {
@@ -871,7 +865,7 @@ fn replace_as_owner(
         .map_err(werr(path, "cannot sync the directory"))?;
 
     if let Some(keep) = opts.keep_backups {
-        crate::restore::prune_backups(&backup_dir.path, &file_name, keep, &backup);
+        crate::backup::prune_backups(&backup_dir.path, &file_name, keep, &backup);
     }
     Ok(Written { backup, in_place })
 }

@@ -33,7 +33,7 @@ pub struct FilePlan {
     /// Every credential with its expiry (the original's), marked where a fix renews it.
     pub expiry: Vec<crate::inspect::ExpiryRow>,
     /// The names this file defines and references, for the cross-file rules.
-    pub names: rules::names::FileNames,
+    pub names: crate::kubeconfig::names::FileNames,
     /// The file's permission bits when read, and the mode a fix sets (`file-permissions`).
     pub old_mode: Option<u32>,
     pub new_mode: Option<u32>,
@@ -72,7 +72,7 @@ pub fn refuse_force_identity(
         Some(owner) if !options.force_identity.is_empty() && owner.uid != 0 => {
             Err(Error::Usage(format!(
                 "{}: refusing --force-identity: the file belongs to {} and kubefix runs as root; only {} may choose to swap the identity of an entry, by running kubefix themselves",
-                crate::display_path(path),
+                crate::error::display_path(path),
                 owner.label(),
                 owner.label()
             )))
@@ -144,7 +144,7 @@ struct Repair {
 /// What the file's own checks found (the part of the plan that reads only the original).
 struct Report {
     findings: Vec<Finding>,
-    names: rules::names::FileNames,
+    names: crate::kubeconfig::names::FileNames,
     secrets_old: Vec<Range<usize>>,
 }
 
@@ -192,7 +192,7 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         })?;
         let mut found = rules::run_kind(&cx, false);
         found.extend(fixes);
-        let names = rules::names::FileNames::collect(path, &view);
+        let names = crate::kubeconfig::names::FileNames::collect(path, &view);
         let secrets_old = secret_spans(&view);
         cx.expiry_table();
         Ok(Report {
@@ -246,8 +246,8 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     // Names and values in findings and the expiry table come from the file: from here on
     // they are only shown, so they are made safe to show (controls escaped, bounded).
     let mut findings = report.findings;
-    findings.iter_mut().for_each(crate::render::tame_finding);
-    expiry.iter_mut().for_each(crate::render::tame_expiry);
+    findings.iter_mut().for_each(crate::sanitize::tame_finding);
+    expiry.iter_mut().for_each(crate::sanitize::tame_expiry);
     Ok(FilePlan {
         path: path.to_path_buf(),
         original,
@@ -495,11 +495,12 @@ fn repair(path: &Path, text: &str, fixes: &[rules::RuleFindings]) -> Result<Repa
 /// their findings join each file's own. Report only; no text changes.
 pub fn cross_file(plans: &mut [FilePlan], selection: &rules::Selection) {
     let found = {
-        let files: Vec<&rules::names::FileNames> = plans.iter().map(|p| &p.names).collect();
+        let files: Vec<&crate::kubeconfig::names::FileNames> =
+            plans.iter().map(|p| &p.names).collect();
         rules::run_cross_file(&files, selection)
     };
     for (i, mut f) in found {
-        crate::render::tame_finding(&mut f);
+        crate::sanitize::tame_finding(&mut f);
         plans[i].findings.push(f);
     }
 }

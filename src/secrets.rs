@@ -221,7 +221,7 @@ pub fn redaction(value: &str) -> String {
     let size = if value.len() < SIZE_CLASS {
         "under 1 KiB".to_string()
     } else {
-        crate::render::human_size(value.len())
+        human_size(value.len())
     };
     match run_key() {
         Some(key) => {
@@ -414,6 +414,17 @@ pub fn redact_message(message: &str) -> Cow<'_, str> {
     let mut ranges = Vec::new();
     url_passwords(message, &mut ranges);
     replace_ranges(message, &ranges)
+}
+
+/// `512 B`, `1.6 KiB`, `3.0 MiB`.
+pub fn human_size(n: usize) -> String {
+    if n < 1024 {
+        format!("{n} B")
+    } else if n < 1024 * 1024 {
+        format!("{:.1} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", n as f64 / (1024.0 * 1024.0))
+    }
 }
 
 #[cfg(test)]

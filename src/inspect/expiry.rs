@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::{cert, date, days_left, decode_data, rfc3339, token, DAY};
+use crate::kubeconfig::EntryRef;
 use crate::kubeconfig::{Entry, Kubeconfig};
-use crate::rules::EntryRef;
 use crate::yaml::NodeId;
 
 /// How long before expiry a credential counts as expiring (`--renew-within`, 30 days).

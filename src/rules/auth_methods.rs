@@ -13,24 +13,13 @@
 //! when its value is non-empty). Report only: which credential is the right one is the
 //! user's call.
 
-use super::insecure_with_ca::has;
-use super::{Context, Finding, Rule, Severity};
+use super::support::view::has;
+use super::support::view::key_line;
+use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Kubeconfig;
 use crate::yaml::NodeId;
 
-pub struct AuthMethodsRule;
-
-const ID: &str = "auth-methods";
-
-/// The line of `key` in `map` (its key node), or of the mapping.
-pub fn key_line(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> usize {
-    kc.line(
-        kc.doc
-            .get_key(map, key)
-            .or_else(|| kc.get(map, key))
-            .unwrap_or(map),
-    )
-}
+rule!(AuthMethodsRule, "auth-methods", reports, "users with token and basic auth, exec with auth-provider, a client certificate without key (or the reverse), or impersonation extras without as");
 
 /// A key whose value is a non-empty scalar, sequence or mapping.
 fn present(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> bool {
@@ -46,14 +35,6 @@ fn present(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> bool {
 }
 
 impl Rule for AuthMethodsRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "users with token and basic auth, exec with auth-provider, a client certificate without key (or the reverse), or impersonation extras without as"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for user in &kc.users {
@@ -134,8 +115,8 @@ impl Rule for AuthMethodsRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::findings;
-    use super::super::RuleOptions;
+    use super::super::support::testutil::findings;
+    use super::super::support::RuleOptions;
     use super::*;
 
     fn ours(src: &str) -> Vec<(Option<&'static str>, usize, String)> {

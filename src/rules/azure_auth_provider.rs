@@ -17,52 +17,14 @@
 //! method (default devicecode, as kubelogin's). A config without the ids a method needs is
 //! reported, not guessed.
 
-use super::auth_provider::{exec_section, to_exec, users_with};
-use super::{Context, Finding, Rule, Severity};
+use super::support::auth_provider::{exec_section, to_exec, users_with};
+use super::support::{AzureLogin, Context, Finding, Rule, Severity};
 
-pub struct AzureAuthProviderRule;
+rule!(AzureAuthProviderRule, "azure-auth-provider", fixes, "AKS users on the removed azure auth-provider; converted to kubelogin as `kubelogin convert-kubeconfig` does");
 
-const ID: &str = "azure-auth-provider";
 /// kubelogin's `execInstallHint`, verbatim.
 pub const INSTALL_HINT: &str = "\nkubelogin is not installed which is required to connect to AAD enabled cluster.\n\nTo learn more, please go to https://azure.github.io/kubelogin/\n";
 pub const KUBECTL_SAYS: &str = "The azure auth plugin has been removed. Please use the https://github.com/Azure/kubelogin kubectl/client-go credential plugin instead.";
-
-/// kubelogin's `--login` methods.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum AzureLogin {
-    #[default]
-    #[value(name = "devicecode")]
-    DeviceCode,
-    #[value(name = "interactive")]
-    Interactive,
-    #[value(name = "spn")]
-    Spn,
-    #[value(name = "ropc")]
-    Ropc,
-    #[value(name = "msi")]
-    Msi,
-    #[value(name = "azurecli")]
-    AzureCli,
-    #[value(name = "azd")]
-    Azd,
-    #[value(name = "workloadidentity")]
-    WorkloadIdentity,
-}
-
-impl AzureLogin {
-    pub fn name(self) -> &'static str {
-        match self {
-            AzureLogin::DeviceCode => "devicecode",
-            AzureLogin::Interactive => "interactive",
-            AzureLogin::Spn => "spn",
-            AzureLogin::Ropc => "ropc",
-            AzureLogin::Msi => "msi",
-            AzureLogin::AzureCli => "azurecli",
-            AzureLogin::Azd => "azd",
-            AzureLogin::WorkloadIdentity => "workloadidentity",
-        }
-    }
-}
 
 /// The legacy provider's config, as kubelogin reads it.
 #[derive(Default)]
@@ -101,18 +63,6 @@ pub fn args(c: &AzureConfig<'_>, login: AzureLogin) -> Result<Vec<String>, &'sta
 }
 
 impl Rule for AzureAuthProviderRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "AKS users on the removed azure auth-provider; converted to kubelogin as `kubelogin convert-kubeconfig` does"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let login = cx.options.azure_login;
@@ -165,8 +115,8 @@ impl Rule for AzureAuthProviderRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, fixed};
+    use super::super::support::RuleOptions;
     use super::*;
 
     const AKS: &str = include_str!("../../testdata/aks-azure-auth-provider.yaml");

@@ -10,27 +10,13 @@
 //! Fix: remove `certificate-authority` (the file path). The embedded data is what client-go
 //! would have used anyway, so the cluster's trust does not change.
 
-use super::insecure_with_ca::has;
-use super::{Context, Finding, Rule, Severity};
+use super::support::view::has;
+use super::support::{Context, Finding, Rule, Severity};
 use crate::yaml::remove_entry;
 
-pub struct CaDataAndFileRule;
-
-const ID: &str = "ca-data-and-file";
+rule!(CaDataAndFileRule, "ca-data-and-file", fixes, "clusters with both certificate-authority-data and certificate-authority; removes the file path (the data wins anyway)");
 
 impl Rule for CaDataAndFileRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "clusters with both certificate-authority-data and certificate-authority; removes the file path (the data wins anyway)"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for cluster in &kc.clusters {
@@ -46,7 +32,7 @@ impl Rule for CaDataAndFileRule {
                 key.or_else(|| kc.get(body, "certificate-authority"))
                     .unwrap_or(body),
             );
-            let mut f = Finding::new(
+            let f = Finding::new(
                 ID,
                 Severity::Error,
                 line,
@@ -56,24 +42,19 @@ impl Rule for CaDataAndFileRule {
             .kubectl_says(format!(
                 "certificate-authority-data and certificate-authority are both specified for {name}. certificate-authority-data will override."
             ));
-            match remove_entry(kc.doc, body, "certificate-authority") {
-                Ok(c) => {
-                    f = f.fix(
-                        "remove certificate-authority (certificate-authority-data stays)",
-                        vec![c],
-                    )
-                }
-                Err(e) => f = f.hint(format!("remove certificate-authority by hand ({e})")),
-            }
-            out.push(f);
+            out.push(f.fix_or_hint(
+                "remove certificate-authority (certificate-authority-data stays)",
+                remove_entry(kc.doc, body, "certificate-authority").map(|c| vec![c]),
+                "remove certificate-authority",
+            ));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, fixed};
+    use super::super::support::RuleOptions;
     use super::*;
 
     #[test]

@@ -10,28 +10,14 @@
 //! does: the embedded data is what client-go would have used, so the identity does not
 //! change.
 
-use super::auth_methods::key_line;
-use super::insecure_with_ca::has;
-use super::{Context, Finding, Rule, Severity};
+use super::support::view::has;
+use super::support::view::key_line;
+use super::support::{Context, Finding, Rule, Severity};
 use crate::yaml::remove_entry;
 
-pub struct CertDataAndFileRule;
-
-const ID: &str = "cert-data-and-file";
+rule!(CertDataAndFileRule, "cert-data-and-file", fixes, "users with client-certificate-data and client-certificate (or client-key-data and client-key); removes the file path (the data wins anyway)");
 
 impl Rule for CertDataAndFileRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "users with client-certificate-data and client-certificate (or client-key-data and client-key); removes the file path (the data wins anyway)"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for user in &kc.users {
@@ -57,7 +43,7 @@ impl Rule for CertDataAndFileRule {
                 if !(has(kc, body, data) && has(kc, body, file)) {
                     continue;
                 }
-                let mut f = Finding::new(
+                let f = Finding::new(
                     ID,
                     Severity::Error,
                     key_line(kc, body, file),
@@ -65,11 +51,11 @@ impl Rule for CertDataAndFileRule {
                 )
                 .entry(user)
                 .kubectl_says(said);
-                match remove_entry(kc.doc, body, file) {
-                    Ok(c) => f = f.fix(format!("remove {file} ({data} stays)"), vec![c]),
-                    Err(e) => f = f.hint(format!("remove {file} by hand ({e})")),
-                }
-                out.push(f);
+                out.push(f.fix_or_hint(
+                    format!("remove {file} ({data} stays)"),
+                    remove_entry(kc.doc, body, file).map(|c| vec![c]),
+                    format!("remove {file}"),
+                ));
             }
         }
     }
@@ -77,8 +63,8 @@ impl Rule for CertDataAndFileRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, fixed};
+    use super::super::support::RuleOptions;
     use super::*;
 
     #[test]

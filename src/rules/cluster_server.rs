@@ -13,14 +13,12 @@
 //!
 //! Report only: the right address is the user's to give.
 
-use super::auth_methods::key_line;
-use super::insecure_with_ca::{has, is_true};
-use super::support_data::go_url_parse;
-use super::{Context, Finding, Rule, Severity};
+use super::support::data::go_url_parse;
+use super::support::view::key_line;
+use super::support::view::{has, is_true};
+use super::support::{Context, Finding, Rule, Severity};
 
-pub struct ClusterServerRule;
-
-const ID: &str = "cluster-server";
+rule!(ClusterServerRule, "cluster-server", reports, "clusters without server (kubectl falls back to localhost:8080), with a server kubectl cannot parse, or an unsupported proxy-url");
 
 /// What kubectl says about `server`, or `None` when it takes it.
 pub fn server_error(server: &str, default_tls: bool) -> Option<String> {
@@ -59,14 +57,6 @@ pub fn proxy_error(proxy: &str) -> Option<String> {
 }
 
 impl Rule for ClusterServerRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "clusters without server (kubectl falls back to localhost:8080), with a server kubectl cannot parse, or an unsupported proxy-url"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for cluster in &kc.clusters {
@@ -129,8 +119,8 @@ impl Rule for ClusterServerRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::findings;
-    use super::super::RuleOptions;
+    use super::super::support::testutil::findings;
+    use super::super::support::RuleOptions;
     use super::*;
 
     #[test]

@@ -17,25 +17,21 @@
 
 use std::collections::HashSet;
 
-use super::k3s_credentials::KUBECTL_UNAUTHORIZED;
-use super::{vendor_hints, Context, Finding, Rule, Severity};
+use super::k3s_credentials;
+use super::support::{vendor_hints, Context, Finding, Rule, Severity};
 use crate::inspect::date;
 use crate::inspect::expiry::{CredentialKind, ExpiryRow, ExpiryStatus};
 use crate::kubeconfig::Section;
+use crate::kubectl_messages::KUBECTL_UNAUTHORIZED;
 
-pub struct CredentialExpiryRule;
-
-const ID: &str = "credential-expiry";
+rule!(
+    CredentialExpiryRule,
+    "credential-expiry",
+    reports,
+    "client certificates, tokens and cluster CAs that have expired or expire within --renew-within"
+);
 
 impl Rule for CredentialExpiryRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "client certificates, tokens and cluster CAs that have expired or expire within --renew-within"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let rows = cx.expiry_table();
@@ -47,8 +43,7 @@ impl Rule for CredentialExpiryRule {
         }) {
             return;
         }
-        let covered: HashSet<&str> = cx
-            .k3s_analysis()
+        let covered: HashSet<&str> = k3s_credentials::analysis(cx)
             .iter()
             .filter_map(|f| f.entry.as_ref().map(|e| e.name.as_str()))
             .collect();

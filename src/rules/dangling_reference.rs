@@ -16,25 +16,18 @@
 
 use std::collections::HashSet;
 
-use super::names::FileNames;
-use super::{Finding, Rule, Severity};
+use super::support::{Finding, Rule, Severity};
+use crate::kubeconfig::names::FileNames;
 use crate::kubeconfig::Section;
 
-pub struct DanglingReferenceRule;
-
-const ID: &str = "dangling-reference";
+rule!(
+    DanglingReferenceRule,
+    "dangling-reference",
+    reports,
+    "current-context, or a context's cluster or user, naming something no loaded file defines"
+);
 
 impl Rule for DanglingReferenceRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "current-context, or a context's cluster or user, naming something no loaded file defines"
-    }
-
-    fn check(&self, _cx: &super::Context<'_, '_, '_>, _out: &mut Vec<Finding>) {}
-
     fn check_files(&self, files: &[&FileNames], out: &mut Vec<(usize, Finding)>) {
         let names = |s: Section| -> HashSet<&str> {
             files
@@ -79,7 +72,7 @@ impl Rule for DanglingReferenceRule {
                             format!(
                                 "current-context {:?} is not a context in {loaded} (kubectl ignores it: {} sets current-context first)",
                                 cc.name,
-                                crate::display_path(&files.iter().find(|f| f.current_context.is_some()).expect("seen").path)
+                                crate::error::display_path(&files.iter().find(|f| f.current_context.is_some()).expect("seen").path)
                             ),
                         )
                     };
@@ -114,8 +107,8 @@ impl Rule for DanglingReferenceRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::names::{ContextRefs, Named};
     use super::*;
+    use crate::kubeconfig::names::{ContextRefs, Named};
     use std::path::PathBuf;
 
     fn named(name: &str, line: usize) -> Named {

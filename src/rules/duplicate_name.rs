@@ -16,13 +16,11 @@
 
 use std::collections::HashMap;
 
-use super::names::FileNames;
-use super::{Finding, Rule, Severity};
+use super::support::{Finding, Rule, Severity};
+use crate::kubeconfig::names::FileNames;
 use crate::kubeconfig::Section;
 
-pub struct DuplicateNameRule;
-
-const ID: &str = "duplicate-name";
+rule!(DuplicateNameRule, "duplicate-name", reports, "two clusters, contexts or users of one name: kubectl refuses the file, or across files silently uses the first");
 
 fn go_types(s: Section) -> (&'static str, &'static str) {
     match s {
@@ -33,16 +31,6 @@ fn go_types(s: Section) -> (&'static str, &'static str) {
 }
 
 impl Rule for DuplicateNameRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "two clusters, contexts or users of one name: kubectl refuses the file, or across files silently uses the first"
-    }
-
-    fn check(&self, _cx: &super::Context<'_, '_, '_>, _out: &mut Vec<Finding>) {}
-
     fn check_files(&self, files: &[&FileNames], out: &mut Vec<(usize, Finding)>) {
         for section in Section::ALL {
             let mut first: HashMap<&str, (usize, usize)> = HashMap::new();
@@ -75,7 +63,7 @@ impl Rule for DuplicateNameRule {
                             format!(
                                 "{kind} {:?} is shadowed by the one in {} line {line}, loaded first; kubectl ignores this one",
                                 n.name,
-                                crate::display_path(&files[fi].path)
+                                crate::error::display_path(&files[fi].path)
                             ),
                         )
                         .hint(format!("rename this {kind}, or remove the stale one (client-go uses the first file that defines a name)"))
@@ -89,8 +77,8 @@ impl Rule for DuplicateNameRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::names::Named;
     use super::*;
+    use crate::kubeconfig::names::Named;
     use std::path::PathBuf;
 
     fn named(name: &str, line: usize) -> Named {

@@ -12,30 +12,17 @@
 //! A v1 entry without `interactiveMode` gets it added. Unknown versions and a missing
 //! apiVersion are reported with kubectl's message; we do not guess what was meant.
 
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::yaml::{insert_entry, replace_scalar, Document, NewValue, NodeId};
 
-pub struct ExecApiVersionRule;
+rule!(ExecApiVersionRule, "exec-api-version", fixes, "exec credential plugins asking for an API version kubectl no longer accepts (v1alpha1), or none");
 
-const ID: &str = "exec-api-version";
 const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 const V1: &str = "client.authentication.k8s.io/v1";
 const MODES: [&str; 3] = ["Never", "IfAvailable", "Always"];
 
 impl Rule for ExecApiVersionRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "exec credential plugins asking for an API version kubectl no longer accepts (v1alpha1), or none"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let doc = kc.doc;
@@ -87,10 +74,7 @@ impl Rule for ExecApiVersionRule {
                             }
                             Ok(changes)
                         });
-                    out.push(match changes {
-                        Ok(changes) => finding.fix(title, changes),
-                        Err(e) => finding.hint(format!("{title} by hand ({e})")),
-                    });
+                    out.push(finding.fix_or_hint(title.clone(), changes, title));
                 }
                 Some(V1BETA1) => check_mode_value(cx, user, mode_node, mode, out),
                 Some(V1) => {

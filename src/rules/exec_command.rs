@@ -11,21 +11,24 @@
 //! `--probe-exec`, `exec-plugin-version` runs plugins and reports a missing one itself, so
 //! this rule leaves those users to it. Report only, with the plugin's `installHint`.
 
-use super::auth_methods::key_line;
-use super::{Context, Finding, Rule, Severity};
+use super::support::view::key_line;
+use super::support::{Context, Finding, Rule, Severity};
 
-pub struct ExecCommandRule;
+rule!(
+    ExecCommandRule,
+    "exec-command",
+    reports,
+    "exec plugins without command, with an env entry without name, or whose command is not on PATH"
+);
 
+rule!(
 /// The PATH half (`exec: executable NAME not found`): complete and tested, but not in the
 /// registry yet — the repository's testdata fixtures and the auth-provider migrations name
 /// plugins (aws-iam-authenticator, kubelogin, kubectl oidc-login) that are not installed where
 /// the tests run, and their tests count findings. Register it once those tests put fake
 /// plugins on PATH.
 #[cfg_attr(not(test), allow(dead_code))]
-pub struct ExecOnPathRule;
-
-const ID: &str = "exec-command";
-const PATH_ID: &str = "exec-on-path";
+ExecOnPathRule as PATH_ID, "exec-on-path", reports, "exec plugins whose command is not on PATH (looked up, never run)");
 
 /// API versions `exec-plugin-version` probes under `--probe-exec`.
 const PROBED: [&str; 3] = [
@@ -46,28 +49,12 @@ pub fn look_path(name: &str, path: &std::ffi::OsStr) -> Option<std::path::PathBu
 }
 
 impl Rule for ExecCommandRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "exec plugins without command, with an env entry without name, or whose command is not on PATH"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         check(cx, false, out)
     }
 }
 
 impl Rule for ExecOnPathRule {
-    fn id(&self) -> &'static str {
-        PATH_ID
-    }
-
-    fn description(&self) -> &'static str {
-        "exec plugins whose command is not on PATH (looked up, never run)"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         check(cx, true, out)
     }
@@ -157,8 +144,8 @@ fn check(cx: &Context<'_, '_, '_>, on_path: bool, out: &mut Vec<Finding>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, rule_findings};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, rule_findings};
+    use super::super::support::RuleOptions;
     use super::*;
     use std::path::Path;
 

@@ -28,15 +28,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::plugin::{self, Probe, Ran, PROBE_TIMEOUT};
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::{Entry, Kubeconfig, Section};
+use crate::plugins::{self as plugin, Probe, Ran, PROBE_TIMEOUT};
 use crate::privilege::Owner;
 use crate::yaml::NodeId;
 
-pub struct ExecPluginVersionRule;
+rule!(ExecPluginVersionRule, "exec-plugin-version", reports, "exec plugins that answer in another API version than configured (old aws-cli), or are missing (--probe-exec)");
 
-const ID: &str = "exec-plugin-version";
 const V1ALPHA1: &str = "client.authentication.k8s.io/v1alpha1";
 const KNOWN: [&str; 2] = [
     "client.authentication.k8s.io/v1beta1",
@@ -119,14 +118,6 @@ fn first_line(s: &str) -> &str {
 }
 
 impl Rule for ExecPluginVersionRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "exec plugins that answer in another API version than configured (old aws-cli), or are missing (--probe-exec)"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let doc = kc.doc;
@@ -184,11 +175,12 @@ impl Rule for ExecPluginVersionRule {
                         None
                     }
                     (Some(prog), true, true) => plugin::aws_version_probed(prog, owner.as_ref()),
-                    (Some(prog), false, _) => match plugin::aws_version_from_layout(prog) {
-                        Some(v) => Some(v),
-                        None if probe_exec => plugin::aws_version_probed(prog, owner.as_ref()),
-                        None => {
-                            out.push(
+                    (Some(prog), false, _) => {
+                        match plugin::aws_version::aws_version_from_layout(prog) {
+                            Some(v) => Some(v),
+                            None if probe_exec => plugin::aws_version_probed(prog, owner.as_ref()),
+                            None => {
+                                out.push(
                                 Finding::new(
                                     ID,
                                     Severity::Info,
@@ -198,9 +190,10 @@ impl Rule for ExecPluginVersionRule {
                                 .entry(user)
                                 .hint(PROBE_HINT),
                             );
-                            None
+                                None
+                            }
                         }
-                    },
+                    }
                     (None, _, _) => None,
                 };
                 if let (Some(v), Some(prog)) = (version.filter(|&v| aws_too_old(v)), &program) {
@@ -334,8 +327,8 @@ impl Rule for ExecPluginVersionRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::findings;
-    use super::super::RuleOptions;
+    use super::super::support::testutil::findings;
+    use super::super::support::RuleOptions;
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 

@@ -15,25 +15,11 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 
-pub struct FilePermissionsRule;
-
-const ID: &str = "file-permissions";
+rule!(FilePermissionsRule, "file-permissions", fixes, "kubeconfigs that group or others may read or write (they hold credentials); removes the group and other permission bits");
 
 impl Rule for FilePermissionsRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "kubeconfigs that group or others may read or write (they hold credentials); removes the group and other permission bits"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Ok(meta) = std::fs::metadata(cx.path) else {
             return; // not a file on disk (planned from memory)

@@ -14,14 +14,13 @@
 //! gcloud, so it gets `args: [--use_application_default_credentials]`, as gcloud writes for
 //! that case. When `gke-gcloud-auth-plugin` is not on PATH the finding says how to install it.
 
-use super::auth_provider::{exec_section, to_exec, users_with};
-use super::plugin::find_on_path;
-use super::{Context, Finding, Rule, Severity};
+use super::support::auth_provider::{exec_section, to_exec, users_with};
+use super::support::{Context, Finding, Rule, Severity};
+use crate::plugins::find_on_path;
 use crate::yaml::NewValue;
 
-pub struct GcpAuthProviderRule;
+rule!(GcpAuthProviderRule, "gcp-auth-provider", fixes, "GKE users on the removed gcp auth-provider; replaced by the gke-gcloud-auth-plugin exec section");
 
-const ID: &str = "gcp-auth-provider";
 pub const PLUGIN: &str = "gke-gcloud-auth-plugin";
 /// gcloud's `GKE_GCLOUD_AUTH_INSTALL_HINT`, verbatim.
 pub const INSTALL_HINT: &str = "Install gke-gcloud-auth-plugin for use with kubectl by following https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl#install_plugin";
@@ -54,18 +53,6 @@ pub fn install_hint(installed: bool) -> Option<String> {
 }
 
 impl Rule for GcpAuthProviderRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "GKE users on the removed gcp auth-provider; replaced by the gke-gcloud-auth-plugin exec section"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let providers = users_with(kc, "gcp");
@@ -105,7 +92,7 @@ impl Rule for GcpAuthProviderRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
+    use super::super::support::testutil::{findings, fixed};
     use super::*;
 
     const GKE: &str = include_str!("../../testdata/gke-gcp-auth-provider.yaml");

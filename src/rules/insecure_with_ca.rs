@@ -9,42 +9,16 @@
 //! Fix: remove `insecure-skip-tls-verify` (with its line and any comment on it), so the
 //! cluster's CA is used and verification stays on. The diff shows the removed line.
 
-use super::{Context, Finding, Rule, Severity};
-use crate::kubeconfig::Kubeconfig;
-use crate::yaml::{remove_entry, NodeId};
+use super::support::view::{has, is_true};
+use super::support::{Context, Finding, Rule, Severity};
+use crate::yaml::remove_entry;
 
-pub struct InsecureWithCaRule;
+rule!(InsecureWithCaRule, "insecure-with-ca", fixes, "clusters with insecure-skip-tls-verify and a CA, which kubectl refuses; removes insecure-skip-tls-verify");
 
-const ID: &str = "insecure-with-ca";
 pub const KUBECTL_SAYS: &str =
     "specifying a root certificates file with the insecure flag is not allowed";
 
-/// YAML 1.1 true, as go-yaml (and so kubectl) reads a plain scalar.
-pub fn is_true(kc: &Kubeconfig<'_, '_>, node: NodeId) -> bool {
-    matches!(
-        kc.doc.scalar(node),
-        Some("true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y")
-    )
-}
-
-/// A key whose value is a non-empty scalar.
-pub fn has(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> bool {
-    kc.str_of(map, key).is_some_and(|v| !v.is_empty())
-}
-
 impl Rule for InsecureWithCaRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "clusters with insecure-skip-tls-verify and a CA, which kubectl refuses; removes insecure-skip-tls-verify"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for cluster in &kc.clusters {
@@ -62,7 +36,7 @@ impl Rule for InsecureWithCaRule {
             } else {
                 continue;
             };
-            let mut f = Finding::new(
+            let f = Finding::new(
                 ID,
                 Severity::Error,
                 kc.line(
@@ -76,24 +50,19 @@ impl Rule for InsecureWithCaRule {
             )
             .entry(cluster)
             .kubectl_says(KUBECTL_SAYS);
-            match remove_entry(kc.doc, body, "insecure-skip-tls-verify") {
-                Ok(c) => {
-                    f = f.fix(
-                        "remove insecure-skip-tls-verify (verify the server with the cluster's CA)",
-                        vec![c],
-                    )
-                }
-                Err(e) => f = f.hint(format!("remove insecure-skip-tls-verify by hand ({e})")),
-            }
-            out.push(f);
+            out.push(f.fix_or_hint(
+                "remove insecure-skip-tls-verify (verify the server with the cluster's CA)",
+                remove_entry(kc.doc, body, "insecure-skip-tls-verify").map(|c| vec![c]),
+                "remove insecure-skip-tls-verify",
+            ));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, fixed};
+    use super::super::support::RuleOptions;
     use super::*;
 
     #[test]

@@ -35,39 +35,25 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::credentials::{Admin, Loaded, MatchedBy, Source, Target};
 use crate::inspect::{self, cert, expiry::resolve_path, Cert};
 use crate::kubeconfig::{Entry, Section};
+use crate::kubectl_messages::KUBECTL_UNAUTHORIZED;
 use crate::privilege;
 use crate::yaml::{replace_entry, replace_scalar, Change, NewValue, NodeId};
 
-pub struct K3sCredentialsRule;
+rule!(K3sCredentialsRule, "k3s-credentials", fixes, "stale client certificates in a copy of a K3s, RKE2 or kubeadm admin kubeconfig, refreshed from the node's own file");
 
-pub const ID: &str = "k3s-credentials";
-
-/// What `kubectl get` prints when the API server rejects the client certificate (a real
-/// kube-apiserver verifies it after the handshake, so an expired one just does not
-/// authenticate). With a warm discovery cache, or `kubectl get --raw`, the parenthesis says
-/// `(Unauthorized)` instead.
-pub const KUBECTL_UNAUTHORIZED: &str =
-    "You must be logged in to the server (the server has asked for the client to provide credentials)";
+/// The findings of the credential-refresh analysis ([`analyze`]), computed once per file:
+/// this rule reports them and `credential-expiry` leaves out the users they cover.
+pub fn analysis<'c>(cx: &'c Context<'_, '_, '_>) -> &'c [Finding] {
+    cx.k3s.get_or_init(|| analyze(cx))
+}
 
 impl Rule for K3sCredentialsRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "stale client certificates in a copy of a K3s, RKE2 or kubeadm admin kubeconfig, refreshed from the node's own file"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
-        out.extend(cx.k3s_analysis().iter().cloned());
+        out.extend(analysis(cx).iter().cloned());
     }
 }
 

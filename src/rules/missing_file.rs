@@ -19,12 +19,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, Finding, Rule, Severity};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Entry;
 
-pub struct MissingFileRule;
-
-const ID: &str = "missing-file";
+rule!(MissingFileRule, "missing-file", reports, "certificate-authority, client-certificate, client-key and tokenFile paths that do not exist or are no regular file");
 
 /// `value` as client-go resolves it for the kubeconfig at `kubeconfig`, made absolute.
 pub fn resolve(value: &str, kubeconfig: &Path) -> PathBuf {
@@ -38,14 +36,6 @@ pub fn resolve(value: &str, kubeconfig: &Path) -> PathBuf {
 }
 
 impl Rule for MissingFileRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "certificate-authority, client-certificate, client-key and tokenFile paths that do not exist or are no regular file"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let mut check = |entry: &Entry, key: &str, label: &str| {
@@ -126,7 +116,7 @@ impl Rule for MissingFileRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Context, RuleOptions};
+    use super::super::support::{Context, RuleOptions};
     use super::*;
     use crate::kubeconfig::Kubeconfig;
     use crate::yaml::Document;

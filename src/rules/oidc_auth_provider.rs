@@ -13,13 +13,12 @@
 //! [--oidc-extra-scope=…]`. Without the flag the finding says what the migration writes.
 //! The cached id-token and refresh-token are dropped; kubelogin keeps its own cache.
 
-use super::auth_provider::{exec_section, to_exec, users_with};
-use super::{Context, Finding, Rule, Severity};
+use super::support::auth_provider::{exec_section, to_exec, users_with};
+use super::support::{Context, Finding, Rule, Severity};
 use crate::yaml::NewValue;
 
-pub struct OidcAuthProviderRule;
+rule!(OidcAuthProviderRule, "oidc-auth-provider", fixes, "users on the deprecated oidc auth-provider; --migrate-oidc moves them to int128/kubelogin (kubectl oidc-login)");
 
-const ID: &str = "oidc-auth-provider";
 pub const INSTALL_HINT: &str = "kubectl oidc-login is needed: kubectl krew install oidc-login, or see https://github.com/int128/kubelogin";
 
 /// int128/kubelogin's args for one provider config (read with `get`), or the missing key.
@@ -51,18 +50,6 @@ pub fn args<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Result<Vec<String>, &'
 }
 
 impl Rule for OidcAuthProviderRule {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn writes(&self) -> bool {
-        true
-    }
-
-    fn description(&self) -> &'static str {
-        "users on the deprecated oidc auth-provider; --migrate-oidc moves them to int128/kubelogin (kubectl oidc-login)"
-    }
-
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         for p in users_with(kc, "oidc") {
@@ -105,8 +92,8 @@ impl Rule for OidcAuthProviderRule {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::{findings, fixed};
-    use super::super::RuleOptions;
+    use super::super::support::testutil::{findings, fixed};
+    use super::super::support::RuleOptions;
     use super::*;
 
     const OIDC: &str = include_str!("../../testdata/oidc-auth-provider.yaml");

@@ -23,7 +23,24 @@ use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
-use super::plugin::{self, Version};
+use std::sync::Mutex;
+
+use crate::plugins::{self as plugin, Version};
+
+/// The version of the aws-cli at `program` (found on the invoking user's `PATH`) read from its
+/// install layout (this module), once per run; `None` when the layout does not
+/// tell. Starts no process.
+pub fn aws_version_from_layout(program: &Path) -> Option<Version> {
+    static CACHE: Mutex<Option<HashMap<PathBuf, Option<Version>>>> = Mutex::new(None);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache.get_or_insert_with(HashMap::new);
+    if let Some(v) = cache.get(program) {
+        return *v;
+    }
+    let v = from_layout(program, &Env::current());
+    cache.insert(program.to_path_buf(), v);
+    v
+}
 
 /// What detection reads from the process environment; passed in so tests can fake it.
 #[derive(Clone, Debug, Default)]

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use crate::yaml::{Document, NodeId};
 
+pub mod names;
+
 /// Which list an entry comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -280,5 +282,18 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
     pub fn line(&self, node: NodeId) -> usize {
         // Only the line: counting characters for a column would read long base64 lines.
         self.doc.lines.line(self.doc.node(node).span().start)
+    }
+}
+
+/// The named entry a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct EntryRef {
+    pub kind: Section,
+    pub name: String,
+}
+
+impl std::fmt::Display for EntryRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.kind.key(), self.name)
     }
 }

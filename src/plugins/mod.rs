@@ -4,7 +4,7 @@
 //! Trust: a kubeconfig, and every program it names, is untrusted input. Nothing here starts a
 //! process unless the caller was asked to (`--probe-exec`); without it, the aws-cli version is
 //! only read from the install layout of the `aws` on the invoking user's own `PATH`
-//! ([`aws_version_from_layout`]). A probe of a file that belongs to someone else, when kubefix
+//! ([`aws_version::aws_version_from_layout`]). A probe of a file that belongs to someone else, when kubefix
 //! was started as root, runs the plugin as that user ([`run_as`]): real, effective and saved
 //! uid and gid are theirs, their supplementary groups (none for a uid the user database does
 //! not know), a minimal environment, their home as the working directory, a new session (no
@@ -26,6 +26,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
+
+pub mod aws_version;
 
 use crate::privilege::{self, Owner};
 
@@ -355,21 +357,6 @@ pub fn run_as(
 
 /// A `major.minor.patch` version.
 pub type Version = (u32, u32, u32);
-
-/// The version of the aws-cli at `program` (found on the invoking user's `PATH`) read from its
-/// install layout ([`super::aws_version`]), once per run; `None` when the layout does not
-/// tell. Starts no process.
-pub fn aws_version_from_layout(program: &Path) -> Option<Version> {
-    static CACHE: Mutex<Option<HashMap<PathBuf, Option<Version>>>> = Mutex::new(None);
-    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    let cache = cache.get_or_insert_with(HashMap::new);
-    if let Some(v) = cache.get(program) {
-        return *v;
-    }
-    let v = super::aws_version::from_layout(program, &super::aws_version::Env::current());
-    cache.insert(program.to_path_buf(), v);
-    v
-}
 
 /// `--probe-exec` only: `program --version`, once per run and user, run as `owner` when
 /// given: the `X.Y.Z` of `aws-cli/X.Y.Z` (old v1 releases print it on stderr), or `None`.

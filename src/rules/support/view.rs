@@ -1,0 +1,28 @@
+//! Small questions about the kubeconfig view that several rules ask, answered as kubectl
+//! (go-yaml) would.
+
+use crate::kubeconfig::Kubeconfig;
+use crate::yaml::NodeId;
+
+/// YAML 1.1 true, as go-yaml (and so kubectl) reads a plain scalar.
+pub fn is_true(kc: &Kubeconfig<'_, '_>, node: NodeId) -> bool {
+    matches!(
+        kc.doc.scalar(node),
+        Some("true" | "True" | "TRUE" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "y" | "Y")
+    )
+}
+
+/// A key whose value is a non-empty scalar.
+pub fn has(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> bool {
+    kc.str_of(map, key).is_some_and(|v| !v.is_empty())
+}
+
+/// The line of `key` in `map` (its key node), or of the mapping.
+pub fn key_line(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> usize {
+    kc.line(
+        kc.doc
+            .get_key(map, key)
+            .or_else(|| kc.get(map, key))
+            .unwrap_or(map),
+    )
+}
