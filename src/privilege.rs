@@ -137,14 +137,35 @@ pub fn group_name(gid: u32) -> Option<String> {
 }
 
 /// When kubefix was started as root and `path` (followed through symlinks) belongs to another
-/// user: that user. `None` when not root, when root owns the file, or when it cannot be
-/// stat-ed (the caller's own read then reports the error). Works inside an [`AsOwner`] guard.
+/// user: that user. `None` when not root or when root owns the file.
+///
+/// Inside an [`AsOwner`] guard the answer is the guard's owner, whatever the path says now:
+/// the guard was entered for the file being worked on, and asking the path again would let
+/// its owner hide the file for a moment (rename it away, swap in a link to a root-owned
+/// file) and be taken for root. Outside a guard, a path that cannot be stat-ed fails closed:
+/// it counts as belonging to `nobody`, never to root.
 pub fn foreign_owner(path: &Path) -> Option<Owner> {
     if !started_as_root() {
         return None;
     }
-    let meta = std::fs::metadata(path).ok()?;
-    (meta.uid() != 0).then(|| Owner::of_metadata(&meta))
+    if let Some(owner) = acting_as() {
+        return Some(owner);
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) => (meta.uid() != 0).then(|| Owner::of_metadata(&meta)),
+        Err(_) => Some(Owner::of_uid(NOBODY, NOGROUP)),
+    }
+}
+
+/// The user nothing belongs to: who a file that cannot be examined is taken to belong to.
+pub const NOBODY: u32 = 65534;
+
+/// The owner an [`AsOwner`] guard currently acts as (process-wide, like the guard).
+static ACTING_AS: std::sync::Mutex<Option<Owner>> = std::sync::Mutex::new(None);
+
+/// The owner kubefix acts as right now, inside an [`AsOwner`] guard.
+pub fn acting_as() -> Option<Owner> {
+    ACTING_AS.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// While alive, the process's effective uid, gid and supplementary groups are the owner's;
@@ -192,6 +213,7 @@ impl AsOwner {
             guard.restore();
             return Err(io::Error::from(e));
         }
+        *ACTING_AS.lock().unwrap_or_else(|e| e.into_inner()) = Some(owner.clone());
         Ok(guard)
     }
 
@@ -200,6 +222,7 @@ impl AsOwner {
             return;
         }
         self.active = false;
+        *ACTING_AS.lock().unwrap_or_else(|e| e.into_inner()) = None;
         // Failing to regain root would leave kubefix half-privileged: stop rather than go on.
         let ok = nix::unistd::seteuid(Uid::from_raw(0)).is_ok()
             && nix::unistd::setegid(self.saved_egid).is_ok()
@@ -309,6 +332,22 @@ mod tests {
                 }
                 if euid() != 0 || std::fs::read(&secret).is_err() {
                     code |= 8;
+                }
+                // Whose file is it? Inside a guard: the guard's owner, even when the path is
+                // gone for a moment (found in review: hiding the file made root's checks
+                // take it for root's). Outside: a path that cannot be examined is nobody's.
+                let gone = secret.with_file_name("hidden-for-a-moment");
+                {
+                    let _g = AsOwner::enter(&nobody);
+                    if foreign_owner(&gone).map(|o| o.uid) != Some(4_000_123) {
+                        code |= 16;
+                    }
+                }
+                if acting_as().is_some()
+                    || foreign_owner(&gone).map(|o| o.uid) != Some(NOBODY)
+                    || foreign_owner(&secret).is_some()
+                {
+                    code |= 32;
                 }
                 unsafe { nix::libc::_exit(code) };
             }

@@ -274,6 +274,14 @@ pub fn run_as(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let as_owner = owner.filter(|o| o.uid != 0);
+    // Inside an `AsOwner` guard the real uid is still root's: a child started without the
+    // full switch below could take root back (a shell does so by itself). Never start one.
+    if as_owner.is_none() && privilege::started_as_root() && !privilege::is_root() {
+        return Ran::NotStarted(
+            "kubefix is acting as another user and would not drop root fully for this program"
+                .into(),
+        );
+    }
     if let Some(owner) = as_owner {
         if !privilege::started_as_root() {
             return Ran::NotStarted("only root can run a program as another user".into());
@@ -558,6 +566,57 @@ mod tests {
                         }
                     }
                 };
+                // SAFETY: leaving the forked child without running the test harness's code.
+                unsafe { nix::libc::_exit(code) };
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                let status = nix::sys::wait::waitpid(child, None).unwrap();
+                assert_eq!(status, nix::sys::wait::WaitStatus::Exited(child, 0));
+            }
+        }
+    }
+
+    /// Found in review (#12): a user who hid their kubeconfig for a moment made
+    /// `run_identity` answer "nobody else's", and a plugin started without the full switch
+    /// inside the guard took root back (ruid was 0). Now the guard's owner is the answer and
+    /// a plugin is never started half-switched.
+    #[test]
+    fn inside_a_guard_plugins_run_as_its_owner_or_not_at_all() {
+        if !privilege::is_root() {
+            eprintln!("skipped: needs root to switch users");
+            return;
+        }
+        let user = Owner::of_uid(4_000_321, 4_000_321);
+        // SAFETY: the child runs the code under test and leaves with _exit.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => {
+                let mut code = 0;
+                {
+                    let _guard = privilege::AsOwner::enter(&user);
+                    let gone = Path::new("/nonexistent/kubeconfig");
+                    if run_identity(gone, Some(Path::new("/bin/sh"))).map(|o| o.uid)
+                        != Some(4_000_321)
+                    {
+                        code |= 1;
+                    }
+                    let ran = run_as(
+                        Path::new("/bin/sh"),
+                        &["-c".into(), "id -u".into()],
+                        &[],
+                        None,
+                        Duration::from_secs(10),
+                    );
+                    if !matches!(ran, Ran::NotStarted(_)) {
+                        eprintln!("{ran:?}");
+                        code |= 2;
+                    }
+                }
+                // Outside a guard, a kubeconfig that cannot be examined is nobody's.
+                if run_identity(Path::new("/nonexistent/kubeconfig"), None).map(|o| o.uid)
+                    != Some(privilege::NOBODY)
+                {
+                    code |= 4;
+                }
                 // SAFETY: leaving the forked child without running the test harness's code.
                 unsafe { nix::libc::_exit(code) };
             }
