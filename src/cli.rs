@@ -24,10 +24,21 @@ Examples:
   kubefix --apply --exec-api-version v1
   kubefix -o json --kubeconfig ./eks.yaml";
 
+/// `kubefix --version`: the version, the git commit it was built from and the build date
+/// (`SOURCE_DATE_EPOCH` when set), from `build.rs`.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("KUBEFIX_GIT_COMMIT"),
+    ", built ",
+    env!("KUBEFIX_BUILD_DATE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kubefix",
-    version,
+    version = LONG_VERSION,
     about = "Repair broken kubeconfig files without losing a comment",
     long_about = "Finds what makes kubectl fail in a kubeconfig (exec plugins on the removed \
                   client.authentication.k8s.io/v1alpha1, missing interactiveMode, ...), shows a \
