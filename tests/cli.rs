@@ -41,8 +41,9 @@ fn kubefix() -> Command {
         .env_remove("SUDO_USER")
         .env("HOME", NO_HOME)
         // No aws-cli of this machine's: its version (read from its install layout, else
-        // unknown) would add findings to the exec fixtures (issue #12).
-        .env("PATH", "/usr/bin:/bin");
+        // unknown) would add findings to the exec fixtures (issue #12). Fake plugins for
+        // the commands the fixtures name, which `exec-on-path` looks for.
+        .env("PATH", support::fake_plugins_path());
     cmd
 }
 

@@ -16,12 +16,7 @@ use super::{Context, Finding, Rule, Severity};
 
 pub struct ExecCommandRule;
 
-/// The PATH half (`exec: executable NAME not found`): complete and tested, but not in the
-/// registry yet — the repository's testdata fixtures and the auth-provider migrations name
-/// plugins (aws-iam-authenticator, kubelogin, kubectl oidc-login) that are not installed where
-/// the tests run, and their tests count findings. Register it once those tests put fake
-/// plugins on PATH.
-#[cfg_attr(not(test), allow(dead_code))]
+/// The PATH half (`exec: executable NAME not found`): the plugin is looked up, never run.
 pub struct ExecOnPathRule;
 
 const ID: &str = "exec-command";
