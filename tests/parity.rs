@@ -488,6 +488,27 @@ fn catalogue(b: &Base) -> Vec<Case> {
         b.user(),
         no("unsupported protocol scheme \"ftp\""),
     );
+    // Files client-go reads as an empty config (kubectl then dials localhost:8080).
+    for (name, yaml) in [
+        ("empty-file", ""),
+        ("blank-file", "  \n\n"),
+        ("comments-only-file", "# kubeconfig\n# nothing yet\n"),
+        ("bom-only-file", "\u{feff}"),
+    ] {
+        cases.push(Case {
+            name,
+            yaml: yaml.into(),
+            expect: ok(),
+            kubefix_args: Vec::new(),
+        });
+    }
+    // go-yaml does not skip a tab that starts a line, even a blank one.
+    cases.push(Case {
+        name: "tab-blank-file",
+        yaml: " \n\t\n".into(),
+        expect: no("yaml: line 2: found character that cannot start any token"),
+        kubefix_args: Vec::new(),
+    });
     // A plugin that exists but prints nothing: only running it tells (--probe-exec).
     cases.push(Case {
         name: "exec-prints-nothing",
