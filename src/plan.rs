@@ -34,6 +34,8 @@ pub struct FilePlan {
     pub expiry: Vec<crate::inspect::ExpiryRow>,
     /// The names this file defines and references, for the cross-file rules.
     pub names: crate::kubeconfig::names::FileNames,
+    /// The file has no YAML content (empty, blanks, comments): kubectl reads an empty config.
+    pub empty: bool,
     /// The file's permission bits when read, and the mode a fix sets (`file-permissions`).
     pub old_mode: Option<u32>,
     pub new_mode: Option<u32>,
@@ -96,16 +98,28 @@ fn invalid(path: &Path, e: yaml::YamlError) -> Error {
     }
 }
 
-/// Parse a kubeconfig text (the same steps for the original and the result).
+/// Parse a kubeconfig text (the same steps for the original and the result). An empty text
+/// (or only blanks and comments) parses to a document without root: client-go reads such a
+/// file as an empty config, and so does kubefix.
 fn load<'a>(path: &Path, text: &'a str) -> Result<Document<'a>> {
-    if text.trim_start_matches('\u{feff}').trim().is_empty() {
-        return Err(Error::InvalidNoPosition {
-            path: path.to_path_buf(),
-            message: "the file is empty; a kubeconfig has at least apiVersion, kind and clusters"
-                .into(),
+    let doc = Document::parse(text).map_err(|e| invalid(path, e))?;
+    if doc.root.is_none() {
+        // go-yaml v2 (libyaml) does not skip a tab that starts a line in block context, even
+        // on a blank line: kubectl refuses such a file where the parser here reads nothing.
+        let tab = text.split('\n').enumerate().find_map(|(i, line)| {
+            let col = line.len() - line.trim_start_matches([' ', '\u{feff}']).len();
+            line[col..].starts_with('\t').then_some((i + 1, col + 1))
         });
+        if let Some((line, column)) = tab {
+            return Err(Error::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: format!("a tab starts this line; kubectl refuses the file: yaml: line {line}: found character that cannot start any token"),
+            });
+        }
     }
-    Document::parse(text).map_err(|e| invalid(path, e))
+    Ok(doc)
 }
 
 /// An error at byte `at` of a parsed text.
@@ -242,6 +256,7 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         .filter_map(|f| f.fix.as_ref().and_then(|x| x.mode))
         .min();
     drop(view);
+    let empty = doc.root.is_none();
     let lines_old = doc.lines;
     // Names and values in findings and the expiry table come from the file: from here on
     // they are only shown, so they are made safe to show (controls escaped, bounded).
@@ -260,6 +275,7 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         lines_new,
         expiry,
         names: report.names,
+        empty,
         old_mode: std::fs::metadata(path)
             .ok()
             .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777),

@@ -274,7 +274,12 @@ pub fn human_findings(
     let label = clean(label);
     let label = label.as_str();
     if plan.findings.is_empty() {
-        if verbose {
+        if verbose && plan.empty {
+            let _ = writeln!(
+                out,
+                "{label}: no problems found\n  note: the file is empty (no YAML content); kubectl reads it as a kubeconfig with nothing in it"
+            );
+        } else if verbose {
             let _ = writeln!(out, "{label}: no problems found");
         }
         return out;

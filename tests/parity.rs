@@ -28,32 +28,12 @@ use support::b64;
 use support::pki::{Ca, Validity};
 
 /// Cases kubefix does not agree with kubectl on yet, and why.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "empty-user",
-        "a user with no credentials at all: kubectl asks `Please enter Username:` (on a pipe: \
+const KNOWN_GAPS: &[(&str, &str)] = &[(
+    "empty-user",
+    "a user with no credentials at all: kubectl asks `Please enter Username:` (on a pipe: \
          `error: EOF`); anonymous users are legitimate (kubectl proxy, plain http), so kubefix \
          stays quiet",
-    ),
-    ("ca-data-base64-twice", PEM_PENDING),
-    ("ca-data-not-pem", PEM_PENDING),
-    ("ca-data-is-a-key", PEM_PENDING),
-    ("cert-data-not-pem", PEM_PENDING),
-    ("key-data-not-pem", PEM_PENDING),
-    ("cert-and-key-switched", PEM_PENDING),
-    ("key-does-not-match-cert", PEM_PENDING),
-    (
-        "exec-not-on-path",
-        "the exec-on-path check (rules/exec_command.rs, ExecOnPathRule) is written and unit-tested \
-         but not registered: testdata fixtures and the auth-provider migrations name plugins \
-         that are not installed where the tests run",
-    ),
-];
-
-const PEM_PENDING: &str =
-    "the credential-pem check (rules/credential_data.rs, CredentialPemRule) is \
-     written and unit-tested but not registered: testdata fixtures carry placeholder \
-     certificates (FAKE-… PEM bodies) that kubectl rejects the same way";
+)];
 
 /// What kubectl must do with a case.
 #[derive(Clone, Debug)]
@@ -362,6 +342,37 @@ fn catalogue(b: &Base) -> Vec<Case> {
         no("tls: private key does not match public key"),
     );
 
+    add(
+        "cert-data-malformed-der",
+        b.cluster(),
+        format!(
+            "    client-certificate-data: {}\n    client-key-data: {key}\n",
+            b64(b"-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n")
+        ),
+        no("x509: malformed certificate"),
+    );
+    add(
+        "ca-bundle-with-a-malformed-cert",
+        format!(
+            "{s}    certificate-authority-data: {}\n",
+            b64(format!(
+                "-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n{}",
+                pem_of(ca)
+            )
+            .as_bytes())
+        ),
+        b.user(),
+        ok(),
+    );
+    add(
+        "ca-file-not-pem",
+        format!(
+            "{s}    certificate-authority: {}\n",
+            b.dir.join("not-pem.crt").display()
+        ),
+        b.user(),
+        no("unable to load root certificates: unable to parse bytes as PEM block"),
+    );
     // Defects: validateAuthInfo.
     add(
         "cert-without-key",
@@ -477,6 +488,27 @@ fn catalogue(b: &Base) -> Vec<Case> {
         b.user(),
         no("unsupported protocol scheme \"ftp\""),
     );
+    // Files client-go reads as an empty config (kubectl then dials localhost:8080).
+    for (name, yaml) in [
+        ("empty-file", ""),
+        ("blank-file", "  \n\n"),
+        ("comments-only-file", "# kubeconfig\n# nothing yet\n"),
+        ("bom-only-file", "\u{feff}"),
+    ] {
+        cases.push(Case {
+            name,
+            yaml: yaml.into(),
+            expect: ok(),
+            kubefix_args: Vec::new(),
+        });
+    }
+    // go-yaml does not skip a tab that starts a line, even a blank one.
+    cases.push(Case {
+        name: "tab-blank-file",
+        yaml: " \n\t\n".into(),
+        expect: no("yaml: line 2: found character that cannot start any token"),
+        kubefix_args: Vec::new(),
+    });
     // A plugin that exists but prints nothing: only running it tells (--probe-exec).
     cases.push(Case {
         name: "exec-prints-nothing",
@@ -613,6 +645,7 @@ fn kubefix_agrees_with_kubectl() {
     let other = ca.client_cert("someone-else", &[], Validity::Valid);
     fs::write(dir.path().join("client.crt"), &issued.cert_pem).unwrap();
     fs::write(dir.path().join("client.key"), &issued.key_pem).unwrap();
+    fs::write(dir.path().join("not-pem.crt"), "hello world\n").unwrap();
     let base = Base {
         port: closed_port(),
         ca: ca.cert_b64(),

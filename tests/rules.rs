@@ -116,7 +116,23 @@ fn gcp_apply_writes_the_gcloud_exec_section_and_hints_when_plugin_missing() {
       provideClusterInfo: true
 "
     ), "{fixed}");
-    // Idempotent.
+    // Nothing left to fix; the plugin is still missing, which exec-on-path says with its
+    // installHint, until it is installed.
+    let again = run(&bin, &config, &["--check", "-o", "json"]);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    let r = json(&again);
+    assert!(r["files"][0]["diff"].as_str().unwrap().is_empty(), "{r}");
+    let f = findings_of(&r, "exec-on-path");
+    assert_eq!(f.len(), 1, "{r}");
+    assert_eq!(
+        f[0]["kubectlError"],
+        "getting credentials: exec: executable gke-gcloud-auth-plugin not found"
+    );
+    assert!(f[0]["hint"]
+        .as_str()
+        .unwrap()
+        .starts_with("Install gke-gcloud-auth-plugin for use with kubectl"));
+    script(&bin, "gke-gcloud-auth-plugin", "exit 0");
     let again = run(&bin, &config, &["--check"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
@@ -211,6 +227,9 @@ fn oidc_warns_and_migrates_with_secret_redacted() {
     let fixed = fs::read_to_string(&config).unwrap();
     assert!(fixed.contains("      command: kubectl\n"));
     assert!(fixed.contains("      - oidc-login\n      - get-token\n"));
+    // The exec section runs kubectl (its oidc-login plugin): exec-on-path looks for it.
+    assert_eq!(run(&bin, &config, &["--check"]).status.code(), Some(1));
+    script(&bin, "kubectl", "exit 0");
     assert_eq!(run(&bin, &config, &["--check"]).status.code(), Some(0));
 }
 
@@ -511,11 +530,17 @@ fn missing_files_resolve_against_the_kubeconfig_directory() {
             format!("open {dir}/moved-certs/token: no such file or directory"),
         ]
     );
-    // Restore the files: nothing left to report.
+    // Restore the files (real ones: credential-pem reads them): nothing left to report.
     fs::create_dir(d.path().join("moved-certs")).unwrap();
-    for f in ["ca.crt", "client.crt", "client.key", "token"] {
-        fs::write(d.path().join("moved-certs").join(f), "x").unwrap();
+    for (f, key) in [
+        ("ca.crt", "certificate-authority-data"),
+        ("client.crt", "client-certificate-data"),
+        ("client.key", "client-key-data"),
+    ] {
+        let pem = unbase64(&fixture_value("k3s.yaml", key));
+        fs::write(d.path().join("moved-certs").join(f), pem).unwrap();
     }
+    fs::write(d.path().join("moved-certs/token"), "x").unwrap();
     assert_eq!(run(&bin, &config, &["--check"]).status.code(), Some(0));
 }
 
@@ -601,4 +626,119 @@ fn duplicates_in_one_file_and_across_kubeconfig() {
     // it exists anyway: nothing to say. Loaded alone, nothing dangles either.
     let alone = json(&run(bin.path(), &stale, &["-o", "json"]));
     assert!(findings_of(&alone, "duplicate-name").is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// credential-pem
+
+/// The base64 value of `key` in a fixture (first occurrence).
+fn fixture_value(name: &str, key: &str) -> String {
+    fs::read_to_string(fixture(name))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(&format!("{key}: "))
+                .map(str::to_string)
+        })
+        .unwrap()
+}
+
+fn unbase64(v: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(v).unwrap()
+}
+
+#[test]
+fn credential_pem_reads_files_and_never_shows_parser_internals() {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let dir = tempfile::tempdir().unwrap();
+    let ca = unbase64(&fixture_value("k3s.yaml", "certificate-authority-data"));
+    let cert = unbase64(&fixture_value("k3s.yaml", "client-certificate-data"));
+    // Another fixture's key: not the key of k3s.yaml's certificate.
+    let other_key = unbase64(&fixture_value("k3sup-stale-merge.yaml", "client-key-data"));
+    fs::write(dir.path().join("client.crt"), &cert).unwrap();
+    fs::write(dir.path().join("other.key"), &other_key).unwrap();
+    let damaged = b"-----BEGIN CERTIFICATE-----\nAAAAAAAA\n-----END CERTIFICATE-----\n";
+    let bundle = [&damaged[..], &ca[..]].concat();
+    let config = dir.path().join("config");
+    fs::write(
+        &config,
+        format!(
+            "apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster:
+    server: https://127.0.0.1:6443
+    certificate-authority-data: {}
+contexts:
+- name: x
+  context: {{cluster: c, user: files}}
+current-context: x
+users:
+- name: files
+  user:
+    client-certificate: client.crt
+    client-key: other.key
+- name: damaged
+  user:
+    client-certificate-data: {}
+    client-key-data: {}
+",
+            b64(&bundle),
+            b64(damaged),
+            b64(&other_key),
+        ),
+    )
+    .unwrap();
+    private(&config);
+    let bin = dir.path().join("bin");
+    fs::create_dir(&bin).unwrap();
+    let out = run(&bin, &config, &["-o", "json"]);
+    let r = json(&out);
+    let f = findings_of(&r, "credential-pem");
+    let got: Vec<(&str, u64, &str, &str)> = f
+        .iter()
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+                f["code"].as_str().unwrap(),
+                f["kubectlError"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            // client-go skips the damaged block and uses the CA after it.
+            ("warning", 7, "unreadable", ""),
+            (
+                "error",
+                16,
+                "bad-client-cert",
+                "Unable to connect to the server: tls: private key does not match public key"
+            ),
+            (
+                "error",
+                19,
+                "bad-client-cert",
+                "x509: malformed certificate"
+            ),
+        ],
+        "{r}"
+    );
+    // The parser's internals stay inside: not in the JSON, not in the text and its table.
+    let t = text(&run(&bin, &config, &[]));
+    assert!(
+        t.contains("unreadable (malformed X.509 certificate)"),
+        "{t}"
+    );
+    for shown in [t, String::from_utf8_lossy(&out.stdout).into_owned()] {
+        for internal in ["NomError", "Parsing Error", "UnexpectedTag", "Der("] {
+            assert!(!shown.contains(internal), "{internal} in\n{shown}");
+        }
+    }
 }

@@ -36,9 +36,12 @@ impl std::fmt::Display for Identity {
     }
 }
 
+/// Why a certificate does not parse, in the user's words: the parser's own error (nom and
+/// DER internals such as `Parsing Error: Der(UnexpectedTag …)`) never reaches the output.
+pub const MALFORMED: &str = "malformed X.509 certificate";
+
 fn parsed(der: &[u8]) -> Result<X509Certificate<'_>, String> {
-    let (rest, cert) =
-        parse_x509_certificate(der).map_err(|e| format!("not an X.509 certificate ({e})"))?;
+    let (rest, cert) = parse_x509_certificate(der).map_err(|_| MALFORMED.to_string())?;
     if !rest.is_empty() {
         return Err("trailing bytes after the certificate".into());
     }
@@ -117,7 +120,7 @@ pub fn parse_bundle(bytes: &[u8]) -> Result<Vec<Cert>, String> {
     let looks_pem = bytes.windows(11).any(|w| w == b"-----BEGIN ");
     if looks_pem {
         for pem in x509_parser::pem::Pem::iter_from_buffer(bytes) {
-            let pem = pem.map_err(|e| format!("invalid PEM ({e})"))?;
+            let pem = pem.map_err(|_| "invalid PEM block".to_string())?;
             if pem.label == "CERTIFICATE" {
                 out.push(Cert::from_der(&pem.contents)?);
             }

@@ -89,9 +89,15 @@ pub struct NotKubeconfig {
 impl<'d, 'a> Kubeconfig<'d, 'a> {
     pub fn new(doc: &'d Document<'a>) -> Result<Kubeconfig<'d, 'a>, NotKubeconfig> {
         let Some(root) = doc.root else {
-            return Err(NotKubeconfig {
-                at: 0,
-                message: "the file has no YAML content (empty or only comments)".into(),
+            // No YAML content (empty or only comments): client-go reads an empty config.
+            return Ok(Kubeconfig {
+                doc,
+                root: None,
+                clusters: Vec::new(),
+                contexts: Vec::new(),
+                users: Vec::new(),
+                current_context: None,
+                index: OnceCell::new(),
             });
         };
         let not = |at: usize, message: String| NotKubeconfig { at, message };

@@ -19,15 +19,13 @@ use super::support::data::{ca_pool_error, go_base64, key_pair_error, pem_blocks}
 use super::support::view::key_line;
 use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Entry;
+use crate::source::Kind;
 
 rule!(CredentialDataRule, "credential-data", reports, "certificate-authority-data, client-certificate-data and client-key-data that are not valid base64, not PEM, or a key that does not match its certificate");
 
 rule!(
-/// The PEM half (`unable to load root certificates`, `tls: …`): complete and tested, but not
-/// in the registry yet — the repository's testdata fixtures carry placeholder certificates
-/// (`FAKE-…` PEM bodies) that kubectl rejects exactly so, and their tests count findings.
-/// Register it once the fixtures hold real throwaway certificates.
-#[cfg_attr(not(test), allow(dead_code))]
+/// The PEM half (`unable to load root certificates`, `tls: …`): data that decodes but that
+/// client-go cannot use.
 CredentialPemRule as PEM_ID, "credential-pem", reports, "certificate-authority-data and client certificates that are not PEM, or a key that does not match its certificate");
 
 /// Whether `bytes` is itself base64 of something with a PEM block (base64 applied twice).
@@ -86,29 +84,48 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
             }
         };
         let mut found = Vec::new();
-        for cluster in &kc.clusters {
-            if !pem {
+        if !pem {
+            for cluster in &kc.clusters {
                 decode(cluster, "certificate-authority-data", &mut found);
-                continue;
             }
-            let key = "certificate-authority-data";
-            let Some(ca) = decode(cluster, key, &mut found) else {
+            for user in &kc.users {
+                decode(user, "client-certificate-data", &mut found);
+                decode(user, "client-key-data", &mut found);
+            }
+            out.extend(found);
+            return;
+        }
+        for cluster in &kc.clusters {
+            let Some(ca) = load(
+                cx,
+                cluster,
+                "certificate-authority-data",
+                "certificate-authority",
+                Kind::Certificate,
+            ) else {
                 continue;
             };
-            let Some(e) = ca_pool_error(&ca) else {
+            let Some(e) = ca_pool_error(&ca.bytes) else {
+                // client-go loads the bundle; a block kubefix cannot read (no expiry shown
+                // for it) is still worth a word.
+                if let Err(why) = crate::inspect::cert::parse_bundle(&ca.bytes) {
+                    if !ca.bytes.is_empty() {
+                        found.push(unreadable(cluster, &ca, &why, "client-go skips what it cannot parse and uses the other certificates of the bundle"));
+                    }
+                }
                 continue;
             };
-            let body = cluster.body.expect("decoded from the body");
-            let twice = encoded_twice(&ca);
+            let twice = encoded_twice(&ca.bytes);
+            let what = ca.what();
             found.push(
                 Finding::new(
                     PEM_ID,
                     Severity::Error,
-                    key_line(kc, body, key),
+                    ca.line,
                     if twice {
-                        format!("{key} is base64 of base64: decoded once it is still base64 ({} bytes), not a PEM certificate", ca.len())
+                        format!("{what} is base64 of base64: decoded once it is still base64 ({} bytes), not a PEM certificate", ca.bytes.len())
                     } else {
-                        format!("{key} decodes to {} bytes that hold no usable PEM certificate", ca.len())
+                        format!("{what} holds {} bytes but no usable PEM certificate", ca.bytes.len())
                     },
                 )
                 .entry(cluster)
@@ -122,40 +139,123 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
             );
         }
         for user in &kc.users {
-            let cert = decode(user, "client-certificate-data", &mut found);
-            let key = decode(user, "client-key-data", &mut found);
-            if !pem {
-                continue;
-            }
-            let (Some(cert), Some(key)) = (cert, key) else {
+            let cert = load(
+                cx,
+                user,
+                "client-certificate-data",
+                "client-certificate",
+                Kind::Certificate,
+            );
+            let key = load(cx, user, "client-key-data", "client-key", Kind::Key);
+            let Some(cert) = cert else { continue };
+            let Some(key) = key else {
+                // No key: auth-methods reports that; kubefix still says when it cannot read
+                // the certificate.
+                if let Err(why) = crate::inspect::cert::parse_bundle(&cert.bytes) {
+                    found.push(unreadable(
+                        user,
+                        &cert,
+                        &why,
+                        "kubectl will refuse it too once the key is there",
+                    ));
+                }
                 continue;
             };
-            let Some(e) = key_pair_error(&cert, &key) else {
+            let Some(e) = key_pair_error(&cert.bytes, &key.bytes) else {
                 continue;
             };
-            let body = user.body.expect("decoded from the body");
-            let (line_key, what, hint) = if e.contains("certificate input") {
-                ("client-certificate-data", "client-certificate-data holds no usable PEM certificate", "put the client certificate there: base64 of the PEM file (-----BEGIN CERTIFICATE-----)")
+            let (at, what, hint) = if e.contains("certificate input") {
+                (&cert, format!("{} holds no usable PEM certificate", cert.what()), "put the client certificate there: base64 of the PEM file (-----BEGIN CERTIFICATE-----)")
+            } else if e.starts_with("x509:") {
+                (&cert, format!("{} holds a certificate that does not parse (malformed X.509)", cert.what()), "put the client certificate there: base64 of the PEM file (-----BEGIN CERTIFICATE-----); this one is damaged")
             } else if e.contains("does not match public key") {
-                ("client-key-data", "client-key-data is not the private key of client-certificate-data", "put the key that belongs to this certificate (or the certificate that belongs to this key); they were probably copied from different kubeconfigs")
+                (&key, format!("{} is not the private key of {}", key.what(), cert.what()), "put the key that belongs to this certificate (or the certificate that belongs to this key); they were probably copied from different kubeconfigs")
             } else {
-                ("client-key-data", "client-key-data holds no usable PEM private key", "put the private key there: base64 of the PEM file (-----BEGIN … PRIVATE KEY-----)")
+                (&key, format!("{} holds no usable PEM private key", key.what()), "put the private key there: base64 of the PEM file (-----BEGIN … PRIVATE KEY-----)")
+            };
+            // Inline data is loaded with the kubeconfig; files are read when kubectl connects
+            // (client-go reloads them for each handshake), so the same error comes then
+            // (verified with kubectl 1.32 against a TLS server).
+            let said = if cert.file || key.file {
+                format!("Unable to connect to the server: {e}")
+            } else {
+                e
             };
             found.push(
-                Finding::new(
-                    PEM_ID,
-                    Severity::Error,
-                    key_line(kc, body, line_key),
-                    what.into(),
-                )
-                .entry(user)
-                .code("bad-client-cert")
-                .kubectl_says(e)
-                .hint(hint),
+                Finding::new(PEM_ID, Severity::Error, at.line, what)
+                    .entry(user)
+                    .code("bad-client-cert")
+                    .kubectl_says(said)
+                    .hint(hint),
             );
         }
         out.extend(found);
     }
+}
+
+/// A credential's bytes as client-go reads them: the inline `*-data` value decoded as Go
+/// decodes it (invalid base64 is `credential-data`'s), else the file the path key names
+/// (one that cannot be read is `missing-file`'s). The data wins when both are set, as in
+/// client-go.
+struct Loaded {
+    /// `certificate-authority-data`, or `certificate-authority file PATH`.
+    source: String,
+    line: usize,
+    bytes: Vec<u8>,
+    /// Read from a file (not inline data).
+    file: bool,
+}
+
+impl Loaded {
+    fn what(&self) -> &str {
+        &self.source
+    }
+}
+
+fn load(
+    cx: &Context<'_, '_, '_>,
+    entry: &Entry,
+    data_key: &str,
+    file_key: &str,
+    kind: Kind,
+) -> Option<Loaded> {
+    let kc = cx.config;
+    let body = entry.body?;
+    if let Some(value) = kc.str_of(body, data_key).filter(|v| !v.is_empty()) {
+        return go_base64(value.as_bytes()).ok().map(|bytes| Loaded {
+            source: data_key.to_string(),
+            line: key_line(kc, body, data_key),
+            bytes,
+            file: false,
+        });
+    }
+    let value = kc.str_of(body, file_key).filter(|v| !v.is_empty())?;
+    let path = super::missing_file::resolve(value, cx.path);
+    let bytes = crate::source::read_regular(&path, kind).ok()?;
+    Some(Loaded {
+        source: format!("the {file_key} file {}", path.display()),
+        line: key_line(kc, body, file_key),
+        bytes,
+        file: true,
+    })
+}
+
+/// A warning for a certificate kubefix cannot read though client-go does not refuse it (yet).
+fn unreadable(entry: &Entry, loaded: &Loaded, why: &str, note: &str) -> Finding {
+    Finding::new(
+        PEM_ID,
+        Severity::Warning,
+        loaded.line,
+        format!(
+            "{} holds a certificate kubefix cannot read ({why}); its expiry is unknown",
+            loaded.what()
+        ),
+    )
+    .entry(entry)
+    .code("unreadable")
+    .hint(format!(
+        "{note}; replace the damaged certificate, or remove it (base64 of the PEM file, -----BEGIN CERTIFICATE-----)"
+    ))
 }
 
 #[cfg(test)]
@@ -240,14 +340,14 @@ users:
         );
         let mut f: Vec<_> = findings(&src, &RuleOptions::default())
             .into_iter()
-            .filter(|f| f.rule == ID)
+            .filter(|f| f.rule == ID || f.rule == PEM_ID)
             .collect();
-        assert_eq!(f.len(), 1, "the registered rule: base64 only");
-        f.extend(rule_findings(
-            &CredentialPemRule,
-            &src,
-            &RuleOptions::default(),
-        ));
+        assert_eq!(f.iter().filter(|f| f.rule == ID).count(), 1, "base64 only");
+        // The PEM half alone says the same as in the registry.
+        assert_eq!(
+            rule_findings(&CredentialPemRule, &src, &RuleOptions::default()).len(),
+            3
+        );
         f.sort_by_key(|f| f.line);
         let got: Vec<_> = f
             .iter()

@@ -22,12 +22,7 @@ rule!(
 );
 
 rule!(
-/// The PATH half (`exec: executable NAME not found`): complete and tested, but not in the
-/// registry yet — the repository's testdata fixtures and the auth-provider migrations name
-/// plugins (aws-iam-authenticator, kubelogin, kubectl oidc-login) that are not installed where
-/// the tests run, and their tests count findings. Register it once those tests put fake
-/// plugins on PATH.
-#[cfg_attr(not(test), allow(dead_code))]
+/// The PATH half (`exec: executable NAME not found`): the plugin is looked up, never run.
 ExecOnPathRule as PATH_ID, "exec-on-path", reports, "exec plugins whose command is not on PATH (looked up, never run)");
 
 /// API versions `exec-plugin-version` probes under `--probe-exec`.

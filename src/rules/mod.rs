@@ -96,7 +96,9 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &auth_methods::AuthMethodsRule,
         &cluster_server::ClusterServerRule,
         &credential_data::CredentialDataRule,
+        &credential_data::CredentialPemRule,
         &exec_command::ExecCommandRule,
+        &exec_command::ExecOnPathRule,
         &file_permissions::FilePermissionsRule,
     ]
 }

@@ -106,3 +106,43 @@ pub fn kubectl_command(kubectl: &Path, kubeconfig: &Path, cache_dir: &Path) -> C
         .arg("--request-timeout=20s");
     cmd
 }
+
+/// A directory of fake credential plugins for the commands the testdata fixtures name
+/// (`aws`, `aws-iam-authenticator`, `kubelogin`, `gke-gcloud-auth-plugin`), made once per
+/// test binary: `exec-on-path` reports an exec plugin that is not installed, and the
+/// fixtures are about other things. Each prints a v1beta1 ExecCredential. `aws` sits in the
+/// AWS CLI v2 installer's layout (`…/v2/2.15.30/dist/aws`, linked from `bin/aws`), so
+/// `exec-plugin-version` reads a current version from it and has nothing to say.
+pub fn fake_plugins() -> &'static Path {
+    use std::os::unix::fs::PermissionsExt;
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = tempfile::Builder::new()
+            .prefix("kubefix-fake-plugins")
+            .tempdir()
+            .unwrap()
+            .keep();
+        let bin = root.join("bin");
+        let dist = root.join("aws-cli/v2/2.15.30/dist");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&dist).unwrap();
+        let body = "#!/bin/sh\nprintf '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"fake\"}}\\n'\n";
+        for p in [
+            dist.join("aws"),
+            bin.join("aws-iam-authenticator"),
+            bin.join("kubelogin"),
+            bin.join("gke-gcloud-auth-plugin"),
+        ] {
+            std::fs::write(&p, body).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::os::unix::fs::symlink(dist.join("aws"), bin.join("aws")).unwrap();
+        bin
+    })
+}
+
+/// `PATH` for kubefix in tests: the [`fake_plugins`] and `/usr/bin:/bin` (no aws-cli of
+/// this machine's, whose version would add findings to the exec fixtures).
+pub fn fake_plugins_path() -> std::ffi::OsString {
+    std::env::join_paths([fake_plugins(), Path::new("/usr/bin"), Path::new("/bin")]).unwrap()
+}

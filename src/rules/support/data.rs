@@ -251,7 +251,7 @@ fn go_list(items: &[String]) -> String {
 }
 
 /// What `tls.X509KeyPair(cert, key)` says about the pair, or `None` when it loads (or when
-/// kubefix cannot tell: an unparsable certificate, a key without its public half).
+/// kubefix cannot tell: a key without its public half).
 pub fn key_pair_error(cert_pem: &[u8], key_pem: &[u8]) -> Option<String> {
     let mut certs = Vec::new();
     let mut skipped = Vec::new();
@@ -289,7 +289,12 @@ pub fn key_pair_error(cert_pem: &[u8], key_pem: &[u8]) -> Option<String> {
         }
         skipped.push(b.kind);
     };
-    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&certs[0]).ok()?;
+    // Go parses the leaf before the key: a damaged one fails the pair. Which of
+    // `x509: malformed …` Go names depends on where the DER breaks; kubefix names the
+    // outermost (`x509: malformed certificate`, what garbage and truncated data give).
+    let Ok((_, cert)) = x509_parser::certificate::X509Certificate::from_der(&certs[0]) else {
+        return Some("x509: malformed certificate".into());
+    };
     let Some(private) = private_key(&key) else {
         return Some("tls: failed to parse private key".into());
     };
@@ -672,8 +677,11 @@ mod tests {
             key_pair_error(cert, cert).as_deref(),
             Some("tls: found a certificate rather than a key in the PEM for the private key")
         );
-        // An unparsable certificate: kubefix cannot tell, so it says nothing.
-        assert_eq!(key_pair_error(cert, key), None);
+        // An unparsable certificate fails the pair before the key is looked at, as in Go.
+        assert_eq!(
+            key_pair_error(cert, key).as_deref(),
+            Some("x509: malformed certificate")
+        );
     }
 
     #[test]
