@@ -187,6 +187,20 @@ pub enum Command {
         #[arg(value_name = "BACKUP", conflicts_with = "list")]
         backup: Option<PathBuf>,
     },
+    /// Ask each context's API server whether it is reachable, trusted and accepts the
+    /// credentials, and name the exact reason when not. Read-only; exit 1 if a context fails.
+    Probe {
+        /// The context to probe (default: current-context).
+        #[arg(long, value_name = "NAME", conflicts_with = "all_contexts")]
+        context: Option<String>,
+        /// Probe every context, in parallel.
+        #[arg(long)]
+        all_contexts: bool,
+        /// Deadline for each context, exec plugins included (10s, 500ms, 1m).
+        #[arg(long, value_name = "DURATION", default_value = "10s",
+              value_parser = |s: &str| humantime::parse_duration(s).map_err(|e| e.to_string()))]
+        timeout: std::time::Duration,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,7 @@ pub mod kubeconfig;
 pub mod persist;
 pub mod plan;
 pub mod privilege;
+pub mod probe;
 pub mod render;
 pub mod restore;
 pub mod rules;
@@ -91,6 +92,18 @@ pub fn run(
         }
         Some(Command::Restore { list, backup }) => {
             return restore::run(cli, env, *list, backup.as_deref(), out, err);
+        }
+        Some(Command::Probe {
+            context,
+            all_contexts,
+            timeout,
+        }) => {
+            let args = probe::Args {
+                context: context.clone(),
+                all_contexts: *all_contexts,
+                timeout: *timeout,
+            };
+            return probe::run(cli, env, &args, out, err);
         }
         None => {}
     }

@@ -25,7 +25,7 @@ pub mod k3s_credentials;
 mod missing_file;
 pub mod names;
 mod oidc_auth_provider;
-mod plugin;
+pub(crate) mod plugin;
 mod support_data;
 #[cfg(test)]
 mod testutil;
