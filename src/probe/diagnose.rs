@@ -96,6 +96,30 @@ pub fn connect_failure(
     if let Some(t) = &rec.tls_error {
         return Box::new(tls_error(ctx, t, None));
     }
+    let timed_out = matches!(e, ureq::Error::Timeout(_))
+        || io_of(e).is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) || io
+                .get_ref()
+                .and_then(|x| x.downcast_ref::<ureq::Error>())
+                .is_some_and(|x| matches!(x, ureq::Error::Timeout(_)))
+        });
+    if rec.connected && timed_out {
+        return Box::new(Failure {
+            stage: Stage::Reach,
+            code: "timeout",
+            cause: format!(
+                "connected to {}:{}, but no TLS answer within {} (is this the API server's HTTPS port, or a proxy or load balancer holding the connection?)",
+                ctx.host,
+                ctx.port,
+                span(ctx.timeout.as_secs() as i64)
+            ),
+            fix: Some(format!("check the port of cluster {}'s server ({})", ctx.cluster, ctx.server)),
+            kubectl: Some("Unable to connect to the server: net/http: TLS handshake timeout".into()),
+        });
+    }
     if rec.connected {
         return Box::new(Failure {
             stage: Stage::Tls,
