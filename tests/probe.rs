@@ -68,9 +68,18 @@ struct Run {
     stderr: String,
 }
 
+/// [`probe`] with extra environment variables.
+fn probe_env(s: &Setup, env: &[(&str, &str)], args: &[&str]) -> Run {
+    probe_with(s, &[], env, args)
+}
+
+fn probe(s: &Setup, pre: &[&str], args: &[&str]) -> Run {
+    probe_with(s, pre, &[], args)
+}
+
 /// `kubefix [pre…] probe --kubeconfig KC [args…]`, isolated: no proxy variables, no node
 /// kubeconfig of this machine (a missing `--k3s-config` unless `pre` names one).
-fn probe(s: &Setup, pre: &[&str], args: &[&str]) -> Run {
+fn probe_with(s: &Setup, pre: &[&str], env: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = Command::cargo_bin("kubefix").unwrap();
     for v in [
         "HTTPS_PROXY",
@@ -83,6 +92,7 @@ fn probe(s: &Setup, pre: &[&str], args: &[&str]) -> Run {
     ] {
         cmd.env_remove(v);
     }
+    cmd.envs(env.iter().copied());
     if pre.is_empty() {
         cmd.arg("--k3s-config")
             .arg(s.dir.path().join("no-k3s.yaml"));
@@ -111,6 +121,7 @@ fn kubectl_says(s: &Setup) -> Option<String> {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
+    eprintln!("kubectl said: {}", err.lines().last().unwrap_or(""));
     Some(err.lines().last().unwrap_or("").to_string())
 }
 
@@ -445,7 +456,7 @@ fn expired_client_certificate_401() {
         .to_string();
     assert_lines(&r, &[
         &format!("test: the server refused the client certificate from client-certificate-data of user test-user: it (CN=alice, O=dev) expired on {expired} [client-cert-expired]"),
-        "  kubectl says: error: You must be logged in to the server (Unauthorized)",
+        "  kubectl says: error: You must be logged in to the server (the server has asked for the client to provide credentials)",
         "  fix: issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); kubefix --from NODE-KUBECONFIG --apply installs it",
     ]);
     if let Some(k) = kubectl_says(&s) {
@@ -514,7 +525,7 @@ fn client_certificate_from_a_replaced_client_ca() {
     let shown = source.display();
     assert_lines(&r, &[
         &format!("test: the server refused the client certificate from client-certificate-data of user test-user: it is signed by CN=k3s-client-ca-before-reinstall, not by the cluster's client CA (CN=k3s-client-ca) named in {shown}: the cluster's CA changed [client-cert-unknown-ca]"),
-        "  kubectl says: error: You must be logged in to the server (Unauthorized)",
+        "  kubectl says: error: You must be logged in to the server (the server has asked for the client to provide credentials)",
         &format!("  fix: kubefix --apply (rule k3s-credentials) replaces the client certificate and key with the fresh ones from {shown}"),
     ]);
 }
@@ -532,7 +543,7 @@ fn unknown_token_401_says_which_credential_was_sent() {
     assert_eq!(r.code, 1);
     assert_lines(&r, &[
         "test: the server refused the bearer token from token (an opaque token) of user test-user: it does not know it (revoked, for another cluster, or signed by a CA it does not trust), but does not say which [credentials-refused]",
-        "  kubectl says: error: You must be logged in to the server (Unauthorized)",
+        "  kubectl says: error: You must be logged in to the server (the server has asked for the client to provide credentials)",
         "  fix: get fresh credentials for this cluster from its provider or the node's kubeconfig",
     ]);
     if let Some(k) = kubectl_says(&s) {
@@ -573,7 +584,7 @@ fn expired_service_account_token_401() {
     assert_eq!(r.code, 1);
     assert_lines(&r, &[
         "test: the server refused the bearer token from token of user test-user: it expired on 2023-11-14T22:13:20Z (service account ci/build-bot) [token-expired]",
-        "  kubectl says: error: You must be logged in to the server (Unauthorized)",
+        "  kubectl says: error: You must be logged in to the server (the server has asked for the client to provide credentials)",
         "  fix: issue a new token: kubectl -n ci create token build-bot (with a working context), and put it in user test-user",
     ]);
 }
@@ -655,6 +666,10 @@ fn a_proxy_url_that_refuses_is_named() {
         r.stdout
     );
     assert!(server.requests().is_empty());
+    if let Some(k) = kubectl_says(&s) {
+        // kubectl blames the server for the proxy's refusal.
+        assert_eq!(k, format!("The connection to the server {} was refused - did you specify the right host or port?", server.addr));
+    }
 }
 
 #[test]
@@ -828,4 +843,59 @@ fn probe_never_writes_the_kubeconfig() {
         before
     );
     let _: &Path = &s.kc;
+}
+
+#[test]
+fn https_proxy_and_no_proxy_from_the_environment_as_client_go_reads_them() {
+    // `kubernetes.test` resolves nowhere; the proxy tunnels it to the loopback server.
+    let server = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["kubernetes.test".into()]),
+        ..Default::default()
+    });
+    let proxy = support::proxy::TestProxy::start();
+    let url = format!("https://kubernetes.test:{}", server.addr.port());
+    let s = setup(&kubeconfig(&url, Some(&server.ca_pem), &[], "token: good-token"));
+    let r = probe_env(&s, &[("HTTPS_PROXY", &proxy.url)], &["-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["contexts"][0]["identity"]["username"], "token-user");
+    assert_eq!(v["contexts"][0]["proxy"], format!("{} (from HTTPS_PROXY)", proxy.url));
+    assert_eq!(proxy.targets()[0], format!("kubernetes.test:{}", server.addr.port()));
+    // NO_PROXY names it: dialled directly, and the name does not resolve.
+    let r = probe_env(&s, &[("https_proxy", &proxy.url), ("NO_PROXY", ".test")], &[]);
+    assert_eq!(r.code, 1);
+    let first = r.stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with("test: the server name kubernetes.test does not resolve") && first.ends_with("[dns]"),
+        "{}",
+        r.stdout
+    );
+    // HTTP_PROXY is not for https servers.
+    let r = probe_env(&s, &[("HTTP_PROXY", &proxy.url)], &[]);
+    assert!(r.stdout.contains("[dns]"), "{}", r.stdout);
+    // A loopback server never goes through the environment's proxy.
+    let before = proxy.targets().len();
+    let s = setup(&kubeconfig(&server.url.replace("127.0.0.1", "localhost"), Some(&server.ca_pem), &["tls-server-name: kubernetes.test"], "token: good-token"));
+    let r = probe_env(&s, &[("HTTPS_PROXY", &proxy.url)], &[]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(proxy.targets().len(), before);
+}
+
+#[test]
+fn a_proxy_that_cannot_reach_the_server_is_named() {
+    let proxy = support::proxy::TestProxy::start();
+    let port = closed_port();
+    let proxy_line = format!("proxy-url: {}", proxy.url);
+    let s = setup(&kubeconfig(&format!("https://kubernetes.test:{port}"), Some(&Ca::new("x").cert_pem), &[&proxy_line], "token: t"));
+    let r = probe(&s, &[], &[]);
+    assert_eq!(r.code, 1);
+    assert_lines(&r, &[
+        &format!("test: the proxy {} (from proxy-url) did not open a tunnel to kubernetes.test:{port}: proxy server responded 502/502 [proxy]", proxy.url),
+        "  kubectl says: Unable to connect to the server: Bad Gateway",
+        "  fix: check proxy-url or, if the server should be reached directly, add kubernetes.test to NO_PROXY",
+    ]);
+    if let Some(k) = kubectl_says(&s) {
+        assert_eq!(k, "Unable to connect to the server: Bad Gateway");
+    }
 }

@@ -48,6 +48,11 @@ pub fn config(code: &'static str, cause: String, fix: Option<String>) -> Box<Fai
     })
 }
 
+/// What kubectl 1.32 prints for a 401 (`kubectl get pods`, cold discovery cache; with a warm
+/// one, or for `get --raw`, it is `… (Unauthorized)`).
+pub const UNAUTHORIZED: &str =
+    "error: You must be logged in to the server (the server has asked for the client to provide credentials)";
+
 /// Clock differences under this are ignored.
 const SKEW_TOLERANCE: i64 = 5 * 60;
 
@@ -154,30 +159,39 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
         ));
         match e {
             ureq::Error::ConnectProxyFailed(why) => {
+                // kubectl shows only the proxy's status text (`Bad Gateway`).
+                let reason = why
+                    .strip_prefix("proxy server responded ")
+                    .and_then(|r| r.split('/').next())
+                    .and_then(|c| c.parse::<u16>().ok())
+                    .and_then(|c| ureq::http::StatusCode::from_u16(c).ok())
+                    .and_then(|c| c.canonical_reason());
                 return fail(
                     "proxy",
                     format!("{via} did not open a tunnel to {hp}: {why}"),
                     proxy_fix,
-                    Some(unable("proxyconnect tcp: ...")),
-                )
+                    reason.map(|r| unable(r)),
+                );
             }
             ureq::Error::HostNotFound => {
                 return fail(
                     "proxy",
                     format!("{via} cannot be resolved"),
                     proxy_fix,
-                    Some(unable(
-                        "proxyconnect tcp: dial tcp: lookup ...: no such host",
-                    )),
+                    None,
                 )
             }
             _ => {
                 if let Some(io) = io_of(e) {
+                    // kubectl blames the server, not the proxy.
+                    let kubectl = (io.kind() == std::io::ErrorKind::ConnectionRefused).then(|| {
+                        format!("The connection to the server {hp} was refused - did you specify the right host or port?")
+                    });
                     return fail(
                         "proxy",
                         format!("{via} cannot be reached: {io}"),
                         proxy_fix,
-                        Some(unable(&format!("proxyconnect tcp: dial tcp: {io}"))),
+                        kubectl,
                     );
                 }
             }
@@ -719,7 +733,7 @@ pub fn auth_transport_failure(
 /// 401: which credential was refused, and why, from what can be known offline.
 pub fn unauthorized(ctx: &Ctx<'_>, creds: &Creds, server_date: Option<i64>) -> Box<Failure> {
     let now = inspect::now();
-    let kubectl = Some("error: You must be logged in to the server (Unauthorized)".to_string());
+    let kubectl = Some(UNAUTHORIZED.to_string());
     let skew = server_date
         .map(|d| d - now)
         .and_then(skew_warning)

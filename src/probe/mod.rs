@@ -705,7 +705,7 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
             code: "basic-auth",
             cause: format!("user {name} has only a username and password: basic authentication was removed in Kubernetes 1.19"),
             fix: Some("use a client certificate, a token or an exec plugin from your cluster's provider".into()),
-            kubectl: Some("error: You must be logged in to the server (Unauthorized)".into()),
+            kubectl: Some(diagnose::UNAUTHORIZED.into()),
         }));
     }
     if let Some(exec) = &user.exec {
