@@ -855,28 +855,61 @@ fn https_proxy_and_no_proxy_from_the_environment_as_client_go_reads_them() {
     });
     let proxy = support::proxy::TestProxy::start();
     let url = format!("https://kubernetes.test:{}", server.addr.port());
-    let s = setup(&kubeconfig(&url, Some(&server.ca_pem), &[], "token: good-token"));
+    let s = setup(&kubeconfig(
+        &url,
+        Some(&server.ca_pem),
+        &[],
+        "token: good-token",
+    ));
     let r = probe_env(&s, &[("HTTPS_PROXY", &proxy.url)], &["-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["contexts"][0]["identity"]["username"], "token-user");
-    assert_eq!(v["contexts"][0]["proxy"], format!("{} (from HTTPS_PROXY)", proxy.url));
-    assert_eq!(proxy.targets()[0], format!("kubernetes.test:{}", server.addr.port()));
+    assert_eq!(
+        v["contexts"][0]["proxy"],
+        format!("{} (from HTTPS_PROXY)", proxy.url)
+    );
+    assert_eq!(
+        proxy.targets()[0],
+        format!("kubernetes.test:{}", server.addr.port())
+    );
     // NO_PROXY names it: dialled directly, and the name does not resolve.
-    let r = probe_env(&s, &[("https_proxy", &proxy.url), ("NO_PROXY", ".test")], &[]);
+    let r = probe_env(
+        &s,
+        &[("https_proxy", &proxy.url), ("NO_PROXY", ".test")],
+        &[],
+    );
     assert_eq!(r.code, 1);
     let first = r.stdout.lines().next().unwrap();
-    assert!(
-        first.starts_with("test: the server name kubernetes.test does not resolve") && first.ends_with("[dns]"),
+    assert_eq!(
+        first,
+        "test: the server name kubernetes.test does not resolve (DNS has no address for it) [dns]",
         "{}",
         r.stdout
     );
+    if let Some(k) = kubectl_says(&s) {
+        let ours = r
+            .stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .trim_start()
+            .strip_prefix("kubectl says: ")
+            .unwrap()
+            .to_string();
+        assert_eq!(k, ours);
+    }
     // HTTP_PROXY is not for https servers.
     let r = probe_env(&s, &[("HTTP_PROXY", &proxy.url)], &[]);
     assert!(r.stdout.contains("[dns]"), "{}", r.stdout);
     // A loopback server never goes through the environment's proxy.
     let before = proxy.targets().len();
-    let s = setup(&kubeconfig(&server.url.replace("127.0.0.1", "localhost"), Some(&server.ca_pem), &["tls-server-name: kubernetes.test"], "token: good-token"));
+    let s = setup(&kubeconfig(
+        &server.url.replace("127.0.0.1", "localhost"),
+        Some(&server.ca_pem),
+        &["tls-server-name: kubernetes.test"],
+        "token: good-token",
+    ));
     let r = probe_env(&s, &[("HTTPS_PROXY", &proxy.url)], &[]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert_eq!(proxy.targets().len(), before);
@@ -887,7 +920,12 @@ fn a_proxy_that_cannot_reach_the_server_is_named() {
     let proxy = support::proxy::TestProxy::start();
     let port = closed_port();
     let proxy_line = format!("proxy-url: {}", proxy.url);
-    let s = setup(&kubeconfig(&format!("https://kubernetes.test:{port}"), Some(&Ca::new("x").cert_pem), &[&proxy_line], "token: t"));
+    let s = setup(&kubeconfig(
+        &format!("https://kubernetes.test:{port}"),
+        Some(&Ca::new("x").cert_pem),
+        &[&proxy_line],
+        "token: t",
+    ));
     let r = probe(&s, &[], &[]);
     assert_eq!(r.code, 1);
     assert_lines(&r, &[

@@ -170,7 +170,7 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
                     "proxy",
                     format!("{via} did not open a tunnel to {hp}: {why}"),
                     proxy_fix,
-                    reason.map(|r| unable(r)),
+                    reason.map(unable),
                 );
             }
             ureq::Error::HostNotFound => {
@@ -198,17 +198,7 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
         }
     }
     match e {
-        ureq::Error::HostNotFound => {
-            return fail(
-                "dns",
-                format!("the server name {} does not resolve (DNS has no address for it)", ctx.host),
-                Some(format!(
-                    "check the server of cluster {} ({}); for a private cluster, connect the VPN or use the DNS that knows it",
-                    ctx.cluster, ctx.server
-                )),
-                Some(unable(&format!("dial tcp: lookup {}: no such host", ctx.host))),
-            )
-        }
+        ureq::Error::HostNotFound => return no_such_host(ctx),
         ureq::Error::Timeout(_) => {
             return fail(
                 "timeout",
@@ -271,19 +261,16 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
             _ => {}
         }
         let text = io.to_string();
-        if text.contains("lookup") || text.contains("resolve") || text.contains("Name or service") {
+        if text.contains("Temporary failure in name resolution") {
             return fail(
                 "dns",
-                format!("the server name {} does not resolve: {text}", ctx.host),
-                Some(format!(
-                    "check the server of cluster {} ({})",
-                    ctx.cluster, ctx.server
-                )),
-                Some(unable(&format!(
-                    "dial tcp: lookup {}: no such host",
-                    ctx.host
-                ))),
+                format!("the server name {} could not be looked up: DNS did not answer (offline, or no DNS server reachable)", ctx.host),
+                Some("check the network and the DNS servers in /etc/resolv.conf".into()),
+                Some(unable(&format!("dial tcp: lookup {}{}: server misbehaving", ctx.host, nameserver()))),
             );
+        }
+        if text.contains("lookup") || text.contains("resolve") || text.contains("Name or service") {
+            return no_such_host(ctx);
         }
     }
     fail(
@@ -292,6 +279,48 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
         None,
         None,
     )
+}
+
+/// ` on 10.0.0.53:53`, the first name server, as Go's resolver names it in errors.
+fn nameserver() -> String {
+    crate::source::read_regular(
+        std::path::Path::new("/etc/resolv.conf"),
+        crate::source::Kind::Text,
+    )
+    .ok()
+    .and_then(|b| {
+        String::from_utf8_lossy(&b).lines().find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some("nameserver"))
+                .then(|| w.next().map(str::to_string))
+                .flatten()
+        })
+    })
+    .map(|ns| {
+        if ns.contains(':') {
+            format!(" on [{ns}]:53")
+        } else {
+            format!(" on {ns}:53")
+        }
+    })
+    .unwrap_or_default()
+}
+
+fn no_such_host(ctx: &Ctx<'_>) -> Failure {
+    Failure {
+        stage: Stage::Reach,
+        code: "dns",
+        cause: format!("the server name {} does not resolve (DNS has no address for it)", ctx.host),
+        fix: Some(format!(
+            "check the server of cluster {} ({}); for a private cluster, connect the VPN or use the DNS that knows it",
+            ctx.cluster, ctx.server
+        )),
+        kubectl: Some(format!(
+            "Unable to connect to the server: dial tcp: lookup {}{}: no such host",
+            ctx.host,
+            nameserver()
+        )),
+    }
 }
 
 /// Names a certificate is valid for: DNS names and IP addresses.
@@ -479,9 +508,8 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record, leaf: Option<&Cert>) -> Failur
                     ctx.cluster,
                     names.join("; ")
                 ),
-                format!(
-                    "put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, kubefix --from ADMIN-KUBECONFIG --apply does it"
-                ),
+                "put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, kubefix --from ADMIN-KUBECONFIG --apply does it"
+                    .to_string(),
             )
         }
         _ => (
