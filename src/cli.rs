@@ -200,6 +200,10 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "10s",
               value_parser = |s: &str| humantime::parse_duration(s).map_err(|e| e.to_string()))]
         timeout: std::time::Duration,
+        /// Write the one repair the server proves right: `tls-server-name` set to a name the
+        /// server's certificate has and that verifies against the cluster's CA (backup first).
+        #[arg(long)]
+        apply: bool,
     },
 }
 

@@ -97,11 +97,13 @@ pub fn run(
             context,
             all_contexts,
             timeout,
+            apply,
         }) => {
             let args = probe::Args {
                 context: context.clone(),
                 all_contexts: *all_contexts,
                 timeout: *timeout,
+                apply: *apply,
             };
             return probe::run(cli, env, &args, out, err);
         }

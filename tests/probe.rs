@@ -310,7 +310,7 @@ fn name_mismatch_lists_the_sans_and_offers_a_tls_server_name_that_verifies() {
     assert_lines(&r, &[
         "test: the server's certificate is not valid for 127.0.0.1; it names kubernetes, kubernetes.default, 10.43.0.1 [name-mismatch]",
         "  kubectl says: Unable to connect to the server: tls: failed to verify certificate: x509: certificate is valid for 10.43.0.1, not 127.0.0.1",
-        "  fix: verify the server as kubernetes, a name its certificate has: kubectl config set-cluster test --tls-server-name=kubernetes",
+        "  fix: verify the server as kubernetes, a name its certificate has: kubectl config set-cluster test --tls-server-name=kubernetes (or kubefix probe --apply)",
     ]);
     assert!(server.requests().is_empty());
     if let Some(k) = kubectl_says(&s) {
@@ -936,4 +936,59 @@ fn a_proxy_that_cannot_reach_the_server_is_named() {
     if let Some(k) = kubectl_says(&s) {
         assert_eq!(k, "Unable to connect to the server: Bad Gateway");
     }
+}
+
+#[test]
+fn apply_sets_the_tls_server_name_the_server_proved_and_probes_again() {
+    let server = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["kubernetes".into(), "10.43.0.1".into()]),
+        ..Default::default()
+    });
+    let yaml = kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &["# the node's address"],
+        "token: good-token",
+    );
+    let s = setup(&yaml);
+    let r = probe(&s, &[], &["--apply"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "test: ok user=token-user groups=system:authenticated"
+    );
+    let applied = format!(
+        "  applied: set tls-server-name: kubernetes on cluster test in {} (backup ",
+        s.kc.display()
+    );
+    assert!(lines[1].starts_with(&applied), "{}", r.stdout);
+    // Only that line was added; comments and everything else kept.
+    let after = std::fs::read_to_string(&s.kc).unwrap();
+    let added: Vec<&str> = after
+        .lines()
+        .filter(|l| !yaml.lines().any(|o| o == *l))
+        .collect();
+    assert_eq!(added, ["    tls-server-name: kubernetes"]);
+    assert!(after.contains("    # the node's address\n"));
+    let backups: Vec<String> = support::dir_names(s.dir.path())
+        .into_iter()
+        .filter(|n| n.starts_with("config.kubefix-") && n.ends_with(".bak"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join(&backups[0])).unwrap(),
+        yaml
+    );
+    // Without --apply (or with nothing it may fix) nothing is written.
+    let s2 = setup(&kubeconfig(
+        &server.url,
+        Some(&Ca::new("other").cert_pem),
+        &[],
+        "token: good-token",
+    ));
+    let r = probe(&s2, &[], &["--apply"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(support::dir_names(s2.dir.path()), ["config"]);
 }

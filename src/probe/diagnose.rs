@@ -19,6 +19,8 @@ pub struct Failure {
     pub cause: String,
     pub fix: Option<String>,
     pub kubectl: Option<String>,
+    /// What `probe --apply` may write for it.
+    pub remedy: Option<super::apply::Remedy>,
 }
 
 /// What the diagnosis needs to know about the context.
@@ -45,6 +47,7 @@ pub fn config(code: &'static str, cause: String, fix: Option<String>) -> Box<Fai
         cause,
         fix,
         kubectl: None,
+        remedy: None,
     })
 }
 
@@ -123,6 +126,7 @@ pub fn connect_failure(
             ),
             fix: Some(format!("check the port of cluster {}'s server ({})", ctx.cluster, ctx.server)),
             kubectl: Some("Unable to connect to the server: net/http: TLS handshake timeout".into()),
+            remedy: None,
         });
     }
     if rec.connected {
@@ -135,6 +139,7 @@ pub fn connect_failure(
             ),
             fix: Some("check that the server URL names the API server's HTTPS port".into()),
             kubectl: None,
+            remedy: None,
         });
     }
     Box::new(reach(ctx, e))
@@ -149,6 +154,7 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
         cause,
         fix,
         kubectl,
+        remedy: None,
     };
     let unable = |what: &str| format!("Unable to connect to the server: {what}");
     if let Some(p) = ctx.proxy {
@@ -320,6 +326,7 @@ fn no_such_host(ctx: &Ctx<'_>) -> Failure {
             ctx.host,
             nameserver()
         )),
+        remedy: None,
     }
 }
 
@@ -368,6 +375,7 @@ fn tls(
         cause,
         fix,
         kubectl,
+        remedy: None,
     };
     let ce = match err {
         rustls::Error::InvalidCertificate(ce) => ce,
@@ -490,6 +498,7 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record, leaf: Option<&Cert>) -> Failur
                         crate::display_path(&s.spec.path)
                     )),
                     kubectl,
+                    remedy: None,
                 };
             }
         }
@@ -526,6 +535,7 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record, leaf: Option<&Cert>) -> Failur
         cause,
         fix: Some(fix),
         kubectl,
+        remedy: None,
     }
 }
 
@@ -588,9 +598,10 @@ fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
     } else {
         ctx.dialled_name.to_string()
     };
+    let remedy = ok_name.map(|n| super::apply::Remedy::TlsServerName(n.clone()));
     let fix = match ok_name {
         Some(n) => format!(
-            "verify the server as {n}, a name its certificate has: kubectl config set-cluster {} --tls-server-name={n}",
+            "verify the server as {n}, a name its certificate has: kubectl config set-cluster {} --tls-server-name={n} (or kubefix probe --apply)",
             ctx.cluster
         ),
         None => format!(
@@ -613,6 +624,7 @@ fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
         kubectl: Some(format!(
             "Unable to connect to the server: tls: failed to verify certificate: {go}"
         )),
+        remedy,
     }
 }
 
@@ -638,6 +650,7 @@ fn tls_error(ctx: &Ctx<'_>, e: &rustls::Error, creds: Option<&Creds>) -> Failure
             ),
             fix: Some(cert_fix(ctx, leaf.as_ref())),
             kubectl: Some(format!("Unable to connect to the server: remote error: tls: {words}")),
+            remedy: None,
         };
     }
     Failure {
@@ -654,6 +667,7 @@ fn tls_error(ctx: &Ctx<'_>, e: &rustls::Error, creds: Option<&Creds>) -> Failure
                 alert_words(a)
             )
         }),
+        remedy: None,
     }
 }
 
@@ -755,6 +769,7 @@ pub fn auth_transport_failure(
         cause: format!("the SelfSubjectReview request failed: {e}"),
         fix: None,
         kubectl: None,
+        remedy: None,
     })
 }
 
@@ -774,6 +789,7 @@ pub fn unauthorized(ctx: &Ctx<'_>, creds: &Creds, server_date: Option<i64>) -> B
             cause: format!("{cause}{skew}"),
             fix: Some(fix),
             kubectl: kubectl.clone(),
+            remedy: None,
         })
     };
     if let Some((pem, _, origin)) = &creds.cert {
@@ -901,5 +917,6 @@ pub fn forbidden(ctx: &Ctx<'_>, body: &str) -> Box<Failure> {
             ctx.server
         )),
         kubectl: Some(format!("Error from server (Forbidden): {msg}")),
+        remedy: None,
     })
 }

@@ -13,6 +13,7 @@
 //!
 //! Credentials never go to a server whose certificate did not verify.
 
+pub mod apply;
 pub mod diagnose;
 pub mod net;
 pub mod target;
@@ -41,6 +42,8 @@ pub struct Args {
     pub context: Option<String>,
     pub all_contexts: bool,
     pub timeout: Duration,
+    /// Write [`apply::Remedy`] fixes.
+    pub apply: bool,
 }
 
 /// The default per-context deadline.
@@ -96,7 +99,12 @@ pub struct ContextReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<String>,
     pub warnings: Vec<String>,
+    /// What `--apply` wrote for this context (it was probed again afterwards).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<String>,
     pub elapsed_ms: u64,
+    #[serde(skip)]
+    pub remedy: Option<apply::Remedy>,
 }
 
 impl ContextReport {
@@ -116,7 +124,9 @@ impl ContextReport {
             server_version: None,
             proxy: None,
             warnings: Vec::new(),
+            applied: None,
             elapsed_ms: 0,
+            remedy: None,
         }
     }
 
@@ -127,6 +137,7 @@ impl ContextReport {
         self.cause = Some(f.cause);
         self.fix = f.fix;
         self.kubectl_says = f.kubectl;
+        self.remedy = f.remedy;
     }
 }
 
@@ -198,7 +209,16 @@ pub fn run(
         .filter_map(|n| loaded.targets.get(n).cloned())
         .collect();
     let sources = cli.credential_sources();
-    let reports = probe_all(&targets, args.timeout, &sources);
+    let mut reports = probe_all(&targets, args.timeout, &sources);
+    if args.apply {
+        if let Err(msg) = apply_remedies(cli, &files, &targets, &mut reports, args, &sources) {
+            for r in &reports {
+                let _ = write!(out, "{}", text(r));
+            }
+            let _ = writeln!(err, "kubefix: error: {}", render::clean_field(&msg));
+            return ExitCode::Error;
+        }
+    }
 
     let failed = reports.iter().filter(|r| r.status != "ok").count();
     match cli.output {
@@ -227,6 +247,62 @@ pub fn run(
     } else {
         ExitCode::Ok
     }
+}
+
+/// `--apply`: write each failed context's remedy, then probe it again.
+fn apply_remedies(
+    cli: &Cli,
+    files: &[PathBuf],
+    targets: &[Target],
+    reports: &mut [ContextReport],
+    args: &Args,
+    sources: &crate::credentials::Sources,
+) -> Result<(), String> {
+    let opts = crate::persist::WriteOptions {
+        backup_dir: cli.backup_dir.clone(),
+        keep_backups: Some(cli.keep_backups),
+        mode: None,
+        break_hardlink: cli.break_hardlink,
+    };
+    let mut again = Vec::new();
+    let mut done: Vec<(PathBuf, String)> = Vec::new();
+    for (i, (t, r)) in targets.iter().zip(reports.iter()).enumerate() {
+        let (Some(apply::Remedy::TlsServerName(name)), Some(cluster), Some(cname)) =
+            (&r.remedy, &t.cluster, &t.cluster_name)
+        else {
+            continue;
+        };
+        let key = (cluster.file.clone(), cname.clone());
+        let what = format!(
+            "set tls-server-name: {name} on cluster {cname} in {}",
+            crate::display_path(&cluster.file)
+        );
+        if !done.contains(&key) {
+            let backup = apply::set_tls_server_name(&cluster.file, cname, name, &opts)
+                .map_err(|e| e.to_string())?;
+            done.push(key);
+            again.push((
+                i,
+                format!("{what} (backup {})", crate::display_path(&backup)),
+            ));
+        } else {
+            again.push((i, what));
+        }
+    }
+    if again.is_empty() {
+        return Ok(());
+    }
+    let loaded = target::load(files).map_err(|e| e.to_string())?;
+    for (i, what) in again {
+        if let Some(t) = loaded.targets.get(&targets[i].context) {
+            let mut r = probe_all(std::slice::from_ref(t), args.timeout, sources)
+                .pop()
+                .expect("one report");
+            r.applied = Some(what);
+            reports[i] = r;
+        }
+    }
+    Ok(())
 }
 
 /// kubefix could not probe: say why (and, with `-o json`, a report with the error).
@@ -274,6 +350,9 @@ pub fn text(r: &ContextReport) -> String {
         if let Some(f) = &r.fix {
             s.push_str(&format!("  fix: {}\n", render::clean_field(f)));
         }
+    }
+    if let Some(a) = &r.applied {
+        s.push_str(&format!("  applied: {}\n", render::clean_field(a)));
     }
     for w in &r.warnings {
         s.push_str(&format!("  warning: {}\n", render::clean_field(w)));
@@ -434,6 +513,7 @@ fn probe_into(
                 ),
                 fix: Some("probe from a host that reaches the server without it, or through an http:// proxy".into()),
                 kubectl: None,
+                remedy: None,
             }));
         }
     }
@@ -583,6 +663,7 @@ fn probe_into(
             ),
             fix: None,
             kubectl: None,
+            remedy: None,
         })),
     }
 }
@@ -706,6 +787,7 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
             cause: format!("user {name} has only a username and password: basic authentication was removed in Kubernetes 1.19"),
             fix: Some("use a client certificate, a token or an exec plugin from your cluster's provider".into()),
             kubectl: Some(diagnose::UNAUTHORIZED.into()),
+            remedy: None,
         }));
     }
     if let Some(exec) = &user.exec {
@@ -716,6 +798,7 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
                 cause,
                 fix,
                 kubectl: None,
+                remedy: None,
             })
         };
         let Some(program) = plugin::resolve_command(&exec.command, &user.file) else {

@@ -29,6 +29,8 @@ pub struct Target {
 /// A cluster entry.
 #[derive(Clone, Debug, Default)]
 pub struct Cluster {
+    /// The kubeconfig that defines the cluster.
+    pub file: PathBuf,
     pub server: Option<String>,
     /// The CA bundle (PEM or DER), or why it could not be read.
     pub ca: Option<Result<Vec<u8>, String>>,
@@ -172,7 +174,10 @@ fn data_or_file(
 
 fn cluster(kc: &Kubeconfig<'_, '_>, body: Option<NodeId>, path: &Path) -> Cluster {
     let Some(b) = body else {
-        return Cluster::default();
+        return Cluster {
+            file: path.to_path_buf(),
+            ..Cluster::default()
+        };
     };
     let mut info = serde_json::Map::new();
     for key in [
@@ -191,6 +196,7 @@ fn cluster(kc: &Kubeconfig<'_, '_>, body: Option<NodeId>, path: &Path) -> Cluste
     }
     info.insert("config".into(), serde_json::Value::Null);
     Cluster {
+        file: path.to_path_buf(),
         server: kc.str_of(b, "server").map(str::to_string),
         ca: data_or_file(
             kc,
