@@ -992,3 +992,44 @@ fn apply_sets_the_tls_server_name_the_server_proved_and_probes_again() {
     assert_eq!(r.code, 1);
     assert_eq!(support::dir_names(s2.dir.path()), ["config"]);
 }
+
+#[test]
+fn a_server_requiring_a_client_certificate_in_the_handshake_is_still_probed() {
+    let ca = Ca::new("cluster-ca");
+    let alice = ca.client_cert("alice", &["dev"], Validity::Valid);
+    let server = TestApiServer::start(ServerOptions {
+        client_ca_pem: Some(ca.cert_pem.clone()),
+        ca: Some(ca),
+        client_cert_required: true,
+        ..Default::default()
+    });
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[],
+        &cert_user(&alice),
+    ));
+    let r = probe(&s, &[], &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_lines(&r, &["test: ok user=alice groups=dev,system:authenticated"]);
+    // Without a certificate: the server's refusal is named.
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[],
+        "token: t",
+    ));
+    let r = probe(&s, &[], &[]);
+    assert_eq!(r.code, 1);
+    assert_lines(&r, &[
+        "test: the server requires a client certificate in the TLS handshake, and user test-user has none [client-cert-required]",
+        "  kubectl says: Unable to connect to the server: remote error: tls: certificate required",
+        "  fix: add the client certificate and key this server (or the mutual-TLS proxy in front of it) expects: client-certificate-data and client-key-data",
+    ]);
+    if let Some(k) = kubectl_says(&s) {
+        assert_eq!(
+            k,
+            "Unable to connect to the server: remote error: tls: certificate required"
+        );
+    }
+}

@@ -390,7 +390,7 @@ fn tls(
     };
     match ce {
         CertificateError::UnknownIssuer | CertificateError::BadSignature => {
-            unknown_authority(ctx, rec, leaf.as_ref())
+            unknown_authority(ctx, rec)
         }
         CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
             name_mismatch(ctx, rec)
@@ -467,7 +467,7 @@ fn tls(
     }
 }
 
-fn unknown_authority(ctx: &Ctx<'_>, rec: &Record, leaf: Option<&Cert>) -> Failure {
+fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
     let chain: Vec<Cert> = rec
         .chain
         .iter()
@@ -510,7 +510,6 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record, leaf: Option<&Cert>) -> Failur
                 .filter_map(|d| Cert::from_der(d.as_ref()).ok())
                 .map(|c| c.subject)
                 .collect();
-            let _ = leaf;
             (
                 format!(
                     "the server's certificate is signed by {issuer}, but cluster {} trusts only {}",
@@ -635,6 +634,21 @@ fn tls_error(ctx: &Ctx<'_>, e: &rustls::Error, creds: Option<&Creds>) -> Failure
         _ => None,
     };
     let client_cert = creds.and_then(|c| c.cert.as_ref());
+    if let (Some(AlertDescription::CertificateRequired), Some(c), None) =
+        (alert, creds, client_cert)
+    {
+        return Failure {
+            stage: Stage::Tls,
+            code: "client-cert-required",
+            cause: format!(
+                "the server requires a client certificate in the TLS handshake, and user {} has none",
+                c.user
+            ),
+            fix: Some("add the client certificate and key this server (or the mutual-TLS proxy in front of it) expects: client-certificate-data and client-key-data".into()),
+            kubectl: Some("Unable to connect to the server: remote error: tls: certificate required".into()),
+            remedy: None,
+        };
+    }
     if let (Some(a), Some((pem, _, origin))) = (alert, client_cert) {
         let words = alert_words(a);
         let leaf = super::leaf(pem);

@@ -540,31 +540,47 @@ fn probe_into(
     let (agent, record) =
         net::agent(&anon, proxy_url, left(deadline)).map_err(|e| config("tls-setup", e, None))?;
     let resp = agent.get(format!("{base}/version")).call();
-    let mut resp = match resp {
-        Ok(r) => r,
+    let mut server_date = None;
+    match resp {
+        Ok(mut resp) => {
+            server_date = date_of(&resp);
+            if let Some(skew) = server_date.map(|d| d - crate::inspect::now()) {
+                if let Some(w) = diagnose::skew_warning(skew) {
+                    rep.warnings.push(w);
+                }
+            }
+            if resp.status().as_u16() == 200 {
+                if let Ok(body) = resp
+                    .body_mut()
+                    .with_config()
+                    .limit(1 << 20)
+                    .read_to_string()
+                {
+                    rep.server_version = serde_json::from_str::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v.get("gitVersion")?.as_str().map(str::to_string));
+                }
+            }
+        }
         Err(e) => {
             let rec = record.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            return Err(diagnose::connect_failure(&ctx, &e, &rec, &|| {
-                peek_date(&anon, proxy_url, &base, deadline)
-            }));
-        }
-    };
-    let server_date = date_of(&resp);
-    if let Some(skew) = server_date.map(|d| d - crate::inspect::now()) {
-        if let Some(w) = diagnose::skew_warning(skew) {
-            rep.warnings.push(w);
-        }
-    }
-    if resp.status().as_u16() == 200 {
-        if let Ok(body) = resp
-            .body_mut()
-            .with_config()
-            .limit(1 << 20)
-            .read_to_string()
-        {
-            rep.server_version = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v.get("gitVersion")?.as_str().map(str::to_string));
+            // The server's certificate verified, but it wants a client certificate in the
+            // handshake (a TLS-terminating proxy in front of the API server may): go on with
+            // the user's credentials.
+            let verified = !rec.chain.is_empty() && rec.verify_error.is_none();
+            let wants_cert = matches!(
+                rec.tls_error,
+                Some(rustls::Error::AlertReceived(
+                    rustls::AlertDescription::CertificateRequired
+                        | rustls::AlertDescription::HandshakeFailure
+                        | rustls::AlertDescription::BadCertificate
+                ))
+            );
+            if !(verified && wants_cert) {
+                return Err(diagnose::connect_failure(&ctx, &e, &rec, &|| {
+                    peek_date(&anon, proxy_url, &base, deadline)
+                }));
+            }
         }
     }
 

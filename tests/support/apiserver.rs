@@ -15,6 +15,11 @@
 //!      with one of `token_prefixes`.
 //!
 //!   Anything else gets `401` with a `Status` body, on every path.
+//! * Variants (`ServerOptions`): the server certificate's SANs and validity
+//!   (`server_sans`, `server_validity`), a clock off by `date_offset_secs`
+//!   (every response carries `Date`), `client_cert_required` (mutual TLS),
+//!   which `SelfSubjectReview` versions are served (`self_subject_review`),
+//!   and `forbid` (403 for everything but discovery, as RBAC words it).
 //! * Authenticated routes: `GET /version`, `/api`, `/apis`, `/api/v1`,
 //!   `/api/v1/pods`, `/api/v1/namespaces/{ns}/pods` (an empty list, or an
 //!   empty `meta.k8s.io/v1` `Table` when the `Accept` header asks for
@@ -103,6 +108,10 @@ pub struct ServerOptions {
     pub client_ca_pem: Option<String>,
     /// Where client certificates are verified (only with `client_ca_pem`).
     pub client_cert_mode: ClientCertMode,
+    /// With `client_ca_pem` and `ClientCertMode::Handshake`: a handshake
+    /// without a client certificate fails (`certificate_required` alert),
+    /// as a TLS-terminating proxy with mutual TLS does.
+    pub client_cert_required: bool,
     /// SANs of the server certificate (IP addresses or DNS names); default
     /// `127.0.0.1` and `localhost`.
     pub server_sans: Option<Vec<String>>,
@@ -315,10 +324,13 @@ impl TestApiServer {
                         .expect("add client CA");
                 }
                 let verifier =
-                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                        .allow_unauthenticated()
-                        .build()
-                        .expect("client verifier");
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+                let verifier = if opts.client_cert_required {
+                    verifier
+                } else {
+                    verifier.allow_unauthenticated()
+                };
+                let verifier = verifier.build().expect("client verifier");
                 match opts.client_cert_mode {
                     ClientCertMode::Handshake => builder.with_client_cert_verifier(verifier),
                     ClientCertMode::Authenticator => {
