@@ -188,7 +188,10 @@ pub enum Command {
         backup: Option<PathBuf>,
     },
     /// Ask each context's API server whether it is reachable, trusted and accepts the
-    /// credentials, and name the exact reason when not. Read-only; exit 1 if a context fails.
+    /// credentials, and name the exact reason when not. Credentials (and exec plugins) go only
+    /// to a server whose certificate verified. Writes nothing unless --apply. Exit 0: every
+    /// context works; 1: one fails; 2: kubefix could not run. Node kubeconfigs that explain a
+    /// changed CA are the main command's: `kubefix --k3s-config PATH probe`.
     Probe {
         /// The context to probe (default: current-context).
         #[arg(long, value_name = "NAME", conflicts_with = "all_contexts")]
