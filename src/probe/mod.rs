@@ -459,6 +459,11 @@ fn probe_into(
         ));
     };
     let base = server.trim_end_matches('/').to_string();
+    if !https {
+        rep.warnings.push(format!(
+            "cluster {cluster_name}'s server is plain http://: credentials travel unencrypted (as kubectl sends them)"
+        ));
+    }
     let roots = if cluster.insecure {
         rep.warnings.push(format!(
             "cluster {cluster_name} has insecure-skip-tls-verify: true: the server's certificate is not checked, so anyone on the network path can pose as the server and receive your credentials"
