@@ -198,6 +198,27 @@ pub enum Command {
         #[arg(value_name = "BACKUP", conflicts_with = "list")]
         backup: Option<PathBuf>,
     },
+    /// Ask each context's API server whether it is reachable, trusted and accepts the
+    /// credentials, and name the exact reason when not. Credentials (and exec plugins) go only
+    /// to a server whose certificate verified. Writes nothing unless --apply. Exit 0: every
+    /// context works; 1: one fails; 2: kubefix could not run. Node kubeconfigs that explain a
+    /// changed CA are the main command's: `kubefix --k3s-config PATH probe`.
+    Probe {
+        /// The context to probe (default: current-context).
+        #[arg(long, value_name = "NAME", conflicts_with = "all_contexts")]
+        context: Option<String>,
+        /// Probe every context, in parallel.
+        #[arg(long)]
+        all_contexts: bool,
+        /// Deadline for each context, exec plugins included (10s, 500ms, 1m).
+        #[arg(long, value_name = "DURATION", default_value = "10s",
+              value_parser = |s: &str| humantime::parse_duration(s).map_err(|e| e.to_string()))]
+        timeout: std::time::Duration,
+        /// Write the one repair the server proves right: `tls-server-name` set to a name the
+        /// server's certificate has and that verifies against the cluster's CA (backup first).
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -17,6 +17,7 @@ pub mod persist;
 pub mod plan;
 pub mod plugins;
 pub mod privilege;
+pub mod probe;
 pub mod render;
 pub mod restore;
 pub mod rules;
@@ -75,6 +76,20 @@ pub fn run(
         }
         Some(Command::Restore { list, backup }) => {
             return restore::run(cli, env, *list, backup.as_deref(), out, err);
+        }
+        Some(Command::Probe {
+            context,
+            all_contexts,
+            timeout,
+            apply,
+        }) => {
+            let args = probe::Args {
+                context: context.clone(),
+                all_contexts: *all_contexts,
+                timeout: *timeout,
+                apply: *apply,
+            };
+            return probe::run(cli, env, &args, out, err);
         }
         None => {}
     }

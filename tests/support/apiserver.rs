@@ -15,6 +15,11 @@
 //!      with one of `token_prefixes`.
 //!
 //!   Anything else gets `401` with a `Status` body, on every path.
+//! * Variants (`ServerOptions`): the server certificate's SANs and validity
+//!   (`server_sans`, `server_validity`), a clock off by `date_offset_secs`
+//!   (every response carries `Date`), `client_cert_required` (mutual TLS),
+//!   which `SelfSubjectReview` versions are served (`self_subject_review`),
+//!   and `forbid` (403 for everything but discovery, as RBAC words it).
 //! * Authenticated routes: `GET /version`, `/api`, `/apis`, `/api/v1`,
 //!   `/api/v1/pods`, `/api/v1/namespaces/{ns}/pods` (an empty list, or an
 //!   empty `meta.k8s.io/v1` `Table` when the `Accept` header asks for
@@ -70,7 +75,7 @@ use rustls::{
     SignatureScheme, StreamOwned,
 };
 
-use super::pki::{der_tlv, Ca};
+use super::pki::{der_tlv, Ca, Validity};
 
 /// Per-connection socket read timeout (idle keep-alive connections are
 /// dropped after this long).
@@ -103,7 +108,42 @@ pub struct ServerOptions {
     pub client_ca_pem: Option<String>,
     /// Where client certificates are verified (only with `client_ca_pem`).
     pub client_cert_mode: ClientCertMode,
+    /// With `client_ca_pem` and `ClientCertMode::Handshake`: a handshake
+    /// without a client certificate fails (`certificate_required` alert),
+    /// as a TLS-terminating proxy with mutual TLS does.
+    pub client_cert_required: bool,
+    /// SANs of the server certificate (IP addresses or DNS names); default
+    /// `127.0.0.1` and `localhost`.
+    pub server_sans: Option<Vec<String>>,
+    /// Validity window of the server certificate; default `Validity::Valid`.
+    pub server_validity: Option<Validity>,
+    /// Added to the wall clock for the `Date` header every response carries
+    /// (a server whose clock is off).
+    pub date_offset_secs: i64,
+    /// Which `SelfSubjectReview` API the server serves.
+    pub self_subject_review: SsrApi,
+    /// Authorization denies every authenticated user everything but
+    /// discovery (`/version`, `/api`, `/apis`, `/api/v1`): 403 `Forbidden`.
+    pub forbid: bool,
 }
+
+/// The `SelfSubjectReview` API versions served (`POST
+/// /apis/authentication.k8s.io/{v1,v1beta1}/selfsubjectreviews`, answered
+/// `201` with the request's user: a client certificate's CN and O values,
+/// a token's [`TOKEN_USER`], plus `system:authenticated`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SsrApi {
+    /// v1 and v1beta1 (Kubernetes 1.28+).
+    #[default]
+    V1,
+    /// Only v1beta1 (Kubernetes 1.27): v1 is `404`.
+    V1beta1Only,
+    /// Neither (Kubernetes 1.26 and older).
+    None,
+}
+
+/// The user name an accepted bearer token authenticates as.
+pub const TOKEN_USER: &str = "token-user";
 
 /// Where the server verifies client certificates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -179,6 +219,9 @@ struct Auth_ {
     /// Set in `ClientCertMode::Authenticator`: verifies peer certs after
     /// the handshake.
     late_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    date_offset_secs: i64,
+    ssr: SsrApi,
+    forbid: bool,
 }
 
 /// Accepts any client certificate at the handshake (still checking the
@@ -244,7 +287,19 @@ impl TestApiServer {
     /// Binds 127.0.0.1:0 and serves on background threads.
     pub fn start(opts: ServerOptions) -> TestApiServer {
         let ca = opts.ca.unwrap_or_else(|| Ca::new("kubefix-test-ca"));
-        let server = ca.server_cert();
+        let server = match (&opts.server_sans, opts.server_validity) {
+            (None, None) => ca.server_cert(),
+            (sans, validity) => {
+                let default = vec!["127.0.0.1".to_string(), "localhost".to_string()];
+                let sans: Vec<&str> = sans
+                    .as_ref()
+                    .unwrap_or(&default)
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                ca.server_cert_with(&sans, validity.unwrap_or(Validity::Valid))
+            }
+        };
         let provider = Arc::new(ring::default_provider());
 
         let certs: Vec<CertificateDer<'static>> =
@@ -269,10 +324,13 @@ impl TestApiServer {
                         .expect("add client CA");
                 }
                 let verifier =
-                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                        .allow_unauthenticated()
-                        .build()
-                        .expect("client verifier");
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+                let verifier = if opts.client_cert_required {
+                    verifier
+                } else {
+                    verifier.allow_unauthenticated()
+                };
+                let verifier = verifier.build().expect("client verifier");
                 match opts.client_cert_mode {
                     ClientCertMode::Handshake => builder.with_client_cert_verifier(verifier),
                     ClientCertMode::Authenticator => {
@@ -301,6 +359,9 @@ impl TestApiServer {
             tokens: opts.tokens,
             token_prefixes: opts.token_prefixes,
             late_verifier,
+            date_offset_secs: opts.date_offset_secs,
+            ssr: opts.self_subject_review,
+            forbid: opts.forbid,
         });
         let accept_shared = shared.clone();
         let accept_thread = thread::Builder::new()
@@ -521,6 +582,8 @@ fn serve_conn(
         let accept = req.headers.get("accept").cloned();
         let (status, body) = if auth_result == Auth::None {
             (401, status_json(401, "Unauthorized", "Unauthorized"))
+        } else if let Some(r) = authorized_extra(auth, &auth_result, &req.method, &req.path) {
+            r
         } else {
             route(&req.method, &req.path, accept.as_deref().unwrap_or(""))
         };
@@ -544,11 +607,13 @@ fn serve_conn(
             "HTTP/1.1 {status} {reason}\r\n\
              Content-Type: application/json\r\n\
              Cache-Control: no-cache, private\r\n\
+             Date: {date}\r\n\
              Content-Length: {len}\r\n\
              {conn_hdr}\r\n",
             reason = reason(status),
             len = body.len(),
             conn_hdr = if close { "Connection: close\r\n" } else { "" },
+            date = http_date(auth.date_offset_secs),
         );
         let stream = reader.get_mut();
         if req.method != "HEAD" {
@@ -659,11 +724,88 @@ fn read_request<R: BufRead>(r: &mut R) -> io::Result<Option<Request>> {
 fn reason(code: u16) -> &'static str {
     match code {
         200 => "OK",
+        201 => "Created",
+        403 => "Forbidden",
         401 => "Unauthorized",
         404 => "Not Found",
         405 => "Method Not Allowed",
         _ => "Unknown",
     }
+}
+
+/// An HTTP `Date` for the wall clock plus `offset_secs`.
+fn http_date(offset_secs: i64) -> String {
+    let now = std::time::SystemTime::now();
+    let t = if offset_secs >= 0 {
+        now + Duration::from_secs(offset_secs as u64)
+    } else {
+        now - Duration::from_secs(offset_secs.unsigned_abs())
+    };
+    httpdate::fmt_http_date(t)
+}
+
+/// The user name and groups of an authenticated request.
+fn user_of(a: &Auth) -> (String, Vec<String>) {
+    let (name, mut groups) = match a {
+        Auth::ClientCert { cn, orgs } => (cn.clone(), orgs.clone()),
+        _ => (TOKEN_USER.to_string(), Vec::new()),
+    };
+    groups.push("system:authenticated".into());
+    (name, groups)
+}
+
+/// SelfSubjectReview and authorization, for an authenticated request; `None`
+/// leaves it to [`route`].
+fn authorized_extra(auth: &Auth_, who: &Auth, method: &str, path: &str) -> Option<(u16, String)> {
+    let path = path.trim_end_matches('/');
+    let ssr_version = match path {
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews" => Some("v1"),
+        "/apis/authentication.k8s.io/v1beta1/selfsubjectreviews" => Some("v1beta1"),
+        _ => None,
+    };
+    let (user, groups) = user_of(who);
+    let discovery = matches!(path, "/version" | "/api" | "/apis" | "/api/v1");
+    if auth.forbid && !discovery {
+        let message = match ssr_version {
+            Some(_) => format!(
+                "selfsubjectreviews.authentication.k8s.io is forbidden: User \"{user}\" cannot create resource \"selfsubjectreviews\" in API group \"authentication.k8s.io\" at the cluster scope"
+            ),
+            None if path.ends_with("/pods") => format!(
+                "pods is forbidden: User \"{user}\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+            ),
+            None => format!("forbidden: User \"{user}\" cannot get path \"{path}\""),
+        };
+        return Some((403, status_json(403, "Forbidden", &message)));
+    }
+    let version = ssr_version?;
+    let served = match auth.ssr {
+        SsrApi::V1 => true,
+        SsrApi::V1beta1Only => version == "v1beta1",
+        SsrApi::None => false,
+    };
+    if !served {
+        return Some(not_found());
+    }
+    if method != "POST" {
+        return Some((
+            405,
+            status_json(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+            ),
+        ));
+    }
+    Some((
+        201,
+        serde_json::json!({
+            "kind": "SelfSubjectReview",
+            "apiVersion": format!("authentication.k8s.io/{version}"),
+            "metadata": {"creationTimestamp": null},
+            "status": {"userInfo": {"username": user, "groups": groups}},
+        })
+        .to_string(),
+    ))
 }
 
 /// A `meta/v1` `Status` failure body.

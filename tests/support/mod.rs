@@ -10,6 +10,7 @@
 
 pub mod apiserver;
 pub mod pki;
+pub mod proxy;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -169,21 +169,30 @@ impl Ca {
     /// Server certificate for the loopback API server: SANs `127.0.0.1` and
     /// `localhost`, serverAuth EKU, valid now-1d..now+365d.
     pub fn server_cert(&self) -> Issued {
+        self.server_cert_with(&["127.0.0.1", "localhost"], Validity::Valid)
+    }
+
+    /// Server certificate with these SANs (IP addresses or DNS names) and validity window.
+    pub fn server_cert_with(&self, sans: &[&str], validity: Validity) -> Issued {
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
         dn.push(DnType::CommonName, "kube-apiserver");
         params.distinguished_name = dn;
-        params.subject_alt_names = vec![
-            SanType::IpAddress(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-            SanType::DnsName("localhost".try_into().expect("dns name")),
-        ];
+        params.subject_alt_names = sans
+            .iter()
+            .map(|s| match s.parse::<std::net::IpAddr>() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName((*s).try_into().expect("dns name")),
+            })
+            .collect();
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
             KeyUsagePurpose::KeyEncipherment,
         ];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        set_window(&mut params, -1, 365);
+        let (nb, na) = validity.days();
+        set_window(&mut params, nb, na);
         self.issue(params)
     }
 
