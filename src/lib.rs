@@ -24,6 +24,7 @@ pub mod rules;
 pub mod sanitize;
 pub mod schema;
 pub mod secrets;
+pub mod shell;
 pub mod source;
 pub mod yaml;
 
@@ -56,10 +57,10 @@ pub fn run(
             ExitCode::Ok
         }
         Some(Command::Restore { list, backup }) => {
-            let inv = Invocation::new(cli, argv0);
+            let inv = Invocation::new(cli, env, argv0);
             restore::run(&inv, env, *list, backup.as_deref(), out, err)
         }
-        None => check(&Invocation::new(cli, argv0), env, out, err),
+        None => check(&Invocation::new(cli, env, argv0), env, out, err),
     }
 }
 
@@ -103,7 +104,7 @@ fn check(
         return ExitCode::Error;
     }
     // A credential source the user named but that cannot be used: report, write nothing.
-    let mut errors: Vec<Error> = inv.rules.credentials.preflight();
+    let mut errors: Vec<Error> = inv.rules.credentials.preflight(&inv.command);
     let (plans, owners) = plan_all(inv, env, &mut errors);
     let applied = if inv.mode == Mode::Apply && errors.is_empty() {
         apply(inv, &plans, &owners, &mut errors)
@@ -119,7 +120,7 @@ fn check(
             render::write_json(out, &render::json_report(&plans, &done, &errors, &inv.view))
         }
         Output::Text if !inv.quiet => {
-            let apply = format!("{} --apply", inv.name);
+            let apply = inv.suggest(&["--apply"]);
             let summary = errors.is_empty().then_some(apply.as_str());
             let _ = write!(
                 out,
