@@ -268,6 +268,7 @@ impl Cli {
                 only: self.rules.clone(),
                 skip: self.skip.clone(),
             },
+            command: crate::shell::CommandLine::default(),
         }
     }
 

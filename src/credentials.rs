@@ -36,6 +36,7 @@ use crate::inspect::cert::{self, Cert};
 use crate::inspect::decode_data;
 use crate::kubeconfig::{Kubeconfig, Section};
 use crate::privilege;
+use crate::shell::{quote, CommandLine};
 use crate::yaml::{self, Document};
 
 /// Which distribution wrote a source.
@@ -118,20 +119,31 @@ impl SourceKind {
         }
     }
 
-    /// The three ways out when the source exists but cannot be read.
-    pub fn unreadable_help(self, path: &Path, flag: &str) -> String {
+    /// The three ways out when the source exists but cannot be read (named with `flag`);
+    /// `command` is the kubefix command the user ran, for the commands to paste.
+    pub fn unreadable_help(self, path: &Path, flag: &str, command: &CommandLine) -> String {
         let p = path.display();
         let second = match self {
             SourceKind::K3s => "set `write-kubeconfig-mode: \"0644\"` in /etc/rancher/k3s/config.yaml and restart k3s (`sudo systemctl restart k3s`), so the file is readable (this lets every local user read the cluster-admin credentials: only on a single-user machine)".to_string(),
             SourceKind::Rke2 => "set `write-kubeconfig-mode: \"0644\"` in /etc/rancher/rke2/config.yaml and restart RKE2 (`sudo systemctl restart rke2-server`), so the file is readable (this lets every local user read the cluster-admin credentials: only on a single-user machine)".to_string(),
-            _ => format!("make it readable for yourself: `sudo setfacl -m u:$USER:r {p}`"),
+            _ => format!("make it readable for yourself: `sudo setfacl -m u:$USER:r {}`", quote(&path.to_string_lossy())),
         };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "source.yaml".into());
+        // The copy replaces this source in the command, nothing else.
+        let with_copy = command
+            .without_arg(flag, &path.to_string_lossy())
+            .with(&["--apply", flag]);
         format!(
             "it is readable by root only by default. Either\n  \
-             1. run kubefix with sudo: `sudo kubefix --apply` (your ~/.kube/config is still the one fixed, and it keeps its owner), or\n  \
+             1. run kubefix with sudo: `{sudo}` (your kubeconfig is still the one fixed, and it keeps its owner), or\n  \
              2. {second}, or\n  \
-             3. pass {flag} PATH with a readable copy: `sudo cat {p} > ~/{name} && kubefix --apply {flag} ~/{name}`",
-            name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "source.yaml".into()),
+             3. pass {flag} PATH with a readable copy: `sudo cat {src} > ~/{copy} && {with_copy} ~/{copy}`",
+            sudo = command.with_sudo(&["--apply"]),
+            src = quote(&p.to_string()),
+            copy = quote(&name),
         )
     }
 }
@@ -278,7 +290,8 @@ impl Sources {
     }
 
     /// An error for every source the user named that cannot be used: nothing is written then.
-    pub fn preflight(&self) -> Vec<Error> {
+    /// `command` is the kubefix command the user ran, for the help on an unreadable source.
+    pub fn preflight(&self, command: &CommandLine) -> Vec<Error> {
         let mut out = Vec::new();
         for l in self.loaded() {
             let msg = match l {
@@ -301,7 +314,11 @@ impl Sources {
                     );
                     if *permission {
                         m.push_str("; ");
-                        m.push_str(&spec.kind.unreadable_help(&spec.path, spec.flag.unwrap_or("--from")));
+                        m.push_str(&spec.kind.unreadable_help(
+                            &spec.path,
+                            spec.flag.unwrap_or("--from"),
+                            command,
+                        ));
                     }
                     m
                 }
@@ -567,7 +584,7 @@ mod tests {
             }],
             None,
         );
-        assert!(quiet.preflight().is_empty());
+        assert!(quiet.preflight(&CommandLine::default()).is_empty());
         let loud = Sources::new(
             vec![SourceSpec {
                 kind: SourceKind::K3s,
@@ -576,16 +593,47 @@ mod tests {
             }],
             None,
         );
-        let errs = loud.preflight();
+        let errs = loud.preflight(&CommandLine::default());
         assert_eq!(errs.len(), 1);
         assert!(errs[0].to_string().contains("no such file"), "{}", errs[0]);
     }
 
     #[test]
     fn unreadable_help_names_three_ways_out() {
-        let h =
-            SourceKind::K3s.unreadable_help(Path::new("/etc/rancher/k3s/k3s.yaml"), "--k3s-config");
+        let h = SourceKind::K3s.unreadable_help(
+            Path::new("/etc/rancher/k3s/k3s.yaml"),
+            "--k3s-config",
+            &CommandLine::default(),
+        );
         assert!(h.contains("sudo kubefix --apply"));
+        assert!(
+            h.contains("&& kubefix --apply --k3s-config ~/k3s.yaml`"),
+            "{h}"
+        );
+        // The command the user ran is kept; the unreadable source is replaced by the copy.
+        let ran = CommandLine {
+            args: vec![
+                ("--kubeconfig".into(), Some("my config".into())),
+                (
+                    "--k3s-config".into(),
+                    Some("/etc/rancher/k3s/k3s.yaml".into()),
+                ),
+            ],
+            ..CommandLine::default()
+        };
+        let h = SourceKind::K3s.unreadable_help(
+            Path::new("/etc/rancher/k3s/k3s.yaml"),
+            "--k3s-config",
+            &ran,
+        );
+        assert!(
+            h.contains("`sudo kubefix --kubeconfig 'my config' --k3s-config /etc/rancher/k3s/k3s.yaml --apply`"),
+            "{h}"
+        );
+        assert!(
+            h.contains("&& kubefix --kubeconfig 'my config' --apply --k3s-config ~/k3s.yaml`"),
+            "{h}"
+        );
         assert!(h.contains("write-kubeconfig-mode"));
         assert!(h.contains("--k3s-config PATH"));
     }

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod error;
 pub mod finding;
 pub mod inspect;
+pub mod invocation;
 pub mod kubeconfig;
 pub mod kubectl_messages;
 pub mod persist;
@@ -24,18 +25,20 @@ pub mod rules;
 pub mod sanitize;
 pub mod schema;
 pub mod secrets;
+pub mod shell;
 pub mod source;
 pub mod yaml;
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 
 pub use error::{display_path, ExitCode};
 
-use cli::{Cli, ColorChoice, Command, Mode, Output};
+use cli::{Cli, Command, Mode, Output};
 use error::Error;
+use invocation::Invocation;
 use plan::FilePlan;
-use render::{JsonFile, JsonFinding, JsonReport, JsonSummary, Style};
+use privilege::Owner;
 use rules::Severity;
 
 /// Run kubefix with parsed arguments. Reports go to `out`, diagnostics to `err`. `argv0` is
@@ -48,34 +51,15 @@ pub fn run(
     err: &mut dyn Write,
 ) -> ExitCode {
     match &cli.command {
-        Some(Command::Completions { shell }) => {
-            let mut cmd = cli::command_for(argv0);
-            let name = cmd.get_bin_name().unwrap_or("kubefix").to_string();
-            let name = if name == "kubectl fix" {
-                "kubectl-fix".to_string()
-            } else {
-                name
-            };
-            clap_complete::generate(*shell, &mut cmd, name, out);
-            return ExitCode::Ok;
-        }
-        Some(Command::Man) => {
-            return match clap_mangen::Man::new(cli::command_for(argv0)).render(out) {
-                Ok(()) => ExitCode::Ok,
-                // `kubefix man | head` is not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::Ok,
-                Err(e) => {
-                    let _ = writeln!(err, "kubefix: error: cannot write the man page: {e}");
-                    ExitCode::Error
-                }
-            };
-        }
+        Some(Command::Completions { shell }) => completions(*shell, argv0, out),
+        Some(Command::Man) => man(argv0, out, err),
         Some(Command::Rules) => {
             let _ = write!(out, "{}", rules::listing());
-            return ExitCode::Ok;
+            ExitCode::Ok
         }
         Some(Command::Restore { list, backup }) => {
-            return restore::run(cli, env, *list, backup.as_deref(), out, err);
+            let inv = Invocation::new(cli, env, argv0);
+            restore::run(&inv, env, *list, backup.as_deref(), out, err)
         }
         Some(Command::Probe {
             context,
@@ -89,54 +73,117 @@ pub fn run(
                 timeout: *timeout,
                 apply: *apply,
             };
-            return probe::run(cli, env, &args, out, err);
+            probe::run(cli, env, &args, out, err)
         }
-        None => {}
+        None => check(&Invocation::new(cli, env, argv0), env, out, err),
     }
-    let mode = cli.mode();
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
+}
+
+/// `kubefix completions SHELL`.
+fn completions(shell: clap_complete::Shell, argv0: &str, out: &mut dyn Write) -> ExitCode {
+    let mut cmd = cli::command_for(argv0);
+    let name = match cmd.get_bin_name().unwrap_or("kubefix") {
+        "kubectl fix" => "kubectl-fix".to_string(),
+        name => name.to_string(),
+    };
+    clap_complete::generate(shell, &mut cmd, name, out);
+    ExitCode::Ok
+}
+
+/// `kubefix man`.
+fn man(argv0: &str, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    match clap_mangen::Man::new(cli::command_for(argv0)).render(out) {
+        Ok(()) => ExitCode::Ok,
+        // `kubefix man | head` is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::Ok,
+        Err(e) => {
+            let _ = writeln!(err, "kubefix: error: cannot write the man page: {e}");
+            ExitCode::Error
         }
-    };
-    let style = Style {
-        color: color && cli.output == Output::Text,
-    };
-    let options = cli.rule_options();
-    if let Some(id) = options.selection.unknown() {
+    }
+}
+
+/// Check the kubeconfigs (and with --apply fix them): plan every file, write only when all
+/// planned cleanly, report.
+fn check(
+    inv: &Invocation,
+    env: &source::Env,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> ExitCode {
+    if let Some(id) = inv.rules.selection.unknown() {
         let _ = writeln!(
             err,
             "kubefix: error: unknown rule {id:?}; `kubefix rules` lists them"
         );
         return ExitCode::Error;
     }
-
-    let mut errors: Vec<Error> = Vec::new();
     // A credential source the user named but that cannot be used: report, write nothing.
-    errors.extend(options.credentials.preflight());
-    let files = match source::select(cli.kubeconfig.as_deref(), env) {
-        Ok(files) => files,
-        Err(e) => {
-            errors.push(e);
-            Vec::new()
-        }
+    let mut errors: Vec<Error> = inv.rules.credentials.preflight(&inv.command);
+    let (plans, owners) = plan_all(inv, env, &mut errors);
+    let applied = if inv.mode == Mode::Apply && errors.is_empty() {
+        apply(inv, &plans, &owners, &mut errors)
+    } else {
+        Applied::nothing(plans.len())
     };
+    let done = render::Outcome {
+        written: &applied.written,
+        backups: &applied.backups,
+    };
+    match inv.output {
+        Output::Json => {
+            render::write_json(out, &render::json_report(&plans, &done, &errors, &inv.view))
+        }
+        Output::Text if !inv.quiet => {
+            let apply = inv.suggest(&["--apply"]);
+            let summary = errors.is_empty().then_some(apply.as_str());
+            let _ = write!(
+                out,
+                "{}",
+                render::text_report(&plans, &done, &inv.view, summary)
+            );
+        }
+        Output::Text => {}
+    }
+    render::print_notes(&applied.notes, err);
+    let nothing_written = inv.mode == Mode::Apply && !applied.written.iter().any(|w| *w);
+    if render::print_errors(&errors, err, nothing_written, &applied.kept) {
+        return ExitCode::Error;
+    }
+    let attention = plans
+        .iter()
+        .flat_map(|p| &p.findings)
+        .filter(|f| f.severity <= Severity::Warning)
+        .count();
+    if inv.mode == Mode::Check && attention > 0 {
+        return ExitCode::NeedsAttention;
+    }
+    ExitCode::Ok
+}
+
+/// Plan every selected file, each as whom it is read and written as: its owner when kubefix
+/// runs as root on someone else's file (see `persist::owner_for`), else kubefix itself.
+/// Errors are collected; then the names shared by all files are checked.
+fn plan_all(
+    inv: &Invocation,
+    env: &source::Env,
+    errors: &mut Vec<Error>,
+) -> (Vec<FilePlan>, Vec<Option<Owner>>) {
+    let files = source::select(inv.kubeconfig.as_deref(), env).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
     let mut plans: Vec<FilePlan> = Vec::new();
-    // Whom each planned file is read and written as: its owner when kubefix runs as root on
-    // someone else's file (see `persist::owner_for`), else kubefix itself.
-    let mut owners: Vec<Option<privilege::Owner>> = Vec::new();
+    let mut owners: Vec<Option<Owner>> = Vec::new();
     for path in &files {
         // The whole plan runs as the owner: the files the kubeconfig names (certificates,
         // tokens) are read with the owner's rights, never root's. The credential sources were
         // read as root before, when the options were built.
         let planned = persist::owner_for(path).and_then(|owner| {
-            plan::refuse_force_identity(path, &options, owner.as_ref())?;
+            plan::refuse_force_identity(path, &inv.rules, owner.as_ref())?;
             let p = persist::as_owner(owner.as_ref(), path, || {
                 let bytes = plan::read(path)?;
-                plan::plan_owned(path, bytes, &options)
+                plan::plan_owned(path, bytes, &inv.rules)
             })?;
             Ok((p, owner))
         });
@@ -151,262 +198,77 @@ pub fn run(
     // Names shared by all loaded files (dangling references, shadowed duplicates); skipped
     // when a file could not be read, since its names are unknown.
     if errors.is_empty() {
-        plan::cross_file(&mut plans, &options.selection);
+        plan::cross_file(&mut plans, &inv.rules.selection);
     }
+    (plans, owners)
+}
 
-    // Write only when every file planned cleanly: an error anywhere means nothing is written.
-    let mut backups: Vec<Option<PathBuf>> = vec![None; plans.len()];
-    let mut written = vec![false; plans.len()];
-    // Backups written for a file whose write then failed: the file is unchanged, but
-    // "nothing was written" would not be true.
-    let mut kept: Vec<PathBuf> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    if mode == Mode::Apply && errors.is_empty() {
-        let writes = plans.iter().any(FilePlan::changed);
-        if let Some(dir) = cli.backup_dir.as_deref().filter(|d| writes && !d.is_dir()) {
-            errors.push(Error::Usage(format!(
-                "--backup-dir {}: no such directory (create it first; nothing was written)",
-                display_path(dir)
-            )));
+/// What --apply did with each planned file.
+struct Applied {
+    written: Vec<bool>,
+    backups: Vec<Option<PathBuf>>,
+    /// Backups written for a file whose write then failed: the file is unchanged, but
+    /// "nothing was written" would not be true.
+    kept: Vec<PathBuf>,
+    notes: Vec<String>,
+}
+
+impl Applied {
+    fn nothing(n: usize) -> Applied {
+        Applied {
+            written: vec![false; n],
+            backups: vec![None; n],
+            kept: Vec::new(),
+            notes: Vec::new(),
         }
     }
-    if mode == Mode::Apply && errors.is_empty() {
-        let wopts = persist::WriteOptions {
-            backup_dir: cli.backup_dir.clone(),
-            keep_backups: Some(cli.keep_backups),
-            mode: None,
-            break_hardlink: cli.break_hardlink,
-        };
-        let locks = persist::lock_all(
-            plans
-                .iter()
-                .zip(&owners)
-                .filter(|(p, _)| p.changed())
-                .map(|(p, o)| (&*p.path, o.as_ref())),
-        )
-        .unwrap_or_else(|e| {
-            errors.push(e);
-            Vec::new()
-        });
-        let mut locks = locks.into_iter();
-        for (i, p) in plans.iter().enumerate() {
-            if !errors.is_empty() {
-                break;
-            }
-            if !p.changed() {
-                continue;
-            }
-            let lock = locks.next().expect("one lock per changed file");
-            let result = match &p.new_text {
-                Some(new) => persist::replace(
-                    &p.path,
-                    p.original.as_bytes(),
-                    new.as_bytes(),
-                    &persist::WriteOptions {
-                        mode: p.new_mode,
-                        ..wopts.clone()
-                    },
-                    &lock,
-                )
-                .map(Some),
-                None => persist::set_mode(
-                    &p.path,
-                    p.original.as_bytes(),
-                    p.new_mode
-                        .expect("changed without new text means a new mode"),
-                    &lock,
-                )
-                .map(|()| None)
-                .map_err(persist::Failure::from),
-            };
-            match result {
-                Ok(w) => {
-                    if let Some(w) = &w {
-                        if w.in_place {
-                            notes.push(in_place_note(&p.path, &w.backup));
-                        }
-                    }
-                    backups[i] = w.map(|w| w.backup);
-                    written[i] = true;
-                }
-                Err(f) => {
-                    if let Some(b) = &f.backup {
-                        kept.push(b.clone());
-                    }
-                    backups[i] = f.backup;
-                    errors.push(f.error);
-                    break;
-                }
-            }
-        }
-    }
+}
 
-    let attention = plans
+/// Write every changed plan (called only when every file planned cleanly).
+fn apply(
+    inv: &Invocation,
+    plans: &[FilePlan],
+    owners: &[Option<Owner>],
+    errors: &mut Vec<Error>,
+) -> Applied {
+    let mut applied = Applied::nothing(plans.len());
+    let writes = plans.iter().any(FilePlan::changed);
+    if let Some(dir) = inv
+        .write
+        .backup_dir
+        .as_deref()
+        .filter(|d| writes && !d.is_dir())
+    {
+        errors.push(Error::Usage(format!(
+            "--backup-dir {}: no such directory (create it first; nothing was written)",
+            display_path(dir)
+        )));
+        return applied;
+    }
+    let jobs: Vec<persist::Job<'_>> = plans
         .iter()
-        .flat_map(|p| &p.findings)
-        .filter(|f| f.severity <= Severity::Warning)
-        .count();
-
-    match cli.output {
-        Output::Json => {
-            let mut summary = JsonSummary {
-                files: plans.len(),
-                errors: errors.len(),
-                ..JsonSummary::default()
-            };
-            let files = plans
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let label = p.path.display().to_string();
-                    let findings: Vec<JsonFinding> = p
-                        .findings
-                        .iter()
-                        .map(|f| JsonFinding {
-                            rule: f.rule,
-                            code: f.code,
-                            severity: f.severity,
-                            message: f.message.clone(),
-                            entry: f.entry.clone(),
-                            line: f.line,
-                            fixable: f.fix.is_some(),
-                            fixed: f.fix.is_some() && written[i],
-                            fix: f.fix.as_ref().map(|x| x.title.clone()),
-                            kubectl_error: f.kubectl_error.clone(),
-                            hint: f.hint.clone(),
-                        })
-                        .collect();
-                    summary.findings += findings.len();
-                    summary.fixable += findings.iter().filter(|f| f.fixable).count();
-                    summary.fixed += findings.iter().filter(|f| f.fixed).count();
-                    JsonFile {
-                        diff: render::diff(p, &label, cli.show_secrets, Style { color: false }),
-                        path: label,
-                        changed: written[i],
-                        backup: backups[i].as_ref().map(|b| b.display().to_string()),
-                        findings,
-                        expiry: p.expiry.clone(),
-                    }
-                })
-                .collect();
-            let report = JsonReport {
-                schema_version: render::JSON_SCHEMA_VERSION,
-                mode: mode.name(),
-                files,
-                errors: render::json_errors(&errors),
-                summary,
-            };
-            crate::render::write_json(out, &report);
-        }
-        Output::Text => {
-            if !cli.quiet {
-                for (i, p) in plans.iter().enumerate() {
-                    let label = display_path(&p.path);
-                    let _ = write!(
-                        out,
-                        "{}",
-                        render::human_findings(p, &label, written[i], cli.verbose, style)
-                    );
-                    let table = inspect::expiry::render_text(&p.expiry, written[i]);
-                    if !table.is_empty() {
-                        if p.findings.is_empty() && !cli.verbose {
-                            let _ = writeln!(out, "{}", sanitize::clean(&label));
-                        }
-                        let _ = write!(out, "{table}");
-                    }
-                    if mode != Mode::Check {
-                        let d = render::diff(p, &label, cli.show_secrets, style);
-                        if !d.is_empty() {
-                            let _ = write!(out, "\n{d}");
-                        }
-                    }
-                    if let Some(b) = &backups[i] {
-                        let _ = writeln!(out, "backup: {}", sanitize::clean(&display_path(b)));
-                    }
-                }
-                if errors.is_empty() {
-                    let name = if Path::new(argv0)
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with("kubectl-fix"))
-                    {
-                        "kubectl fix"
-                    } else {
-                        "kubefix"
-                    };
-                    let line = summary_line(&plans, &written, mode, name);
-                    let _ = writeln!(out, "{}", sanitize::clean(&line));
-                }
+        .zip(owners)
+        .map(|(p, o)| persist::Job {
+            path: &p.path,
+            owner: o.as_ref(),
+            original: p.original.as_bytes(),
+            new: p.new_text.as_deref().map(str::as_bytes),
+            mode: p.new_mode,
+        })
+        .collect();
+    let batch = persist::write_all(&jobs, &inv.write);
+    for (i, d) in batch.done.iter().enumerate() {
+        if let persist::Done::Replaced(w) = d {
+            if w.in_place {
+                applied
+                    .notes
+                    .push(render::in_place_note(&plans[i].path, &w.backup));
             }
         }
+        applied.written[i] = d.written();
+        applied.backups[i] = d.backup().cloned();
     }
-    for n in &notes {
-        let _ = writeln!(err, "kubefix: note: {n}");
-    }
-    if render::print_errors(
-        &errors,
-        err,
-        mode == Mode::Apply && !written.iter().any(|w| *w),
-        &kept,
-    ) {
-        return ExitCode::Error;
-    }
-    if mode == Mode::Check && attention > 0 {
-        return ExitCode::NeedsAttention;
-    }
-    ExitCode::Ok
-}
-
-/// What to tell the user after a file was rewritten in place (a bind mount).
-fn in_place_note(path: &Path, backup: &Path) -> String {
-    format!(
-        "{} is a mount point (a bind mount, as `docker run -v` makes), which cannot be replaced \
-         by a rename: it was rewritten in place under the lock instead, which is not atomic \
-         (a crash during the write could leave it partial; the backup is {})",
-        display_path(path),
-        display_path(backup)
-    )
-}
-
-fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode, name: &str) -> String {
-    let plural = |n: usize, one: &str, many: &str| {
-        if n == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{n} {many}")
-        }
-    };
-    let fixable: usize = plans.iter().map(FilePlan::fixable).sum();
-    let other: usize = plans.iter().map(|p| p.findings.len() - p.fixable()).sum();
-    let names = |pred: &dyn Fn(usize) -> bool| {
-        plans
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| pred(*i))
-            .map(|(_, p)| display_path(&p.path))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let line = if fixable == 0 {
-        format!("no fixes needed in {}", names(&|_| true))
-    } else if mode == Mode::Apply {
-        format!(
-            "{} applied in {}",
-            plural(fixable, "fix", "fixes"),
-            names(&|i| written[i])
-        )
-    } else {
-        format!(
-            "{} pending in {}; run {name} --apply",
-            plural(fixable, "fix", "fixes"),
-            names(&|i| plans[i].changed())
-        )
-    };
-    if other > 0 {
-        format!(
-            "{line}; {} to fix by hand (see hints above)",
-            plural(other, "problem", "problems")
-        )
-    } else {
-        line
-    }
+    applied.kept = batch.kept();
+    errors.extend(batch.error);
+    applied
 }

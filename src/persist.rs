@@ -499,6 +499,142 @@ pub fn lock_all<'p>(
         .collect()
 }
 
+/// One file for [`write_all`]: what it held when planned, and what it becomes.
+pub struct Job<'a> {
+    pub path: &'a Path,
+    /// Whom to act as (see [`owner_for`]).
+    pub owner: Option<&'a Owner>,
+    pub original: &'a [u8],
+    /// The new content; `None` with a `mode` changes only the permission bits.
+    pub new: Option<&'a [u8]>,
+    /// New permission bits (`file-permissions`).
+    pub mode: Option<u32>,
+}
+
+impl Job<'_> {
+    /// Whether there is anything to write.
+    pub fn changed(&self) -> bool {
+        self.new.is_some() || self.mode.is_some()
+    }
+}
+
+/// What [`write_all`] did with one job.
+#[derive(Debug)]
+pub enum Done {
+    /// Nothing to write.
+    Unchanged,
+    /// The content was replaced.
+    Replaced(Written),
+    /// Only the permission bits changed (no backup).
+    ModeSet,
+    /// The write failed (the error is in [`Batch::error`]); the file is unchanged, but a
+    /// backup may have been written before the failure.
+    Failed { backup: Option<PathBuf> },
+    /// Not attempted: an earlier file failed, or a lock was refused.
+    Skipped,
+}
+
+impl Done {
+    /// Whether the file was changed.
+    pub fn written(&self) -> bool {
+        matches!(self, Done::Replaced(_) | Done::ModeSet)
+    }
+
+    /// The backup written for the file, if any (also for a failed write).
+    pub fn backup(&self) -> Option<&PathBuf> {
+        match self {
+            Done::Replaced(w) => Some(&w.backup),
+            Done::Failed { backup } => backup.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome of [`write_all`]: one [`Done`] per job, and the error that stopped it.
+#[derive(Debug)]
+pub struct Batch {
+    pub done: Vec<Done>,
+    pub error: Option<Error>,
+}
+
+impl Batch {
+    /// Backups written for files whose write then failed.
+    pub fn kept(&self) -> Vec<PathBuf> {
+        self.done
+            .iter()
+            .filter_map(|d| match d {
+                Done::Failed { backup } => backup.clone(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn any_written(&self) -> bool {
+        self.done.iter().any(Done::written)
+    }
+}
+
+/// Write every changed job, as `--apply` and `kubefix restore` do: lock all of them first
+/// (a refused lock writes nothing), then replace each in turn (each with its backup), stopping
+/// at the first failure.
+pub fn write_all(jobs: &[Job<'_>], opts: &WriteOptions) -> Batch {
+    let mut done: Vec<Done> = jobs.iter().map(|_| Done::Skipped).collect();
+    let locks = match lock_all(
+        jobs.iter()
+            .filter(|j| j.changed())
+            .map(|j| (j.path, j.owner)),
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            return Batch {
+                done,
+                error: Some(e),
+            }
+        }
+    };
+    let mut locks = locks.into_iter();
+    for (i, j) in jobs.iter().enumerate() {
+        if !j.changed() {
+            done[i] = Done::Unchanged;
+            continue;
+        }
+        let lock = locks.next().expect("one lock per changed file");
+        let result = match j.new {
+            Some(new) => replace(
+                j.path,
+                j.original,
+                new,
+                &WriteOptions {
+                    mode: j.mode,
+                    ..opts.clone()
+                },
+                &lock,
+            )
+            .map(Done::Replaced),
+            None => set_mode(
+                j.path,
+                j.original,
+                j.mode
+                    .expect("changed without new content means a new mode"),
+                &lock,
+            )
+            .map(|()| Done::ModeSet)
+            .map_err(Failure::from),
+        };
+        match result {
+            Ok(d) => done[i] = d,
+            Err(f) => {
+                done[i] = Done::Failed { backup: f.backup };
+                return Batch {
+                    done,
+                    error: Some(f.error),
+                };
+            }
+        }
+    }
+    Batch { done, error: None }
+}
+
 impl Drop for Lock {
     #[allow(clippy::unnecessary_cast)] // st_ino is not u64 on every platform
     fn drop(&mut self) {

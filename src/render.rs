@@ -15,8 +15,11 @@
 use std::fmt::Write as _;
 use std::io::Write;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
+use crate::backup::Scan;
+use crate::cli::{Mode, Output};
 use crate::error::{display_path, Error};
 use crate::finding::Severity;
 use crate::kubeconfig::EntryRef;
@@ -344,4 +347,420 @@ pub(crate) fn print_errors(
         }
     }
     !errors.is_empty()
+}
+
+// ---------------------------------------------------------------------------------------
+// The report of a check (or a dry run, or --apply): every file's findings, expiry table,
+// diff and backup, then one summary line; or the JSON report.
+
+/// How the text report of a check looks.
+#[derive(Clone, Copy, Debug)]
+pub struct View {
+    pub mode: Mode,
+    /// `-v`: also report files with no problems.
+    pub verbose: bool,
+    /// `--show-secrets`.
+    pub show_secrets: bool,
+    pub style: Style,
+}
+
+/// What happened to each planned file (same order as the plans): whether it was written, and
+/// its backup (also one written before a failed write).
+pub struct Outcome<'a> {
+    pub written: &'a [bool],
+    pub backups: &'a [Option<PathBuf>],
+}
+
+/// The JSON report of a check.
+pub fn json_report(
+    plans: &[FilePlan],
+    done: &Outcome<'_>,
+    errors: &[Error],
+    view: &View,
+) -> JsonReport {
+    let mut summary = JsonSummary {
+        files: plans.len(),
+        errors: errors.len(),
+        ..JsonSummary::default()
+    };
+    let files = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let file = json_file(p, done.written[i], done.backups[i].as_deref(), view);
+            summary.findings += file.findings.len();
+            summary.fixable += file.findings.iter().filter(|f| f.fixable).count();
+            summary.fixed += file.findings.iter().filter(|f| f.fixed).count();
+            file
+        })
+        .collect();
+    JsonReport {
+        schema_version: JSON_SCHEMA_VERSION,
+        mode: view.mode.name(),
+        files,
+        errors: json_errors(errors),
+        summary,
+    }
+}
+
+/// The JSON object of one file.
+fn json_file(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) -> JsonFile {
+    let label = p.path.display().to_string();
+    let findings = p
+        .findings
+        .iter()
+        .map(|f| JsonFinding {
+            rule: f.rule,
+            code: f.code,
+            severity: f.severity,
+            message: f.message.clone(),
+            entry: f.entry.clone(),
+            line: f.line,
+            fixable: f.fix.is_some(),
+            fixed: f.fix.is_some() && written,
+            fix: f.fix.as_ref().map(|x| x.title.clone()),
+            kubectl_error: f.kubectl_error.clone(),
+            hint: f.hint.clone(),
+        })
+        .collect();
+    JsonFile {
+        diff: diff(p, &label, view.show_secrets, Style { color: false }),
+        path: label,
+        changed: written,
+        backup: backup.map(|b| b.display().to_string()),
+        findings,
+        expiry: p.expiry.clone(),
+    }
+}
+
+/// The text report of a check: each file's block, then (when `summary` is given, i.e. no
+/// error) the summary line. `apply` is the command that applies pending fixes.
+pub fn text_report(
+    plans: &[FilePlan],
+    done: &Outcome<'_>,
+    view: &View,
+    summary: Option<&str>,
+) -> String {
+    let mut out = String::new();
+    for (i, p) in plans.iter().enumerate() {
+        out.push_str(&file_block(
+            p,
+            done.written[i],
+            done.backups[i].as_deref(),
+            view,
+        ));
+    }
+    if let Some(apply) = summary {
+        let line = summary_line(plans, done.written, view.mode, apply);
+        let _ = writeln!(out, "{}", clean(&line));
+    }
+    out
+}
+
+/// One file in the text report: findings, expiry table, diff (unless --check), backup.
+fn file_block(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) -> String {
+    let mut out = String::new();
+    let label = display_path(&p.path);
+    out.push_str(&human_findings(
+        p,
+        &label,
+        written,
+        view.verbose,
+        view.style,
+    ));
+    let table = crate::inspect::expiry::render_text(&p.expiry, written);
+    if !table.is_empty() {
+        if p.findings.is_empty() && !view.verbose {
+            let _ = writeln!(out, "{}", clean(&label));
+        }
+        out.push_str(&table);
+    }
+    if view.mode != Mode::Check {
+        let d = diff(p, &label, view.show_secrets, view.style);
+        if !d.is_empty() {
+            let _ = write!(out, "\n{d}");
+        }
+    }
+    if let Some(b) = backup {
+        let _ = writeln!(out, "backup: {}", clean(&display_path(b)));
+    }
+    out
+}
+
+/// The last line: what was fixed, or what is pending and the command that applies it
+/// (`apply`), and how many problems are left to fix by hand.
+pub fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode, apply: &str) -> String {
+    let plural = |n: usize, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let fixable: usize = plans.iter().map(FilePlan::fixable).sum();
+    let other: usize = plans.iter().map(|p| p.findings.len() - p.fixable()).sum();
+    let names = |pred: &dyn Fn(usize) -> bool| {
+        plans
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| pred(*i))
+            .map(|(_, p)| display_path(&p.path))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let line = if fixable == 0 {
+        format!("no fixes needed in {}", names(&|_| true))
+    } else if mode == Mode::Apply {
+        format!(
+            "{} applied in {}",
+            plural(fixable, "fix", "fixes"),
+            names(&|i| written[i])
+        )
+    } else {
+        format!(
+            "{} pending in {}; run {apply}",
+            plural(fixable, "fix", "fixes"),
+            names(&|i| plans[i].changed())
+        )
+    };
+    if other > 0 {
+        format!(
+            "{line}; {} to fix by hand (see hints above)",
+            plural(other, "problem", "problems")
+        )
+    } else {
+        line
+    }
+}
+
+/// What to tell the user after a file was rewritten in place (a bind mount) by --apply.
+pub fn in_place_note(path: &Path, backup: &Path) -> String {
+    format!(
+        "{} is a mount point (a bind mount, as `docker run -v` makes), which cannot be replaced \
+         by a rename: it was rewritten in place under the lock instead, which is not atomic \
+         (a crash during the write could leave it partial; the backup is {})",
+        display_path(path),
+        display_path(backup)
+    )
+}
+
+/// Print notes (`kubefix: note: …`) to `err`.
+pub fn print_notes(notes: &[String], err: &mut dyn Write) {
+    for n in notes {
+        let _ = writeln!(err, "kubefix: note: {n}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// `kubefix restore` and `kubefix restore --list`.
+
+/// One file's backups, for `restore --list`.
+pub struct Listing<'a> {
+    pub path: &'a Path,
+    pub dir: &'a Path,
+    pub scan: &'a Scan,
+}
+
+/// One file `kubefix restore` put back (or found identical to the backup).
+pub struct Restored {
+    pub path: PathBuf,
+    /// The backup put back.
+    pub from: PathBuf,
+    /// The backup of the replaced content; `None` when the file was already identical.
+    pub backup: Option<PathBuf>,
+    /// The diff from the replaced content to the restored one (redacted).
+    pub diff: String,
+    /// A note for standard error (the file was rewritten in place).
+    pub note: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonBackup {
+    path: String,
+    time: String,
+    size: u64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonListFile {
+    path: String,
+    backup_dir: String,
+    /// Newest first: the first one is what `kubefix restore` would put back.
+    backups: Vec<JsonBackup>,
+    /// Files named like backups that are not trusted (another user's, writable by others,
+    /// dated in the future, in a directory others can write to).
+    ignored: Vec<JsonIgnored>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonIgnored {
+    path: String,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonRestoredFile {
+    path: String,
+    /// The backup that was put back, or would have been.
+    restored_from: Option<String>,
+    /// The backup of the content that was replaced.
+    backup: Option<String>,
+    changed: bool,
+    /// The diff from the replaced content to the restored one (redacted unless
+    /// --show-secrets).
+    diff: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonRestoreReport<F: Serialize> {
+    schema_version: u32,
+    mode: &'static str,
+    files: Vec<F>,
+    errors: Vec<JsonError>,
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn human_size(n: u64) -> String {
+    secrets::human_size(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// `kubefix restore --list`: each file's trusted backups, newest first, and the ignored ones.
+pub fn restore_list(out: &mut dyn Write, output: Output, files: &[Listing<'_>], errors: &[Error]) {
+    if output == Output::Json {
+        let files = files.iter().map(json_listing).collect();
+        write_json(
+            out,
+            &JsonRestoreReport {
+                schema_version: JSON_SCHEMA_VERSION,
+                mode: "restore-list",
+                files,
+                errors: json_errors(errors),
+            },
+        );
+        return;
+    }
+    for f in files {
+        let backups = &f.scan.backups;
+        let _ = writeln!(
+            out,
+            "{}: {} in {}",
+            display_path(f.path),
+            match backups.len() {
+                0 => "no kubefix backups".to_string(),
+                1 => "1 backup".to_string(),
+                n => format!("{n} backups, newest first"),
+            },
+            display_path(f.dir)
+        );
+        for (i, b) in backups.iter().rev().enumerate() {
+            let name = b.path.file_name().unwrap_or_default().to_string_lossy();
+            let note = if i == 0 {
+                "  (restore puts this back)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {}  {:>9}  {name}{note}",
+                rfc3339(b.time),
+                human_size(b.size)
+            );
+        }
+        for (p, why) in &f.scan.ignored {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            let _ = writeln!(out, "  ignored: {name} (not a trusted backup: {why})");
+        }
+    }
+}
+
+fn json_listing(f: &Listing<'_>) -> JsonListFile {
+    JsonListFile {
+        path: f.path.display().to_string(),
+        backup_dir: f.dir.display().to_string(),
+        backups: f
+            .scan
+            .backups
+            .iter()
+            .rev()
+            .map(|b| JsonBackup {
+                path: b.path.display().to_string(),
+                time: rfc3339(b.time),
+                size: b.size,
+            })
+            .collect(),
+        ignored: f
+            .scan
+            .ignored
+            .iter()
+            .map(|(p, why)| JsonIgnored {
+                path: p.display().to_string(),
+                reason: why,
+            })
+            .collect(),
+    }
+}
+
+/// `kubefix restore`: what was put back, from which backup, and the backup of what it replaced.
+pub fn restore_report(
+    out: &mut dyn Write,
+    output: Output,
+    quiet: bool,
+    results: &[Restored],
+    errors: &[Error],
+) {
+    if output == Output::Json {
+        let files = results
+            .iter()
+            .map(|r| JsonRestoredFile {
+                path: r.path.display().to_string(),
+                restored_from: Some(r.from.display().to_string()),
+                backup: r.backup.as_ref().map(|b| b.display().to_string()),
+                changed: r.backup.is_some(),
+                diff: r.diff.clone(),
+            })
+            .collect();
+        write_json(
+            out,
+            &JsonRestoreReport::<JsonRestoredFile> {
+                schema_version: JSON_SCHEMA_VERSION,
+                mode: "restore",
+                files,
+                errors: json_errors(errors),
+            },
+        );
+        return;
+    }
+    if quiet {
+        return;
+    }
+    for r in results {
+        match &r.backup {
+            Some(b) => {
+                let _ = write!(out, "{}", r.diff);
+                let _ = writeln!(
+                    out,
+                    "restored {} from {}\nbackup of the replaced content: {}",
+                    display_path(&r.path),
+                    display_path(&r.from),
+                    display_path(b)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "{} is already identical to {}; nothing written",
+                    display_path(&r.path),
+                    display_path(&r.from)
+                );
+            }
+        }
+    }
 }

@@ -23,12 +23,10 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use serde::Serialize;
-
 use crate::backup::{distrust, scan_backups, Backup, Scan};
-use crate::cli::{Cli, Output};
 use crate::error::{display_path, ExitCode};
 use crate::error::{Error, Result};
+use crate::invocation::Invocation;
 use crate::privilege::Owner;
 use crate::{persist, render, source};
 
@@ -154,64 +152,6 @@ fn restore_diff(
         .to_string()
 }
 
-fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
-}
-
-fn human_size(n: u64) -> String {
-    crate::secrets::human_size(usize::try_from(n).unwrap_or(usize::MAX))
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonBackup {
-    path: String,
-    time: String,
-    size: u64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonListFile {
-    path: String,
-    backup_dir: String,
-    /// Newest first: the first one is what `kubefix restore` would put back.
-    backups: Vec<JsonBackup>,
-    /// Files named like backups that are not trusted (another user's, writable by others,
-    /// dated in the future, in a directory others can write to).
-    ignored: Vec<JsonIgnored>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonIgnored {
-    path: String,
-    reason: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonRestoredFile {
-    path: String,
-    /// The backup that was put back, or would have been.
-    restored_from: Option<String>,
-    /// The backup of the content that was replaced.
-    backup: Option<String>,
-    changed: bool,
-    /// The diff from the replaced content to the restored one (redacted unless
-    /// --show-secrets).
-    diff: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsonReport<F: Serialize> {
-    schema_version: u32,
-    mode: &'static str,
-    files: Vec<F>,
-    errors: Vec<crate::render::JsonError>,
-}
-
 fn finish(
     errors: &[Error],
     err: &mut dyn Write,
@@ -236,7 +176,7 @@ struct Found {
 
 /// `kubefix restore [--list] [BACKUP]`.
 pub fn run(
-    cli: &Cli,
+    inv: &Invocation,
     env: &source::Env,
     list: bool,
     chosen: Option<&Path>,
@@ -244,19 +184,60 @@ pub fn run(
     err: &mut dyn Write,
 ) -> ExitCode {
     let mut errors: Vec<Error> = Vec::new();
-    let files = match source::select(cli.kubeconfig.as_deref(), env) {
-        Ok(f) => f,
-        Err(e) => {
-            errors.push(e);
-            Vec::new()
+    let found = find_all(inv, env, &mut errors);
+    if list {
+        let listing: Vec<render::Listing<'_>> = found
+            .iter()
+            .map(|f| render::Listing {
+                path: &f.path,
+                dir: &f.dir,
+                scan: &f.scan,
+            })
+            .collect();
+        render::restore_list(out, inv.output, &listing, &errors);
+        return finish(&errors, err, false, false, &[]);
+    }
+    // Restore: pick the backup for every file first; any problem means nothing is written.
+    if chosen.is_some() && found.len() > 1 {
+        errors.push(Error::Usage(
+            "naming a backup needs exactly one kubeconfig; pass --kubeconfig PATH".into(),
+        ));
+    }
+    let mut jobs: Vec<Job> = Vec::new();
+    for f in &found {
+        if !errors.is_empty() {
+            break;
         }
+        match pick(f, chosen) {
+            Ok(j) => jobs.push(j),
+            Err(e) => errors.push(e),
+        }
+    }
+    let (results, batch) = if errors.is_empty() {
+        put_back(inv, &jobs)
+    } else {
+        (Vec::new(), None)
     };
-    // Each file with its backups (oldest first), looked at as the file's owner.
+    let kept = batch.as_ref().map(persist::Batch::kept).unwrap_or_default();
+    let wrote = batch.as_ref().is_some_and(persist::Batch::any_written);
+    errors.extend(batch.and_then(|b| b.error));
+    render::restore_report(out, inv.output, inv.quiet, &results, &errors);
+    let notes: Vec<String> = results.iter().filter_map(|r| r.note.clone()).collect();
+    render::print_notes(&notes, err);
+    finish(&errors, err, wrote, true, &kept)
+}
+
+/// Each selected file with its backups (oldest first), looked at as the file's owner.
+fn find_all(inv: &Invocation, env: &source::Env, errors: &mut Vec<Error>) -> Vec<Found> {
+    let files = source::select(inv.kubeconfig.as_deref(), env).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
     let mut found: Vec<Found> = Vec::new();
     for path in &files {
         let located = persist::owner_for(path).and_then(|owner| {
             persist::as_owner(owner.as_ref(), path, || {
-                let (dir, name) = backup_location(path, cli.backup_dir.as_deref())?;
+                let (dir, name) = backup_location(path, inv.write.backup_dir.as_deref())?;
                 let scan = scan_backups(&dir, &name).map_err(|source| Error::Read {
                     path: dir.clone(),
                     source,
@@ -275,266 +256,121 @@ pub fn run(
             Err(e) => errors.push(e),
         }
     }
+    found
+}
 
-    if list {
-        match cli.output {
-            Output::Json => {
-                let report = JsonReport {
-                    schema_version: crate::render::JSON_SCHEMA_VERSION,
-                    mode: "restore-list",
-                    files: found
-                        .iter()
-                        .map(|f| JsonListFile {
-                            path: f.path.display().to_string(),
-                            backup_dir: f.dir.display().to_string(),
-                            backups: f
-                                .scan
-                                .backups
-                                .iter()
-                                .rev()
-                                .map(|b| JsonBackup {
-                                    path: b.path.display().to_string(),
-                                    time: rfc3339(b.time),
-                                    size: b.size,
-                                })
-                                .collect(),
-                            ignored: f
-                                .scan
-                                .ignored
-                                .iter()
-                                .map(|(p, why)| JsonIgnored {
-                                    path: p.display().to_string(),
-                                    reason: why,
-                                })
-                                .collect(),
-                        })
-                        .collect(),
-                    errors: crate::render::json_errors(&errors),
-                };
-                crate::render::write_json(out, &report);
-            }
-            Output::Text => {
-                for f in &found {
-                    let backups = &f.scan.backups;
-                    let _ = writeln!(
-                        out,
-                        "{}: {} in {}",
-                        display_path(&f.path),
-                        match backups.len() {
-                            0 => "no kubefix backups".to_string(),
-                            1 => "1 backup".to_string(),
-                            n => format!("{n} backups, newest first"),
-                        },
-                        display_path(&f.dir)
-                    );
-                    for (i, b) in backups.iter().rev().enumerate() {
-                        let name = b.path.file_name().unwrap_or_default().to_string_lossy();
-                        let note = if i == 0 {
-                            "  (restore puts this back)"
-                        } else {
-                            ""
-                        };
-                        let _ = writeln!(
-                            out,
-                            "  {}  {:>9}  {name}{note}",
-                            rfc3339(b.time),
-                            human_size(b.size)
-                        );
-                    }
-                    for (p, why) in &f.scan.ignored {
-                        let name = p.file_name().unwrap_or_default().to_string_lossy();
-                        let _ = writeln!(out, "  ignored: {name} (not a trusted backup: {why})");
-                    }
+/// One file to put back: the backup chosen, read and checked, and the current content.
+struct Job {
+    path: PathBuf,
+    from: PathBuf,
+    content: String,
+    current: Vec<u8>,
+    owner: Option<Owner>,
+    /// Whether the backup differs from the file (else nothing to write).
+    changed: bool,
+}
+
+/// The backup of `f` to put back (the newest, or `chosen`), read and checked as its owner.
+fn pick(f: &Found, chosen: Option<&Path>) -> Result<Job> {
+    let matches = |p: &Path, c: &Path| {
+        p == c || (c.parent() == Some(Path::new("")) && p.file_name() == Some(c.as_os_str()))
+    };
+    let pick = match chosen {
+        None => f.scan.backups.last(),
+        Some(c) => f.scan.backups.iter().find(|b| matches(&b.path, c)),
+    };
+    let Some(pick) = pick else {
+        let ignored = chosen.and_then(|c| f.scan.ignored.iter().find(|(p, _)| matches(p, c)));
+        return Err(Error::Usage(match (chosen, ignored) {
+            (Some(_), Some((p, why))) => format!(
+                "{}: refusing to restore {}: not a trusted kubefix backup ({why})",
+                display_path(&f.path),
+                display_path(p)
+            ),
+            (None, _) => format!(
+                "{}: no kubefix backup of it in {}{}; nothing to restore",
+                display_path(&f.path),
+                display_path(&f.dir),
+                match f.scan.ignored.len() {
+                    0 => String::new(),
+                    n => format!(
+                        " ({n} file{} named like one ignored: not trusted, see kubefix restore --list)",
+                        if n == 1 { "" } else { "s" }
+                    ),
                 }
-            }
-        }
-        return finish(&errors, err, false, false, &[]);
-    }
+            ),
+            (Some(c), None) => format!(
+                "{}: {} is not one of its kubefix backups (see kubefix restore --list)",
+                display_path(&f.path),
+                c.display()
+            ),
+        }));
+    };
+    let (content, current) = persist::as_owner(f.owner.as_ref(), &f.path, || {
+        let content = check_backup(&pick.path, read_trusted(pick)?)?;
+        let current = crate::plan::read(&f.path)?;
+        Ok((content, current))
+    })?;
+    Ok(Job {
+        path: f.path.clone(),
+        from: pick.path.clone(),
+        changed: content.as_bytes() != current.as_slice(),
+        content,
+        current,
+        owner: f.owner.clone(),
+    })
+}
 
-    // Restore: pick the backup for every file first; any problem means nothing is written.
-    if chosen.is_some() && found.len() > 1 {
-        errors.push(Error::Usage(
-            "naming a backup needs exactly one kubeconfig; pass --kubeconfig PATH".into(),
-        ));
-    }
-    struct Job {
-        path: PathBuf,
-        from: PathBuf,
-        content: String,
-        current: Vec<u8>,
-        owner: Option<Owner>,
-        /// Whether the backup differs from the file (else nothing to write).
-        changed: bool,
-    }
-    let mut jobs: Vec<Job> = Vec::new();
-    for f in &found {
-        if !errors.is_empty() {
-            break;
-        }
-        let matches = |p: &Path, c: &Path| {
-            p == c || (c.parent() == Some(Path::new("")) && p.file_name() == Some(c.as_os_str()))
-        };
-        let pick = match chosen {
-            None => f.scan.backups.last(),
-            Some(c) => f.scan.backups.iter().find(|b| matches(&b.path, c)),
-        };
-        let Some(pick) = pick else {
-            let ignored = chosen.and_then(|c| f.scan.ignored.iter().find(|(p, _)| matches(p, c)));
-            errors.push(Error::Usage(match (chosen, ignored) {
-                (Some(_), Some((p, why))) => format!(
-                    "{}: refusing to restore {}: not a trusted kubefix backup ({why})",
-                    display_path(&f.path),
-                    display_path(p)
-                ),
-                (None, _) => format!(
-                    "{}: no kubefix backup of it in {}{}; nothing to restore",
-                    display_path(&f.path),
-                    display_path(&f.dir),
-                    match f.scan.ignored.len() {
-                        0 => String::new(),
-                        n => format!(
-                            " ({n} file{} named like one ignored: not trusted, see kubefix restore --list)",
-                            if n == 1 { "" } else { "s" }
-                        ),
-                    }
-                ),
-                (Some(c), None) => format!(
-                    "{}: {} is not one of its kubefix backups (see kubefix restore --list)",
-                    display_path(&f.path),
-                    c.display()
-                ),
-            }));
-            break;
-        };
-        let read = persist::as_owner(f.owner.as_ref(), &f.path, || {
-            let content = check_backup(&pick.path, read_trusted(pick)?)?;
-            let current = crate::plan::read(&f.path)?;
-            Ok((content, current))
-        });
-        let (content, current) = match read {
-            Ok(c) => c,
-            Err(e) => {
-                errors.push(e);
-                break;
-            }
-        };
-        jobs.push(Job {
-            path: f.path.clone(),
-            from: pick.path.clone(),
-            changed: content.as_bytes() != current.as_slice(),
-            content,
-            current,
-            owner: f.owner.clone(),
-        });
-    }
-
-    // (file, restored from, backup of the replaced content, diff)
-    let mut results: Vec<(PathBuf, PathBuf, Option<PathBuf>, String)> = Vec::new();
-    let mut wrote = false;
-    let mut kept: Vec<PathBuf> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    if errors.is_empty() {
-        let locks = persist::lock_all(
-            jobs.iter()
-                .filter(|j| j.changed)
-                .map(|j| (&*j.path, j.owner.as_ref())),
-        )
-        .unwrap_or_else(|e| {
-            errors.push(e);
-            Vec::new()
-        });
-        let wopts = persist::WriteOptions {
-            backup_dir: cli.backup_dir.clone(),
-            keep_backups: None,
+/// Write every job whose backup differs from the file ([`persist::write_all`]; backups of
+/// the replaced content are kept, never pruned). Returns what was restored (or found
+/// identical) before any failure, and the batch.
+fn put_back(inv: &Invocation, jobs: &[Job]) -> (Vec<render::Restored>, Option<persist::Batch>) {
+    let wjobs: Vec<persist::Job<'_>> = jobs
+        .iter()
+        .map(|j| persist::Job {
+            path: &j.path,
+            owner: j.owner.as_ref(),
+            original: &j.current,
+            new: j.changed.then_some(j.content.as_bytes()),
             mode: None,
-            break_hardlink: cli.break_hardlink,
+        })
+        .collect();
+    let wopts = persist::WriteOptions {
+        keep_backups: None,
+        ..inv.write.clone()
+    };
+    let batch = persist::write_all(&wjobs, &wopts);
+    let mut results = Vec::new();
+    for (j, d) in jobs.iter().zip(&batch.done) {
+        let (backup, diff, note) = match d {
+            persist::Done::Unchanged => (None, String::new(), None),
+            persist::Done::Replaced(w) => (
+                Some(w.backup.clone()),
+                restore_diff(
+                    &display_path(&j.path),
+                    &display_path(&j.from),
+                    &j.current,
+                    &j.content,
+                    inv.view.show_secrets,
+                ),
+                w.in_place.then(|| {
+                    format!(
+                        "{} was rewritten in place (a mount point cannot be renamed over); \
+                         not atomic, its backup is {}",
+                        display_path(&j.path),
+                        display_path(&w.backup)
+                    )
+                }),
+            ),
+            _ => continue,
         };
-        let mut locks = locks.into_iter();
-        for j in &jobs {
-            if !errors.is_empty() {
-                break;
-            }
-            if !j.changed {
-                results.push((j.path.clone(), j.from.clone(), None, String::new()));
-                continue;
-            }
-            let lock = locks.next().expect("one lock per changed file");
-            match persist::replace(&j.path, &j.current, j.content.as_bytes(), &wopts, &lock) {
-                Ok(w) => {
-                    wrote = true;
-                    if w.in_place {
-                        notes.push(format!(
-                            "{} was rewritten in place (a mount point cannot be renamed over); \
-                             not atomic, its backup is {}",
-                            display_path(&j.path),
-                            display_path(&w.backup)
-                        ));
-                    }
-                    let diff = restore_diff(
-                        &display_path(&j.path),
-                        &display_path(&j.from),
-                        &j.current,
-                        &j.content,
-                        cli.show_secrets,
-                    );
-                    results.push((j.path.clone(), j.from.clone(), Some(w.backup), diff));
-                }
-                Err(f) => {
-                    kept.extend(f.backup);
-                    errors.push(f.error);
-                }
-            }
-        }
+        results.push(render::Restored {
+            path: j.path.clone(),
+            from: j.from.clone(),
+            backup,
+            diff,
+            note,
+        });
     }
-
-    match cli.output {
-        Output::Json => {
-            let report = JsonReport {
-                schema_version: crate::render::JSON_SCHEMA_VERSION,
-                mode: "restore",
-                files: results
-                    .iter()
-                    .map(|(path, from, backup, diff)| JsonRestoredFile {
-                        path: path.display().to_string(),
-                        restored_from: Some(from.display().to_string()),
-                        backup: backup.as_ref().map(|b| b.display().to_string()),
-                        changed: backup.is_some(),
-                        diff: diff.clone(),
-                    })
-                    .collect(),
-                errors: crate::render::json_errors(&errors),
-            };
-            crate::render::write_json(out, &report);
-        }
-        Output::Text => {
-            if !cli.quiet {
-                for (path, from, backup, diff) in &results {
-                    match backup {
-                        Some(b) => {
-                            let _ = write!(out, "{diff}");
-                            let _ = writeln!(
-                                out,
-                                "restored {} from {}\nbackup of the replaced content: {}",
-                                display_path(path),
-                                display_path(from),
-                                display_path(b)
-                            );
-                        }
-                        None => {
-                            let _ = writeln!(
-                                out,
-                                "{} is already identical to {}; nothing written",
-                                display_path(path),
-                                display_path(from)
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
-    for n in &notes {
-        let _ = writeln!(err, "kubefix: note: {n}");
-    }
-    finish(&errors, err, wrote, true, &kept)
+    (results, Some(batch))
 }

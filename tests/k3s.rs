@@ -515,10 +515,19 @@ fn unreadable_source_names_three_ways_out() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot read the K3s kubeconfig"), "{err}");
     assert!(err.contains("Permission denied"), "{err}");
-    assert!(
-        err.contains("1. run kubefix with sudo: `sudo kubefix --apply`"),
-        "{err}"
+    // The commands keep the files the user named (#14): a bare `sudo kubefix --apply` would
+    // check root's idea of ~/.kube/config and drop --k3s-config.
+    let sudo = format!(
+        "1. run kubefix with sudo: `sudo kubefix --kubeconfig {} --k3s-config {} --apply`",
+        s.config.display(),
+        s.k3s.display()
     );
+    assert!(err.contains(&sudo), "{err}\nwant {sudo}");
+    let copy = format!(
+        "&& kubefix --kubeconfig {} --apply --k3s-config ~/k3s.yaml`",
+        s.config.display()
+    );
+    assert!(err.contains(&copy), "{err}\nwant {copy}");
     assert!(
         err.contains("2. set `write-kubeconfig-mode: \"0644\"` in /etc/rancher/k3s/config.yaml"),
         "{err}"

@@ -200,7 +200,10 @@ fn as_kubectl_plugin_the_summary_names_kubectl_fix() {
         .output()
         .unwrap();
     let text = all(&o);
-    assert!(text.contains("run kubectl fix --apply"), "{text}");
+    assert!(
+        text.contains("run kubectl fix --kubeconfig config --apply"),
+        "{text}"
+    );
     assert!(!text.contains("run kubefix --apply"), "{text}");
 }
 

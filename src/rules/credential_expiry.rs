@@ -126,10 +126,10 @@ fn hint(
                 "issue a new token for the service account: `kubectl -n {ns} create token {name} --duration=8760h` (the API server may cap the duration)"
             ))
         }
-        CredentialKind::ClientCertificate => Some(
-            "if this is a copy of a K3s, RKE2 or kubeadm admin kubeconfig, kubefix refreshes it from the node's file: run `sudo kubefix --apply` on the node, or pass --k3s-config PATH / --from PATH"
-                .into(),
-        ),
+        CredentialKind::ClientCertificate => Some(format!(
+            "if this is a copy of a K3s, RKE2 or kubeadm admin kubeconfig, kubefix refreshes it from the node's file: run `{}` on the node, or pass --k3s-config PATH / --from PATH",
+            cx.options.command.with_sudo(&["--apply"])
+        )),
         CredentialKind::CertificateAuthority => None,
     }
 }

@@ -41,6 +41,7 @@ use crate::inspect::{self, cert, expiry::resolve_path, Cert};
 use crate::kubeconfig::{Entry, Section};
 use crate::kubectl_messages::KUBECTL_UNAUTHORIZED;
 use crate::privilege;
+use crate::shell::quote as shell_quote;
 use crate::yaml::{replace_entry, replace_scalar, Change, NewValue, NodeId};
 
 rule!(K3sCredentialsRule, "k3s-credentials", fixes, "stale client certificates in a copy of a K3s, RKE2 or kubeadm admin kubeconfig, refreshed from the node's own file");
@@ -319,9 +320,9 @@ impl Current<'_, '_, '_, '_> {
                     Err(_) => "this entry's identity cannot be read".into(),
                 };
                 let mut hint = format!(
-                    "kubefix does not swap identities on its own: that could give this entry other (admin) rights; if {} is what you want here, run kubefix --apply --force-identity {}",
+                    "kubefix does not swap identities on its own: that could give this entry other (admin) rights; if {} is what you want here, run `{}`",
                     fresh.identity,
-                    shell_quote(entry_name)
+                    opts.command.with(&["--apply", "--force-identity", entry_name])
                 );
                 if let Some(owner) = privilege::foreign_owner(self.cx.path) {
                     hint.push_str(&format!(
@@ -560,21 +561,10 @@ impl Current<'_, '_, '_, '_> {
             cmds.push(get("client-key-data", k));
         }
         format!(
-            "this entry reads its certificate from files; write the fresh ones there: `(umask 077 && {})` (or run kubefix --apply --inline-credentials to put them inline)",
-            cmds.join(" && ")
+            "this entry reads its certificate from files; write the fresh ones there: `(umask 077 && {})` (or run `{}` to put them inline)",
+            cmds.join(" && "),
+            self.cx.options.command.with(&["--apply", "--inline-credentials"])
         )
-    }
-}
-
-/// `s` as one shell word: unchanged when it holds only safe characters, else single-quoted.
-fn shell_quote(s: &str) -> String {
-    let safe = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%=,".contains(c));
-    if safe {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 
@@ -603,11 +593,13 @@ fn unreadable_note(cx: &Context<'_, '_, '_>, now: i64, out: &mut Vec<Finding>) {
         let node = match creds {
             Creds::Inline { cert, .. } | Creds::Files { cert, .. } => cert,
         };
-        let flag = if spec.kind == crate::credentials::SourceKind::K3s {
-            "--k3s-config"
-        } else {
-            "--from"
-        };
+        let flag = spec
+            .flag
+            .unwrap_or(if spec.kind == crate::credentials::SourceKind::K3s {
+                "--k3s-config"
+            } else {
+                "--from"
+            });
         out.push(
             Finding::new(
                 ID,
@@ -621,7 +613,11 @@ fn unreadable_note(cx: &Context<'_, '_, '_>, now: i64, out: &mut Vec<Finding>) {
                 ),
             )
             .entry(user)
-            .hint(spec.kind.unreadable_help(&spec.path, flag).replace("\n  ", " ")),
+            .hint(
+                spec.kind
+                    .unreadable_help(&spec.path, flag, &cx.options.command)
+                    .replace("\n  ", " "),
+            ),
         );
         return;
     }

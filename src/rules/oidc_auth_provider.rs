@@ -68,9 +68,10 @@ impl Rule for OidcAuthProviderRule {
                     ))
                 }
                 Ok(_) if !cx.options.migrate_oidc => {
-                    f = f.hint(
-                        "run kubefix --migrate-oidc to switch to exec: kubectl oidc-login get-token (int128/kubelogin)",
-                    )
+                    f = f.hint(format!(
+                        "run `{}` to switch to exec: kubectl oidc-login get-token (int128/kubelogin)",
+                        cx.options.command.with(&["--migrate-oidc"])
+                    ))
                 }
                 Ok(args) => {
                     let exec = exec_section(

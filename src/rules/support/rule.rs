@@ -86,6 +86,9 @@ pub struct RuleOptions {
     pub probe_exec: bool,
     /// `--rule` / `--skip`: which rules run.
     pub selection: Selection,
+    /// The kubefix command that runs on the same files with the same settings, for hints
+    /// that tell the user what to run (`command.with(&["--apply"])`).
+    pub command: crate::shell::CommandLine,
 }
 
 /// Which rules run: all, or only those named, minus those skipped.
