@@ -243,7 +243,7 @@ pub fn run(
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let label = p.path.display().to_string();
+                    let label = sanitize::clean_path(&p.path.display().to_string());
                     let findings: Vec<JsonFinding> = p
                         .findings
                         .iter()
@@ -268,7 +268,9 @@ pub fn run(
                         diff: render::diff(p, &label, cli.show_secrets, Style { color: false }),
                         path: label,
                         changed: written[i],
-                        backup: backups[i].as_ref().map(|b| b.display().to_string()),
+                        backup: backups[i]
+                            .as_ref()
+                            .map(|b| sanitize::clean_path(&b.display().to_string())),
                         findings,
                         expiry: p.expiry.clone(),
                     }

@@ -21,7 +21,7 @@ use crate::error::{display_path, Error};
 use crate::finding::Severity;
 use crate::kubeconfig::EntryRef;
 use crate::plan::FilePlan;
-use crate::sanitize::{clean, clean_diff_line, clean_field};
+use crate::sanitize::{clean, clean_diff_line, clean_field, clean_path};
 use crate::secrets;
 use crate::yaml::LineIndex;
 use serde::Serialize;
@@ -143,27 +143,72 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
             )
         );
         for change in td.iter_all_changes() {
-            let (sign, code) = match change.tag() {
-                similar::ChangeTag::Delete => ('-', "31"),
-                similar::ChangeTag::Insert => ('+', "32"),
-                similar::ChangeTag::Equal => (' ', ""),
-            };
-            let line = change.value();
-            let body = line.strip_suffix('\n').unwrap_or(line);
-            let body = body.strip_suffix('\r').unwrap_or(body);
-            let body = if show_secrets {
-                std::borrow::Cow::Borrowed(body)
-            } else {
-                secrets::redact_line(body)
-            };
-            let text = format!("{sign}{}", clean_diff_line(&body));
-            if code.is_empty() {
-                let _ = writeln!(out, "{text}");
-            } else {
-                let _ = writeln!(out, "{}", style.paint(code, &text));
-            }
-            if change.missing_newline() {
-                let _ = writeln!(out, "\\ No newline at end of file");
+            diff_line(&mut out, &change, show_secrets, style);
+        }
+    }
+    out
+}
+
+/// One line of a diff, the only way diff lines are printed: secrets redacted by pattern
+/// (unless `show_secrets`), controls escaped, overlong words cut.
+fn diff_line(out: &mut String, change: &similar::Change<&str>, show_secrets: bool, style: Style) {
+    let (sign, code) = match change.tag() {
+        similar::ChangeTag::Delete => ('-', "31"),
+        similar::ChangeTag::Insert => ('+', "32"),
+        similar::ChangeTag::Equal => (' ', ""),
+    };
+    let line = change.value();
+    let body = line.strip_suffix('\n').unwrap_or(line);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    let body = if show_secrets {
+        std::borrow::Cow::Borrowed(body)
+    } else {
+        secrets::redact_line(body)
+    };
+    let text = format!("{sign}{}", clean_diff_line(&body));
+    if code.is_empty() {
+        let _ = writeln!(out, "{text}");
+    } else {
+        let _ = writeln!(out, "{}", style.paint(code, &text));
+    }
+    if change.missing_newline() {
+        let _ = writeln!(out, "\\ No newline at end of file");
+    }
+}
+
+/// Unified diff of two whole texts (`kubefix restore`), with `---`/`+++` headers and three
+/// lines of context, every line printed as [`diff`] prints its lines. The texts are already
+/// redacted by span (the caller parsed them); this redacts by pattern and escapes.
+pub fn text_diff(
+    old: &str,
+    new: &str,
+    old_label: &str,
+    new_label: &str,
+    show_secrets: bool,
+) -> String {
+    let style = Style { color: false };
+    let td = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    let groups = td.grouped_ops(CONTEXT);
+    if groups.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "--- {}", clean(old_label));
+    let _ = writeln!(out, "+++ {}", clean(new_label));
+    for group in groups {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let (o, n) = (first.old_range().start, first.new_range().start);
+        let (ol, nl) = (last.old_range().end - o, last.new_range().end - n);
+        // As `diff -u` writes ranges: `5` for one line, `0,0` before the first line.
+        let range = |start: usize, len: usize| match len {
+            0 => format!("{start},0"),
+            1 => format!("{}", start + 1),
+            _ => format!("{},{len}", start + 1),
+        };
+        let _ = writeln!(out, "@@ -{} +{} @@", range(o, ol), range(n, nl));
+        for op in &group {
+            for change in td.iter_changes(op) {
+                diff_line(&mut out, &change, show_secrets, style);
             }
         }
     }
@@ -246,7 +291,7 @@ pub fn json_errors(errors: &[crate::error::Error]) -> Vec<JsonError> {
     errors
         .iter()
         .map(|e| JsonError {
-            path: crate::error::error_path(e).map(|p| p.display().to_string()),
+            path: crate::error::error_path(e).map(|p| clean_path(&p.display().to_string())),
             message: clean_field(&e.to_string()),
         })
         .collect()
@@ -331,7 +376,7 @@ pub(crate) fn print_errors(
             let _ = writeln!(
                 err,
                 "kubefix: the file was not changed, but its backup was written before the failure: {}",
-                display_path(b)
+                clean_path(&display_path(b))
             );
         }
         if nothing_written && kept.is_empty() {

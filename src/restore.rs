@@ -147,11 +147,23 @@ fn restore_diff(
             "{label} is not a valid kubeconfig, so its content is not shown; it is replaced by {from}\n"
         );
     };
-    similar::TextDiff::from_lines(&old, &new)
-        .unified_diff()
-        .context_radius(3)
-        .header(label, &format!("{from} (restored)"))
-        .to_string()
+    crate::render::text_diff(
+        &old,
+        &new,
+        label,
+        &format!("{from} (restored)"),
+        show_secrets,
+    )
+}
+
+/// A path for people, safe to print (controls escaped).
+fn shown(path: &Path) -> String {
+    crate::sanitize::clean_path(&display_path(path))
+}
+
+/// A path for JSON, with controls escaped (`jq -r` would print them raw).
+fn json_path(path: &Path) -> String {
+    crate::sanitize::clean_path(&path.display().to_string())
 }
 
 fn rfc3339(t: SystemTime) -> String {
@@ -285,15 +297,15 @@ pub fn run(
                     files: found
                         .iter()
                         .map(|f| JsonListFile {
-                            path: f.path.display().to_string(),
-                            backup_dir: f.dir.display().to_string(),
+                            path: json_path(&f.path),
+                            backup_dir: json_path(&f.dir),
                             backups: f
                                 .scan
                                 .backups
                                 .iter()
                                 .rev()
                                 .map(|b| JsonBackup {
-                                    path: b.path.display().to_string(),
+                                    path: json_path(&b.path),
                                     time: rfc3339(b.time),
                                     size: b.size,
                                 })
@@ -303,7 +315,7 @@ pub fn run(
                                 .ignored
                                 .iter()
                                 .map(|(p, why)| JsonIgnored {
-                                    path: p.display().to_string(),
+                                    path: json_path(p),
                                     reason: why,
                                 })
                                 .collect(),
@@ -319,16 +331,18 @@ pub fn run(
                     let _ = writeln!(
                         out,
                         "{}: {} in {}",
-                        display_path(&f.path),
+                        shown(&f.path),
                         match backups.len() {
                             0 => "no kubefix backups".to_string(),
                             1 => "1 backup".to_string(),
                             n => format!("{n} backups, newest first"),
                         },
-                        display_path(&f.dir)
+                        shown(&f.dir)
                     );
                     for (i, b) in backups.iter().rev().enumerate() {
-                        let name = b.path.file_name().unwrap_or_default().to_string_lossy();
+                        let name = crate::sanitize::clean_path(
+                            &b.path.file_name().unwrap_or_default().to_string_lossy(),
+                        );
                         let note = if i == 0 {
                             "  (restore puts this back)"
                         } else {
@@ -342,7 +356,9 @@ pub fn run(
                         );
                     }
                     for (p, why) in &f.scan.ignored {
-                        let name = p.file_name().unwrap_or_default().to_string_lossy();
+                        let name = crate::sanitize::clean_path(
+                            &p.file_name().unwrap_or_default().to_string_lossy(),
+                        );
                         let _ = writeln!(out, "  ignored: {name} (not a trusted backup: {why})");
                     }
                 }
@@ -383,13 +399,13 @@ pub fn run(
             errors.push(Error::Usage(match (chosen, ignored) {
                 (Some(_), Some((p, why))) => format!(
                     "{}: refusing to restore {}: not a trusted kubefix backup ({why})",
-                    display_path(&f.path),
-                    display_path(p)
+                    shown(&f.path),
+                    shown(p)
                 ),
                 (None, _) => format!(
                     "{}: no kubefix backup of it in {}{}; nothing to restore",
-                    display_path(&f.path),
-                    display_path(&f.dir),
+                    shown(&f.path),
+                    shown(&f.dir),
                     match f.scan.ignored.len() {
                         0 => String::new(),
                         n => format!(
@@ -400,8 +416,8 @@ pub fn run(
                 ),
                 (Some(c), None) => format!(
                     "{}: {} is not one of its kubefix backups (see kubefix restore --list)",
-                    display_path(&f.path),
-                    c.display()
+                    shown(&f.path),
+                    crate::sanitize::clean_path(&c.display().to_string())
                 ),
             }));
             break;
@@ -466,13 +482,13 @@ pub fn run(
                         notes.push(format!(
                             "{} was rewritten in place (a mount point cannot be renamed over); \
                              not atomic, its backup is {}",
-                            display_path(&j.path),
-                            display_path(&w.backup)
+                            shown(&j.path),
+                            shown(&w.backup)
                         ));
                     }
                     let diff = restore_diff(
-                        &display_path(&j.path),
-                        &display_path(&j.from),
+                        &shown(&j.path),
+                        &shown(&j.from),
                         &j.current,
                         &j.content,
                         cli.show_secrets,
@@ -495,9 +511,9 @@ pub fn run(
                 files: results
                     .iter()
                     .map(|(path, from, backup, diff)| JsonRestoredFile {
-                        path: path.display().to_string(),
-                        restored_from: Some(from.display().to_string()),
-                        backup: backup.as_ref().map(|b| b.display().to_string()),
+                        path: json_path(path),
+                        restored_from: Some(json_path(from)),
+                        backup: backup.as_ref().map(|b| json_path(b)),
                         changed: backup.is_some(),
                         diff: diff.clone(),
                     })
@@ -515,17 +531,17 @@ pub fn run(
                             let _ = writeln!(
                                 out,
                                 "restored {} from {}\nbackup of the replaced content: {}",
-                                display_path(path),
-                                display_path(from),
-                                display_path(b)
+                                shown(path),
+                                shown(from),
+                                shown(b)
                             );
                         }
                         None => {
                             let _ = writeln!(
                                 out,
                                 "{} is already identical to {}; nothing written",
-                                display_path(path),
-                                display_path(from)
+                                shown(path),
+                                shown(from)
                             );
                         }
                     }

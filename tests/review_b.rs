@@ -109,3 +109,83 @@ fn findings_per_rule_are_capped() {
     );
     assert!(findings.len() < 400, "{}", findings.len());
 }
+
+const RESTORE_CFG: &str = "apiVersion: v1\nkind: Config\n# bidi \u{202e} here\n# old password: COMMENT_PW_3\nclusters:\n- name: c\n  cluster: {server: \"https://u:URL_PW_4@1.2.3.4\"}\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: aws\n";
+
+/// PoC §3: `kubefix restore` prints its diff as every other diff: context lines redacted by
+/// pattern (a password in a comment, a URL password), controls and bidi overrides escaped.
+#[test]
+fn restore_diff_is_redacted_and_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "rcfg", RESTORE_CFG);
+    let out = kubefix(dir.path(), &["--apply", "--kubeconfig", "rcfg"]);
+    assert!(out.status.success(), "{}", all(&out));
+    // A change near the comments, so they are context lines of the restore diff.
+    let text = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("# old", "# older");
+    std::fs::write(&f, text).unwrap();
+    for json in [false, true] {
+        let mut args = vec!["restore", "--kubeconfig", "rcfg"];
+        if json {
+            args.extend(["-o", "json"]);
+        }
+        // Restoring twice in a row goes back and forth between the two contents.
+        let out = kubefix(dir.path(), &args);
+        let shown = all(&out);
+        assert!(out.status.success(), "{shown}");
+        assert!(shown.contains("@@ "), "{shown}");
+        for secret in ["COMMENT_PW_3", "URL_PW_4", "\u{202e}"] {
+            assert!(
+                !shown.contains(secret),
+                "json={json}: {secret:?} in\n{shown}"
+            );
+        }
+        if !json {
+            assert!(shown.contains("\\u{202e}"), "{shown}");
+        }
+    }
+}
+
+/// PoC §4/§8: a file name with an ESC sequence is printed escaped by `restore`,
+/// `restore --list`, and in the JSON `files[].path` / `files[].backup` / `errors[].path`.
+#[test]
+fn control_characters_in_paths_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "k\u{1b}]0;TITLE\u{7}";
+    write(dir.path(), name, RESTORE_CFG);
+    let apply = kubefix(dir.path(), &["--apply", "-o", "json", "--kubeconfig", name]);
+    let json: serde_json::Value = serde_json::from_slice(&apply.stdout).expect(&all(&apply));
+    let file = &json["files"][0];
+    for field in ["path", "backup"] {
+        let v = file[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field}: {file}"));
+        assert!(
+            !v.contains('\u{1b}') && v.contains("\\x1b"),
+            "{field}: {v:?}"
+        );
+    }
+    for args in [
+        vec!["restore", "--list", "--kubeconfig", name],
+        vec!["restore", "--list", "-o", "json", "--kubeconfig", name],
+        vec!["restore", "--kubeconfig", name],
+        vec!["restore", "-o", "json", "--kubeconfig", name],
+    ] {
+        let out = kubefix(dir.path(), &args);
+        let shown = all(&out);
+        assert!(out.status.success(), "{args:?}: {shown}");
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+            "{args:?}: {shown:?}"
+        );
+        assert!(shown.contains("\\x1b"), "{args:?}: {shown:?}");
+    }
+    // An error about such a file: its JSON path is escaped too.
+    let bad = "b\u{1b}[2J";
+    write(dir.path(), bad, "apiVersion: v1\nkind: [\n");
+    let out = kubefix(dir.path(), &["-o", "json", "--kubeconfig", bad]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect(&all(&out));
+    let p = json["errors"][0]["path"].as_str().unwrap();
+    assert!(!p.contains('\u{1b}') && p.contains("\\x1b"), "{p:?}");
+}
