@@ -39,6 +39,20 @@ pub const SECRET_USER_KEYS: [&str; 4] = [
     "password",
 ];
 
+/// Keys whose values are secrets wherever they appear in a document: where kubectl reads
+/// them, and also where it does not (a merge source shadowed by the entry's own key, a key
+/// at the wrong indentation, an `x-` extension), since a diff shows those lines too.
+pub const SECRET_KEYS_ANYWHERE: [&str; 8] = [
+    "token",
+    "password",
+    "client-key-data",
+    "client-certificate-data",
+    "id-token",
+    "refresh-token",
+    "client-secret",
+    "access-token",
+];
+
 /// An auth-provider `config` key whose value is a secret.
 pub fn is_secret_config_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
@@ -171,9 +185,45 @@ pub fn secret_spans(view: &Kubeconfig<'_, '_>) -> Vec<Range<usize>> {
             }
         }
     }
+    secret_keys_anywhere(doc, &mut out);
     out.sort_by_key(|r| r.start);
     out.dedup();
     out
+}
+
+/// Every scalar under a key of [`SECRET_KEYS_ANYWHERE`], in any mapping of the document
+/// (and the scalar an alias there points to). Aliased collections are not entered: their
+/// own nodes are visited where they are written.
+fn secret_keys_anywhere(doc: &yaml::Document<'_>, out: &mut Vec<Range<usize>>) {
+    use yaml::NodeKind;
+    let mut stack = Vec::new();
+    for id in 0..doc.len() as yaml::NodeId {
+        let NodeKind::Mapping { entries, .. } = doc.kind(id) else {
+            continue;
+        };
+        for &(k, v) in entries {
+            let secret = matches!(doc.kind(k), NodeKind::Scalar { value, .. } if SECRET_KEYS_ANYWHERE.contains(&value));
+            if !secret {
+                continue;
+            }
+            stack.push(v);
+            while let Some(n) = stack.pop() {
+                match doc.kind(n) {
+                    NodeKind::Scalar { null: false, .. } => out.push(doc.node(n).span()),
+                    NodeKind::Scalar { .. } => {}
+                    NodeKind::Alias { target } => {
+                        if doc.scalar(target).is_some() {
+                            out.push(doc.node(doc.resolve(target)).span());
+                        }
+                    }
+                    NodeKind::Sequence { items, .. } => stack.extend_from_slice(items),
+                    NodeKind::Mapping { entries, .. } => {
+                        stack.extend(entries.iter().map(|&(_, v)| v))
+                    }
+                }
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

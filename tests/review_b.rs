@@ -189,3 +189,31 @@ fn control_characters_in_paths_are_escaped() {
     let p = json["errors"][0]["path"].as_str().unwrap();
     assert!(!p.contains('\u{1b}') && p.contains("\\x1b"), "{p:?}");
 }
+
+/// PoC §1: secrets kubectl does not read (a merge source shadowed by the user's own token, a
+/// token at the wrong indentation) are still secrets, and diff context shows their lines.
+#[test]
+fn secrets_kubectl_does_not_read_are_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "shadow.yaml",
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://1.2.3.4\"}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: aws\n      x-old: &old {token: SHADOWED_SECRET_1, password: SHADOWED_PW_3, refresh-token: SHADOWED_RT_4}\n  token: MISPLACED_SECRET_2\n- name: v\n  user:\n    <<: *old\n    token: NEWTOKEN\n",
+    );
+    for args in [
+        vec!["--kubeconfig", "shadow.yaml"],
+        vec!["-o", "json", "--kubeconfig", "shadow.yaml"],
+    ] {
+        let out = kubefix(dir.path(), &args);
+        let shown = all(&out);
+        assert!(shown.contains("v1beta1"), "no diff: {shown}");
+        for secret in [
+            "SHADOWED_SECRET_1",
+            "MISPLACED_SECRET_2",
+            "SHADOWED_PW_3",
+            "SHADOWED_RT_4",
+        ] {
+            assert!(!shown.contains(secret), "{args:?}: {secret} in\n{shown}");
+        }
+    }
+}
