@@ -334,28 +334,56 @@ fn already_redacted(s: &str) -> bool {
 }
 
 /// Byte ranges of URL userinfo passwords in `s`: `scheme://user:PASSWORD@host`.
+///
+/// A password may be written with `/`, `#`, `?` or spaces unescaped (whatever a URL parser
+/// then makes of it, the text is the user's password). So after `scheme://user:` the
+/// password runs to the last `@` that is followed by a host, searched up to the end of the
+/// line, a quote, or the next `://`. When unsure this redacts more (a port and what follows
+/// it up to a later `@`), never less.
 fn url_passwords(s: &str, out: &mut Vec<Range<usize>>) {
     let mut from = 0;
     while let Some(i) = s[from..].find("://") {
-        let auth_start = from + i + 3;
-        let auth_end = s[auth_start..]
+        let user_start = from + i + 3;
+        from = user_start;
+        // The user: no delimiter, no space, up to the first `:`.
+        let user_len = s[user_start..]
             .find(|c: char| {
                 matches!(
                     c,
-                    '/' | '?' | '#' | '"' | '\'' | ',' | '}' | ']' | '<' | '>' | '`'
+                    ':' | '/' | '?' | '#' | '@' | '"' | '\'' | '`' | '<' | '>'
                 ) || c.is_whitespace()
             })
-            .map_or(s.len(), |n| auth_start + n);
-        let authority = &s[auth_start..auth_end];
-        if let Some(at) = authority.rfind('@') {
-            if let Some(colon) = authority[..at].find(':') {
-                let pw = auth_start + colon + 1..auth_start + at;
-                if !pw.is_empty() && !already_redacted(&s[pw.clone()]) {
-                    out.push(pw);
-                }
-            }
+            .unwrap_or(s.len() - user_start);
+        let colon = user_start + user_len;
+        if !s[colon..].starts_with(':') {
+            continue;
         }
-        from = auth_end.max(auth_start);
+        let pw_start = colon + 1;
+        let region_end = s[pw_start..]
+            .find(|c: char| matches!(c, '\n' | '\r' | '"' | '\'' | '`' | '<' | '>'))
+            .map_or(s.len(), |n| pw_start + n);
+        let region_end = s[pw_start..region_end]
+            .find("://")
+            .map_or(region_end, |n| pw_start + n);
+        let host_follows = |at: usize| {
+            s[at + 1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, '[' | '.' | '-' | '_'))
+        };
+        let Some(at) = s[pw_start..region_end]
+            .match_indices('@')
+            .map(|(n, _)| pw_start + n)
+            .filter(|&at| host_follows(at))
+            .last()
+        else {
+            continue;
+        };
+        let pw = pw_start..at;
+        if !pw.is_empty() && !already_redacted(&s[pw.clone()]) {
+            out.push(pw);
+        }
+        from = at;
     }
 }
 
@@ -548,6 +576,48 @@ mod tests {
         ] {
             assert_eq!(redact_line(plain), plain);
         }
+    }
+
+    /// PoC §2: unescaped `/`, `#`, `?` and spaces in a URL password.
+    #[test]
+    fn url_passwords_with_delimiters_are_redacted() {
+        for (line, secret, kept) in [
+            (
+                r#"    server: "https://admin:SRV/PW1@10.0.0.1:6443""#,
+                "SRV/PW1",
+                "@10.0.0.1:6443",
+            ),
+            (
+                r#"    proxy-url: "http://bob:PX#PW2@proxy:3128""#,
+                "PX#PW2",
+                "@proxy:3128",
+            ),
+            (
+                "proxy http://bob:a?b c@d@proxy:3128/x is down",
+                "a?b c@d",
+                "@proxy:3128/x is down",
+            ),
+            (
+                "kubectl says: Get \"https://u:p/w@h/api\": dial tcp: refused",
+                "p/w",
+                "@h/api",
+            ),
+        ] {
+            let l = redact_line(line);
+            assert!(
+                !l.contains(secret) && l.contains("<redacted: "),
+                "{line} -> {l}"
+            );
+            assert!(l.contains(kept), "{line} -> {l}");
+            assert!(!redact_message(line).contains(secret), "{line}");
+        }
+        // Two URLs on a line: the first one's port is not taken for a password.
+        let l = "{server: https://10.0.0.1:6443, proxy-url: http://a:b@p}";
+        let r = redact_line(l);
+        assert!(
+            r.contains("https://10.0.0.1:6443, ") && !r.contains("a:b@"),
+            "{r}"
+        );
     }
 
     #[test]

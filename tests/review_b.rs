@@ -217,3 +217,25 @@ fn secrets_kubectl_does_not_read_are_redacted() {
         }
     }
 }
+
+/// PoC §2: URL passwords with unescaped `/` or `#` are redacted in findings (`kubectl says:`
+/// lines), diff context and JSON.
+#[test]
+fn url_passwords_with_delimiters_are_not_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "url.yaml",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: \"https://admin:SRV/PW1@10.0.0.1:6443\"\n    proxy-url: \"http://bob:PX#PW2@proxy:3128\"\n    insecure-skip-tls-verify: true\n    certificate-authority-data: Q0E=\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\nusers: [{name: u, user: {token: abc}}]\n",
+    );
+    for args in [
+        vec!["--kubeconfig", "url.yaml"],
+        vec!["-o", "json", "--kubeconfig", "url.yaml"],
+    ] {
+        let shown = all(&kubefix(dir.path(), &args));
+        assert!(shown.contains("@10.0.0.1:6443"), "{shown}");
+        for secret in ["SRV/PW1", "PX#PW2"] {
+            assert!(!shown.contains(secret), "{args:?}: {secret} in\n{shown}");
+        }
+    }
+}
