@@ -59,16 +59,20 @@ pub fn is_secret_config_key(key: &str) -> bool {
     k.contains("token") || k.contains("secret") || k.contains("password") || k.contains("key")
 }
 
-/// `--client-secret`, `--oidc-client-secret`, `--password`, `--token`: flags whose value is a
-/// secret (not `--token-cache-dir`).
+/// `--client-secret`, `--oidc-client-secret`, `--password`, `--token`, `--pass`, `--passwd`,
+/// `--passphrase`, `--pw`: flags whose value is a secret (not `--token-cache-dir`).
 pub fn is_secret_flag(flag: &str) -> bool {
     let name = flag.trim_start_matches('-').to_ascii_lowercase();
     let name = name.replace('_', "-");
-    ["secret", "password", "passwd", "token", "key", "credential"]
+    ["secret", "password", "passwd", "passphrase", "token", "key", "credential"]
         .iter()
         .any(|w| name.ends_with(w))
         || name.contains("secret")
         || name.contains("password")
+        // `--pass`, `--pw`, `--db-pass` (not `--bypass`, `--compass`).
+        || ["pass", "pw"]
+            .iter()
+            .any(|w| name == *w || name.strip_suffix(w).is_some_and(|r| r.ends_with('-')))
 }
 
 /// Short flags whose value is a secret: `-p SECRET`, `-p=SECRET` (a password in mysql,
@@ -644,6 +648,36 @@ mod tests {
                 !l.contains(secret) && l.contains("<redacted: "),
                 "{line} -> {l}"
             );
+        }
+    }
+
+    /// PoC §9: `--pass VALUE` and its kin.
+    #[test]
+    fn secret_flags() {
+        for f in [
+            "--pass",
+            "--passwd",
+            "--passphrase",
+            "--pw",
+            "-pw",
+            "--db-pass",
+            "--key-passphrase",
+            "--PASS",
+            "--password",
+            "--client-secret",
+            "--token",
+        ] {
+            assert!(is_secret_flag(f), "{f}");
+        }
+        for f in [
+            "--bypass",
+            "--compass",
+            "--pass-through",
+            "--pwd",
+            "--region",
+            "--token-cache-dir",
+        ] {
+            assert!(!is_secret_flag(f), "{f}");
         }
     }
 

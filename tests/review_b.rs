@@ -239,3 +239,28 @@ fn url_passwords_with_delimiters_are_not_printed() {
         }
     }
 }
+
+/// PoC §9: the value after an exec arg `--pass` (or `--passwd`, `--passphrase`, `--pw`) is a
+/// secret, redacted in diff context.
+#[test]
+fn exec_pass_flags_are_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "p.yaml",
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://1.2.3.4\"}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: vault-login\n      args: [--pass, PASS_1, --passwd, PASS_2, --passphrase, PASS_3, --pw, PASS_4]\n",
+    );
+    for args in [
+        vec!["--kubeconfig", "p.yaml"],
+        vec!["-o", "json", "--kubeconfig", "p.yaml"],
+    ] {
+        let shown = all(&kubefix(dir.path(), &args));
+        assert!(
+            shown.contains("v1beta1") && shown.contains("--passphrase"),
+            "{shown}"
+        );
+        for secret in ["PASS_1", "PASS_2", "PASS_3", "PASS_4"] {
+            assert!(!shown.contains(secret), "{args:?}: {secret} in\n{shown}");
+        }
+    }
+}
