@@ -623,6 +623,37 @@ impl Verified {
                 f.line, f.message, f.rule
             )));
         }
+        // A fix that does not take: its finding is still there after it (more of an error
+        // than the file had without a fix), e.g. a removed key that a merge key (`<<`)
+        // supplies again. kubectl would fail exactly as before, so nothing is written.
+        let key = |f: &Finding| {
+            (
+                f.rule,
+                f.entry.as_ref().map(|e| (e.kind, e.name.clone())),
+                f.message.clone(),
+            )
+        };
+        let errors_after: Vec<&Finding> = self
+            .again
+            .iter()
+            .filter(|f| f.severity == rules::Severity::Error)
+            .collect();
+        if !errors_after.is_empty() {
+            let mut unfixed: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+            for b in before.iter().filter(|b| b.fix.is_none()) {
+                *unfixed.entry(key(b)).or_default() += 1;
+            }
+            for f in errors_after {
+                let left = unfixed.entry(key(f)).or_default();
+                if *left == 0 {
+                    return Err(fail(format!(
+                        "after the fix, line {} would still fail in kubectl the same way: {} [{}]; the fix does not take effect (a merge key (<<) may supply the value again); fix it by hand",
+                        f.line, f.message, f.rule
+                    )));
+                }
+                *left -= 1;
+            }
+        }
         Ok(())
     }
 }
@@ -672,3 +703,54 @@ fn verify(
 
 // The secret-field and secret-flag rules and the span finder live in `secrets` (#16).
 pub use crate::secrets::secret_spans;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+
+    fn verified(again: Vec<Finding>) -> Verified {
+        Verified {
+            again,
+            secrets: Vec::new(),
+            lines: yaml::LineIndex::new(""),
+            expiry: None,
+        }
+    }
+
+    fn finding(fixed: bool) -> Finding {
+        let f = Finding::new("r", Severity::Error, 3, "kubectl refuses this".into());
+        if fixed {
+            f.fix("remove it", Vec::new())
+        } else {
+            f
+        }
+    }
+
+    /// A fix whose finding is still there after it (PoC §5: a key a merge key supplies
+    /// again) is refused, not reported as applied.
+    #[test]
+    fn a_fix_whose_finding_still_fires_is_refused() {
+        let path = Path::new("f");
+        let e = verified(vec![finding(false)])
+            .check_against(path, &[finding(true)])
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("the fix does not take effect"),
+            "{e}"
+        );
+        // The same error twice, one fixed and one left with a hint: one may remain.
+        let v = verified(vec![finding(false)]);
+        assert!(v
+            .check_against(path, &[finding(true), finding(false)])
+            .is_ok());
+        let v = verified(vec![finding(false), finding(false)]);
+        assert!(v
+            .check_against(path, &[finding(true), finding(false)])
+            .is_err());
+        // Fixed and gone.
+        assert!(verified(Vec::new())
+            .check_against(path, &[finding(true)])
+            .is_ok());
+    }
+}

@@ -264,3 +264,56 @@ fn exec_pass_flags_are_secret() {
         }
     }
 }
+
+/// PoC §5: removing a key that a merge key (`<<: *base`) supplies again changes nothing for
+/// kubectl. kubefix must not claim such a fix: it gives a hint naming the merged mapping's
+/// line, writes nothing, and kubectl (the judge) still fails the same way.
+#[test]
+fn a_removal_a_merge_key_undoes_is_not_offered() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubectl = support::require_or_skip("kubectl");
+    let cases = [
+        (
+            "insecure.yaml",
+            "apiVersion: v1\nkind: Config\nx-base: &base\n  insecure-skip-tls-verify: true\nclusters:\n- name: a\n  cluster:\n    <<: *base\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\n    certificate-authority-data: Q0E=\ncontexts: [{name: x, context: {cluster: a, user: u}}]\ncurrent-context: x\nusers: [{name: u, user: {token: abc}}]\n",
+            "specifying a root certificates file with the insecure flag is not allowed",
+        ),
+        (
+            "ca.yaml",
+            "apiVersion: v1\nkind: Config\nx-base: &base\n  certificate-authority: /nonexistent/ca.crt\nclusters:\n- name: a\n  cluster:\n    <<: [*base]\n    server: https://127.0.0.1:1\n    certificate-authority: /nonexistent/ca.crt\n    certificate-authority-data: Q0E=\ncontexts: [{name: x, context: {cluster: a, user: u}}]\ncurrent-context: x\nusers: [{name: u, user: {token: abc}}]\n",
+            "certificate-authority-data and certificate-authority are both specified for a",
+        ),
+        (
+            "cert.yaml",
+            "apiVersion: v1\nkind: Config\nx-base: &base\n  client-certificate: /nonexistent/c.crt\nclusters: [{name: a, cluster: {server: \"https://127.0.0.1:1\", insecure-skip-tls-verify: true}}]\ncontexts: [{name: x, context: {cluster: a, user: u}}]\ncurrent-context: x\nusers:\n- name: u\n  user:\n    <<: *base\n    client-certificate: /nonexistent/c.crt\n    client-certificate-data: Q0E=\n    client-key-data: Q0E=\n",
+            "client-cert-data and client-cert are both specified for u",
+        ),
+    ];
+    for (name, text, kubectl_says) in cases {
+        let f = write(dir.path(), name, text);
+        let kubectl_fails = |when: &str| {
+            if let Some(kubectl) = &kubectl {
+                let cache = dir.path().join("kcache");
+                let out = support::kubectl_command(kubectl, &f, &cache)
+                    .args(["get", "--raw", "/version", "--request-timeout=2s"])
+                    .output()
+                    .unwrap();
+                let said = all(&out);
+                assert!(
+                    said.contains(kubectl_says),
+                    "{name} {when}: kubectl said {said}"
+                );
+            }
+        };
+        kubectl_fails("before");
+        let out = kubefix(dir.path(), &["--apply", "--kubeconfig", name]);
+        let shown = all(&out);
+        assert!(
+            shown.contains("the value also comes from the merged mapping at line 4"),
+            "{name}: {shown}"
+        );
+        assert!(!shown.contains(" applied in "), "{name}: {shown}");
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), text, "{name}");
+        kubectl_fails("after");
+    }
+}
