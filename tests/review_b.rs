@@ -317,3 +317,73 @@ fn a_removal_a_merge_key_undoes_is_not_offered() {
         kubectl_fails("after");
     }
 }
+
+/// PoC §6: plain scalars go-yaml v2 reads as numbers (`1e3`, `0b101`, `0o17`, `6E10`, …) in
+/// a name or namespace make kubectl refuse the file ("json: cannot unmarshal number into Go
+/// struct field …"); kubefix must refuse exactly those, and accept the look-alikes kubectl
+/// reads as strings. kubectl is asked about every value.
+#[test]
+fn numbers_go_yaml_reads_are_refused_like_kubectl() {
+    let Some(kubectl) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let values = [
+        "1e3",
+        "0b101",
+        "0o17",
+        "6E10",
+        "0X1F",
+        "017",
+        "08",
+        "1_000",
+        "_1000",
+        "-_1",
+        ".5_0",
+        "._5",
+        "1.",
+        "1e",
+        "1e400",
+        "1e-400",
+        "0b2",
+        "0o8",
+        "0x",
+        "0b-1",
+        "-0b-1",
+        "0xFFFFFFFFFFFFFFFF",
+        "0xFFFFFFFFFFFFFFFFFF",
+        "-0x8000000000000001",
+        ".5e1_0",
+        ".5e_3",
+        "1e3.5",
+        "0x1p3",
+        "1:20",
+        "2001-12-14",
+        "NaN",
+        ".nan",
+    ];
+    for v in values {
+        for (what, text) in [
+            (
+                "name",
+                format!("apiVersion: v1\nkind: Config\nclusters:\n- name: {v}\n  cluster: {{server: \"https://127.0.0.1:1\"}}\ncontexts: [{{name: x, context: {{cluster: \"{v}\", user: u}}}}]\ncurrent-context: x\nusers: [{{name: u, user: {{token: abc}}}}]\n"),
+            ),
+            (
+                "namespace",
+                format!("apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: \"https://127.0.0.1:1\"}}}}]\ncontexts:\n- name: x\n  context: {{cluster: c, user: u, namespace: {v}}}\ncurrent-context: x\nusers: [{{name: u, user: {{token: abc}}}}]\n"),
+            ),
+        ] {
+            let f = write(dir.path(), "n.yaml", &text);
+            let said = all(&kubectl_view(&kubectl, &f));
+            let kubectl_refuses = said.contains("error loading config file");
+            let out = kubefix(dir.path(), &["--check", "--kubeconfig", "n.yaml"]);
+            let kubefix_refuses = out.status.code() == Some(2);
+            assert_eq!(
+                kubefix_refuses,
+                kubectl_refuses,
+                "{what} {v}: kubectl said\n{said}\nkubefix said\n{}",
+                all(&out)
+            );
+        }
+    }
+}
