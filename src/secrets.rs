@@ -364,7 +364,7 @@ fn url_passwords(s: &str, out: &mut Vec<Range<usize>>) {
         }
         let pw_start = colon + 1;
         let region_end = s[pw_start..]
-            .find(|c: char| matches!(c, '\n' | '\r' | '"' | '\'' | '`' | '<' | '>'))
+            .find(['\n', '\r', '"', '\'', '`', '<', '>'])
             .map_or(s.len(), |n| pw_start + n);
         let region_end = s[pw_start..region_end]
             .find("://")
@@ -376,10 +376,9 @@ fn url_passwords(s: &str, out: &mut Vec<Range<usize>>) {
                 .is_some_and(|c| c.is_alphanumeric() || matches!(c, '[' | '.' | '-' | '_'))
         };
         let Some(at) = s[pw_start..region_end]
-            .match_indices('@')
+            .rmatch_indices('@')
             .map(|(n, _)| pw_start + n)
-            .filter(|&at| host_follows(at))
-            .last()
+            .find(|&at| host_follows(at))
         else {
             continue;
         };

@@ -95,7 +95,8 @@ fn findings_per_rule_are_capped() {
     );
     write(dir.path(), "c.yaml", &text);
     let out = kubefix(dir.path(), &["-o", "json", "--kubeconfig", "c.yaml"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect(&all(&out));
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", all(&out)));
     let findings = json["files"][0]["findings"].as_array().unwrap();
     let auth: Vec<_> = findings
         .iter()
@@ -155,7 +156,8 @@ fn control_characters_in_paths_are_escaped() {
     let name = "k\u{1b}]0;TITLE\u{7}";
     write(dir.path(), name, RESTORE_CFG);
     let apply = kubefix(dir.path(), &["--apply", "-o", "json", "--kubeconfig", name]);
-    let json: serde_json::Value = serde_json::from_slice(&apply.stdout).expect(&all(&apply));
+    let json: serde_json::Value =
+        serde_json::from_slice(&apply.stdout).unwrap_or_else(|_| panic!("{}", all(&apply)));
     let file = &json["files"][0];
     for field in ["path", "backup"] {
         let v = file[field]
@@ -185,7 +187,8 @@ fn control_characters_in_paths_are_escaped() {
     let bad = "b\u{1b}[2J";
     write(dir.path(), bad, "apiVersion: v1\nkind: [\n");
     let out = kubefix(dir.path(), &["-o", "json", "--kubeconfig", bad]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect(&all(&out));
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", all(&out)));
     let p = json["errors"][0]["path"].as_str().unwrap();
     assert!(!p.contains('\u{1b}') && p.contains("\\x1b"), "{p:?}");
 }
