@@ -260,7 +260,7 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     let lines_old = doc.lines;
     // Names and values in findings and the expiry table come from the file: from here on
     // they are only shown, so they are made safe to show (controls escaped, bounded).
-    let mut findings = report.findings;
+    let mut findings = cap_findings(report.findings);
     findings.iter_mut().for_each(crate::sanitize::tame_finding);
     expiry.iter_mut().for_each(crate::sanitize::tame_expiry);
     Ok(FilePlan {
@@ -515,10 +515,83 @@ pub fn cross_file(plans: &mut [FilePlan], selection: &rules::Selection) {
             plans.iter().map(|p| &p.names).collect();
         rules::run_cross_file(&files, selection)
     };
-    for (i, mut f) in found {
-        crate::sanitize::tame_finding(&mut f);
-        plans[i].findings.push(f);
+    let mut per_file: Vec<Vec<Finding>> = plans.iter().map(|_| Vec::new()).collect();
+    for (i, f) in found {
+        per_file[i].push(f);
     }
+    for (plan, found) in plans.iter_mut().zip(per_file) {
+        for mut f in cap_findings(found) {
+            crate::sanitize::tame_finding(&mut f);
+            plan.findings.push(f);
+        }
+    }
+}
+
+/// How many findings of one rule a file lists; the rest are summed up in one finding. A
+/// small file whose entries are one anchor aliased thousands of times (which kubectl reads,
+/// below its aliasing limit) would otherwise print megabytes of the same lines.
+pub const MAX_FINDINGS_PER_RULE: usize = 50;
+
+/// Keep the first [`MAX_FINDINGS_PER_RULE`] findings of each rule and put, after them, one
+/// "… and N more" finding for the rest (with the worst severity among them, and a fix
+/// without changes when some of them were fixed: their edits are already in the patch).
+fn cap_findings(found: Vec<Finding>) -> Vec<Finding> {
+    use std::collections::HashMap;
+    struct Omitted {
+        count: usize,
+        fixed: usize,
+        severity: rules::Severity,
+        line: usize,
+    }
+    let mut kept: HashMap<&'static str, usize> = HashMap::new();
+    let mut omitted: HashMap<&'static str, Omitted> = HashMap::new();
+    let mut out = Vec::with_capacity(found.len().min(4 * MAX_FINDINGS_PER_RULE));
+    for f in found {
+        let n = kept.entry(f.rule).or_default();
+        if *n < MAX_FINDINGS_PER_RULE {
+            *n += 1;
+            out.push(f);
+            continue;
+        }
+        let o = omitted.entry(f.rule).or_insert(Omitted {
+            count: 0,
+            fixed: 0,
+            severity: f.severity,
+            line: f.line,
+        });
+        o.count += 1;
+        o.fixed += usize::from(f.fix.is_some());
+        o.severity = o.severity.min(f.severity);
+    }
+    // After the last listed finding of its rule, from the back so indices stay valid.
+    let mut at: Vec<(usize, &'static str)> = omitted
+        .keys()
+        .filter_map(|&rule| Some((out.iter().rposition(|f| f.rule == rule)? + 1, rule)))
+        .collect();
+    at.sort_unstable();
+    for (i, rule) in at.into_iter().rev() {
+        let o = &omitted[rule];
+        let mut more = Finding::new(
+            rule,
+            o.severity,
+            o.line,
+            format!(
+                "… and {} more {rule} finding{} in this file (not listed; the first is at line {})",
+                o.count,
+                if o.count == 1 { "" } else { "s" },
+                o.line
+            ),
+        )
+        .code("more");
+        if o.fixed > 0 {
+            more = more.fix(
+                format!("the same fixes for {} of them", o.fixed),
+                Vec::new(),
+            );
+        }
+        out.insert(i, more);
+    }
+    out
 }
 
 /// What the re-parse of the repaired text found.
@@ -565,6 +638,37 @@ impl Verified {
                 "after the fix, line {} would still fail in kubectl: {} [{}]",
                 f.line, f.message, f.rule
             )));
+        }
+        // A fix that does not take: its finding is still there after it (more of an error
+        // than the file had without a fix), e.g. a removed key that a merge key (`<<`)
+        // supplies again. kubectl would fail exactly as before, so nothing is written.
+        let key = |f: &Finding| {
+            (
+                f.rule,
+                f.entry.as_ref().map(|e| (e.kind, e.name.clone())),
+                f.message.clone(),
+            )
+        };
+        let errors_after: Vec<&Finding> = self
+            .again
+            .iter()
+            .filter(|f| f.severity == rules::Severity::Error)
+            .collect();
+        if !errors_after.is_empty() {
+            let mut unfixed: std::collections::HashMap<_, usize> = std::collections::HashMap::new();
+            for b in before.iter().filter(|b| b.fix.is_none()) {
+                *unfixed.entry(key(b)).or_default() += 1;
+            }
+            for f in errors_after {
+                let left = unfixed.entry(key(f)).or_default();
+                if *left == 0 {
+                    return Err(fail(format!(
+                        "after the fix, line {} would still fail in kubectl the same way: {} [{}]; the fix does not take effect (a merge key (<<) may supply the value again); fix it by hand",
+                        f.line, f.message, f.rule
+                    )));
+                }
+                *left -= 1;
+            }
         }
         Ok(())
     }
@@ -615,3 +719,54 @@ fn verify(
 
 // The secret-field and secret-flag rules and the span finder live in `secrets` (#16).
 pub use crate::secrets::secret_spans;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Severity;
+
+    fn verified(again: Vec<Finding>) -> Verified {
+        Verified {
+            again,
+            secrets: Vec::new(),
+            lines: yaml::LineIndex::new(""),
+            expiry: None,
+        }
+    }
+
+    fn finding(fixed: bool) -> Finding {
+        let f = Finding::new("r", Severity::Error, 3, "kubectl refuses this".into());
+        if fixed {
+            f.fix("remove it", Vec::new())
+        } else {
+            f
+        }
+    }
+
+    /// A fix whose finding is still there after it (PoC §5: a key a merge key supplies
+    /// again) is refused, not reported as applied.
+    #[test]
+    fn a_fix_whose_finding_still_fires_is_refused() {
+        let path = Path::new("f");
+        let e = verified(vec![finding(false)])
+            .check_against(path, &[finding(true)])
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("the fix does not take effect"),
+            "{e}"
+        );
+        // The same error twice, one fixed and one left with a hint: one may remain.
+        let v = verified(vec![finding(false)]);
+        assert!(v
+            .check_against(path, &[finding(true), finding(false)])
+            .is_ok());
+        let v = verified(vec![finding(false), finding(false)]);
+        assert!(v
+            .check_against(path, &[finding(true), finding(false)])
+            .is_err());
+        // Fixed and gone.
+        assert!(verified(Vec::new())
+            .check_against(path, &[finding(true)])
+            .is_ok());
+    }
+}

@@ -21,10 +21,20 @@ use std::time::SystemTime;
 use crate::backup::Scan;
 use crate::cli::{Mode, Output};
 use crate::error::{display_path, Error};
+
+/// A path for people, safe to print (controls escaped).
+pub(crate) fn shown_path(path: &std::path::Path) -> String {
+    clean_path(&display_path(path))
+}
+
+/// A path for JSON, with controls escaped (`jq -r` would print them raw).
+pub(crate) fn json_path(path: &std::path::Path) -> String {
+    clean_path(&path.display().to_string())
+}
 use crate::finding::Severity;
 use crate::kubeconfig::EntryRef;
 use crate::plan::FilePlan;
-use crate::sanitize::{clean, clean_diff_line, clean_field};
+use crate::sanitize::{clean, clean_diff_line, clean_field, clean_path};
 use crate::secrets;
 use crate::yaml::LineIndex;
 use serde::Serialize;
@@ -146,27 +156,72 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
             )
         );
         for change in td.iter_all_changes() {
-            let (sign, code) = match change.tag() {
-                similar::ChangeTag::Delete => ('-', "31"),
-                similar::ChangeTag::Insert => ('+', "32"),
-                similar::ChangeTag::Equal => (' ', ""),
-            };
-            let line = change.value();
-            let body = line.strip_suffix('\n').unwrap_or(line);
-            let body = body.strip_suffix('\r').unwrap_or(body);
-            let body = if show_secrets {
-                std::borrow::Cow::Borrowed(body)
-            } else {
-                secrets::redact_line(body)
-            };
-            let text = format!("{sign}{}", clean_diff_line(&body));
-            if code.is_empty() {
-                let _ = writeln!(out, "{text}");
-            } else {
-                let _ = writeln!(out, "{}", style.paint(code, &text));
-            }
-            if change.missing_newline() {
-                let _ = writeln!(out, "\\ No newline at end of file");
+            diff_line(&mut out, &change, show_secrets, style);
+        }
+    }
+    out
+}
+
+/// One line of a diff, the only way diff lines are printed: secrets redacted by pattern
+/// (unless `show_secrets`), controls escaped, overlong words cut.
+fn diff_line(out: &mut String, change: &similar::Change<&str>, show_secrets: bool, style: Style) {
+    let (sign, code) = match change.tag() {
+        similar::ChangeTag::Delete => ('-', "31"),
+        similar::ChangeTag::Insert => ('+', "32"),
+        similar::ChangeTag::Equal => (' ', ""),
+    };
+    let line = change.value();
+    let body = line.strip_suffix('\n').unwrap_or(line);
+    let body = body.strip_suffix('\r').unwrap_or(body);
+    let body = if show_secrets {
+        std::borrow::Cow::Borrowed(body)
+    } else {
+        secrets::redact_line(body)
+    };
+    let text = format!("{sign}{}", clean_diff_line(&body));
+    if code.is_empty() {
+        let _ = writeln!(out, "{text}");
+    } else {
+        let _ = writeln!(out, "{}", style.paint(code, &text));
+    }
+    if change.missing_newline() {
+        let _ = writeln!(out, "\\ No newline at end of file");
+    }
+}
+
+/// Unified diff of two whole texts (`kubefix restore`), with `---`/`+++` headers and three
+/// lines of context, every line printed as [`diff`] prints its lines. The texts are already
+/// redacted by span (the caller parsed them); this redacts by pattern and escapes.
+pub fn text_diff(
+    old: &str,
+    new: &str,
+    old_label: &str,
+    new_label: &str,
+    show_secrets: bool,
+) -> String {
+    let style = Style { color: false };
+    let td = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    let groups = td.grouped_ops(CONTEXT);
+    if groups.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "--- {}", clean(old_label));
+    let _ = writeln!(out, "+++ {}", clean(new_label));
+    for group in groups {
+        let (first, last) = (&group[0], &group[group.len() - 1]);
+        let (o, n) = (first.old_range().start, first.new_range().start);
+        let (ol, nl) = (last.old_range().end - o, last.new_range().end - n);
+        // As `diff -u` writes ranges: `5` for one line, `0,0` before the first line.
+        let range = |start: usize, len: usize| match len {
+            0 => format!("{start},0"),
+            1 => format!("{}", start + 1),
+            _ => format!("{},{len}", start + 1),
+        };
+        let _ = writeln!(out, "@@ -{} +{} @@", range(o, ol), range(n, nl));
+        for op in &group {
+            for change in td.iter_changes(op) {
+                diff_line(&mut out, &change, show_secrets, style);
             }
         }
     }
@@ -249,7 +304,7 @@ pub fn json_errors(errors: &[crate::error::Error]) -> Vec<JsonError> {
     errors
         .iter()
         .map(|e| JsonError {
-            path: crate::error::error_path(e).map(|p| p.display().to_string()),
+            path: crate::error::error_path(e).map(json_path),
             message: clean_field(&e.to_string()),
         })
         .collect()
@@ -339,7 +394,7 @@ pub(crate) fn print_errors(
             let _ = writeln!(
                 err,
                 "kubefix: the file was not changed, but its backup was written before the failure: {}",
-                display_path(b)
+                shown_path(b)
             );
         }
         if nothing_written && kept.is_empty() {
@@ -405,7 +460,7 @@ pub fn json_report(
 
 /// The JSON object of one file.
 fn json_file(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) -> JsonFile {
-    let label = p.path.display().to_string();
+    let label = json_path(&p.path);
     let findings = p
         .findings
         .iter()
@@ -427,7 +482,7 @@ fn json_file(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) ->
         diff: diff(p, &label, view.show_secrets, Style { color: false }),
         path: label,
         changed: written,
-        backup: backup.map(|b| b.display().to_string()),
+        backup: backup.map(json_path),
         findings,
         expiry: p.expiry.clone(),
     }
@@ -460,7 +515,7 @@ pub fn text_report(
 /// One file in the text report: findings, expiry table, diff (unless --check), backup.
 fn file_block(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) -> String {
     let mut out = String::new();
-    let label = display_path(&p.path);
+    let label = shown_path(&p.path);
     out.push_str(&human_findings(
         p,
         &label,
@@ -482,7 +537,7 @@ fn file_block(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) -
         }
     }
     if let Some(b) = backup {
-        let _ = writeln!(out, "backup: {}", clean(&display_path(b)));
+        let _ = writeln!(out, "backup: {}", clean(&shown_path(b)));
     }
     out
 }
@@ -504,7 +559,7 @@ pub fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode, apply: &st
             .iter()
             .enumerate()
             .filter(|(i, _)| pred(*i))
-            .map(|(_, p)| display_path(&p.path))
+            .map(|(_, p)| shown_path(&p.path))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -539,8 +594,8 @@ pub fn in_place_note(path: &Path, backup: &Path) -> String {
         "{} is a mount point (a bind mount, as `docker run -v` makes), which cannot be replaced \
          by a rename: it was rewritten in place under the lock instead, which is not atomic \
          (a crash during the write could leave it partial; the backup is {})",
-        display_path(path),
-        display_path(backup)
+        shown_path(path),
+        shown_path(backup)
     )
 }
 
@@ -652,16 +707,16 @@ pub fn restore_list(out: &mut dyn Write, output: Output, files: &[Listing<'_>], 
         let _ = writeln!(
             out,
             "{}: {} in {}",
-            display_path(f.path),
+            shown_path(f.path),
             match backups.len() {
                 0 => "no kubefix backups".to_string(),
                 1 => "1 backup".to_string(),
                 n => format!("{n} backups, newest first"),
             },
-            display_path(f.dir)
+            shown_path(f.dir)
         );
         for (i, b) in backups.iter().rev().enumerate() {
-            let name = b.path.file_name().unwrap_or_default().to_string_lossy();
+            let name = clean_path(&b.path.file_name().unwrap_or_default().to_string_lossy());
             let note = if i == 0 {
                 "  (restore puts this back)"
             } else {
@@ -675,7 +730,7 @@ pub fn restore_list(out: &mut dyn Write, output: Output, files: &[Listing<'_>], 
             );
         }
         for (p, why) in &f.scan.ignored {
-            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            let name = clean_path(&p.file_name().unwrap_or_default().to_string_lossy());
             let _ = writeln!(out, "  ignored: {name} (not a trusted backup: {why})");
         }
     }
@@ -683,15 +738,15 @@ pub fn restore_list(out: &mut dyn Write, output: Output, files: &[Listing<'_>], 
 
 fn json_listing(f: &Listing<'_>) -> JsonListFile {
     JsonListFile {
-        path: f.path.display().to_string(),
-        backup_dir: f.dir.display().to_string(),
+        path: json_path(f.path),
+        backup_dir: json_path(f.dir),
         backups: f
             .scan
             .backups
             .iter()
             .rev()
             .map(|b| JsonBackup {
-                path: b.path.display().to_string(),
+                path: json_path(&b.path),
                 time: rfc3339(b.time),
                 size: b.size,
             })
@@ -701,7 +756,7 @@ fn json_listing(f: &Listing<'_>) -> JsonListFile {
             .ignored
             .iter()
             .map(|(p, why)| JsonIgnored {
-                path: p.display().to_string(),
+                path: json_path(p),
                 reason: why,
             })
             .collect(),
@@ -720,9 +775,9 @@ pub fn restore_report(
         let files = results
             .iter()
             .map(|r| JsonRestoredFile {
-                path: r.path.display().to_string(),
-                restored_from: Some(r.from.display().to_string()),
-                backup: r.backup.as_ref().map(|b| b.display().to_string()),
+                path: json_path(&r.path),
+                restored_from: Some(json_path(&r.from)),
+                backup: r.backup.as_ref().map(|b| json_path(b)),
                 changed: r.backup.is_some(),
                 diff: r.diff.clone(),
             })
@@ -748,17 +803,17 @@ pub fn restore_report(
                 let _ = writeln!(
                     out,
                     "restored {} from {}\nbackup of the replaced content: {}",
-                    display_path(&r.path),
-                    display_path(&r.from),
-                    display_path(b)
+                    shown_path(&r.path),
+                    shown_path(&r.from),
+                    shown_path(b)
                 );
             }
             None => {
                 let _ = writeln!(
                     out,
                     "{} is already identical to {}; nothing written",
-                    display_path(&r.path),
-                    display_path(&r.from)
+                    shown_path(&r.path),
+                    shown_path(&r.from)
                 );
             }
         }

@@ -24,10 +24,11 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::backup::{distrust, scan_backups, Backup, Scan};
-use crate::error::{display_path, ExitCode};
+use crate::error::ExitCode;
 use crate::error::{Error, Result};
 use crate::invocation::Invocation;
 use crate::privilege::Owner;
+use crate::render::shown_path;
 use crate::{persist, render, source};
 
 /// Where the backups of `path` live, and the file name they are named after: the real file
@@ -145,11 +146,13 @@ fn restore_diff(
             "{label} is not a valid kubeconfig, so its content is not shown; it is replaced by {from}\n"
         );
     };
-    similar::TextDiff::from_lines(&old, &new)
-        .unified_diff()
-        .context_radius(3)
-        .header(label, &format!("{from} (restored)"))
-        .to_string()
+    render::text_diff(
+        &old,
+        &new,
+        label,
+        &format!("{from} (restored)"),
+        show_secrets,
+    )
 }
 
 fn finish(
@@ -284,13 +287,13 @@ fn pick(f: &Found, chosen: Option<&Path>) -> Result<Job> {
         return Err(Error::Usage(match (chosen, ignored) {
             (Some(_), Some((p, why))) => format!(
                 "{}: refusing to restore {}: not a trusted kubefix backup ({why})",
-                display_path(&f.path),
-                display_path(p)
+                shown_path(&f.path),
+                shown_path(p)
             ),
             (None, _) => format!(
                 "{}: no kubefix backup of it in {}{}; nothing to restore",
-                display_path(&f.path),
-                display_path(&f.dir),
+                shown_path(&f.path),
+                shown_path(&f.dir),
                 match f.scan.ignored.len() {
                     0 => String::new(),
                     n => format!(
@@ -301,7 +304,7 @@ fn pick(f: &Found, chosen: Option<&Path>) -> Result<Job> {
             ),
             (Some(c), None) => format!(
                 "{}: {} is not one of its kubefix backups (see kubefix restore --list)",
-                display_path(&f.path),
+                shown_path(&f.path),
                 c.display()
             ),
         }));
@@ -347,8 +350,8 @@ fn put_back(inv: &Invocation, jobs: &[Job]) -> (Vec<render::Restored>, Option<pe
             persist::Done::Replaced(w) => (
                 Some(w.backup.clone()),
                 restore_diff(
-                    &display_path(&j.path),
-                    &display_path(&j.from),
+                    &shown_path(&j.path),
+                    &shown_path(&j.from),
                     &j.current,
                     &j.content,
                     inv.view.show_secrets,
@@ -357,8 +360,8 @@ fn put_back(inv: &Invocation, jobs: &[Job]) -> (Vec<render::Restored>, Option<pe
                     format!(
                         "{} was rewritten in place (a mount point cannot be renamed over); \
                          not atomic, its backup is {}",
-                        display_path(&j.path),
-                        display_path(&w.backup)
+                        shown_path(&j.path),
+                        shown_path(&w.backup)
                     )
                 }),
             ),

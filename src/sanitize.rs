@@ -85,6 +85,12 @@ pub fn clean(s: &str) -> String {
     cut_words(&escape_controls(s), FIELD_WORD_MAX).into_owned()
 }
 
+/// A path safe to print: controls escaped (a file name may hold ESC sequences or a bidi
+/// override), nothing cut.
+pub fn clean_path(s: &str) -> String {
+    escape_controls(s).into_owned()
+}
+
 /// A message, hint or error from hostile input, safe to print and bounded: URL passwords
 /// redacted, controls escaped, long words cut, and the whole cut past `FIELD_MAX`
 /// characters.

@@ -102,7 +102,7 @@ pub struct SchemaError {
 }
 
 /// How a plain scalar resolves, as go-yaml v2 (YAML 1.1, used by client-go) reads it.
-#[derive(PartialEq, Eq)]
+#[derive(PartialEq, Eq, Debug)]
 enum Scalar {
     Null,
     Bool,
@@ -110,6 +110,13 @@ enum Scalar {
     Str,
 }
 
+/// How go-yaml v2 (`resolve.go`, as vendored by sigs.k8s.io/yaml for kubectl v1.32) resolves
+/// an untagged plain scalar. Its first byte picks the path: `+`/`-`/digit (integers and
+/// floats), `.` (floats), `yYnNtTfFoO~` (only the fixed words); any other first byte is a
+/// string. Integers are Go's `ParseInt`/`ParseUint` with base prefixes (`0x`, `0o`, `0b`,
+/// a leading `0` for octal), after removing every `_`; floats match go-yaml's pattern and
+/// must not overflow (`1e400` is a string); a leading `.` goes to Go's `ParseFloat` as
+/// written, underscores and all.
 fn resolve_plain(s: &str) -> Scalar {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Scalar::Null,
@@ -117,38 +124,174 @@ fn resolve_plain(s: &str) -> Scalar {
         | "No" | "NO" | "on" | "On" | "ON" | "off" | "Off" | "OFF" | "y" | "Y" | "n" | "N" => {
             return Scalar::Bool
         }
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
+        | "-.inf" | "-.Inf" | "-.INF" => return Scalar::Number,
         _ => {}
     }
-    let t = s.trim_start_matches(['-', '+']);
-    // Every number starts with a digit, `_` or `.` after its sign; anything else (names,
-    // URLs, base64 data) is a string, and needs no copy to find out.
-    if !t.starts_with(|c: char| c.is_ascii_digit() || c == '_' || c == '.') {
-        return Scalar::Str;
-    }
-    let digits = t.replace('_', "");
-    let is_int = !digits.is_empty()
-        && (digits.chars().all(|c| c.is_ascii_digit())
-            || digits
-                .strip_prefix("0x")
-                .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit())));
-    let is_float = {
-        let mut parts = digits.splitn(2, ['e', 'E']);
-        let mant = parts.next().unwrap_or("");
-        let exp_ok = parts.next().is_none_or(|e| {
-            let e = e.trim_start_matches(['-', '+']);
-            !e.is_empty() && e.chars().all(|c| c.is_ascii_digit())
-        });
-        mant.contains('.')
-            && mant.chars().filter(|c| *c == '.').count() == 1
-            && mant.chars().any(|c| c.is_ascii_digit())
-            && mant.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && exp_ok
+    let number = match s.as_bytes()[0] {
+        b'.' => go::parse_float(s),
+        b'+' | b'-' | b'0'..=b'9' => {
+            let plain = if s.contains('_') {
+                std::borrow::Cow::Owned(s.replace('_', ""))
+            } else {
+                std::borrow::Cow::Borrowed(s)
+            };
+            let plain = plain.as_ref();
+            go::parse_int(plain, 0).is_some()
+                || go::parse_uint(plain, 0).is_some()
+                || (go::yaml_style_float(plain) && go::parse_float(plain))
+                || match (plain.strip_prefix("0b"), plain.strip_prefix("-0b")) {
+                    (Some(bits), _) => {
+                        go::parse_int(bits, 2).is_some() || go::parse_uint(bits, 2).is_some()
+                    }
+                    (None, Some(bits)) => go::parse_int(&format!("-{bits}"), 2).is_some(),
+                    (None, None) => false,
+                }
+        }
+        _ => false,
     };
-    let special = matches!(t, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN");
-    if is_int || is_float || special {
+    if number {
         Scalar::Number
     } else {
         Scalar::Str
+    }
+}
+
+/// Go's `strconv` number syntax, as far as go-yaml v2 uses it (64 bits).
+mod go {
+    /// `strconv.ParseUint(s, base, 64)` succeeds (base 0: the prefix decides).
+    pub fn parse_uint(s: &str, base: u32) -> Option<u64> {
+        let b = s.as_bytes();
+        if b.is_empty() {
+            return None;
+        }
+        let (base, digits) = match base {
+            0 if b[0] == b'0' && b.len() >= 3 => match b[1].to_ascii_lowercase() {
+                b'b' => (2, &s[2..]),
+                b'o' => (8, &s[2..]),
+                b'x' => (16, &s[2..]),
+                _ => (8, &s[1..]),
+            },
+            0 if b[0] == b'0' => (8, &s[1..]),
+            0 => (10, s),
+            b => (b, s),
+        };
+        digits.chars().try_fold(0u64, |n, c| {
+            let d = c.to_digit(base)?;
+            n.checked_mul(u64::from(base))?.checked_add(u64::from(d))
+        })
+    }
+
+    /// `strconv.ParseInt(s, base, 64)` succeeds.
+    pub fn parse_int(s: &str, base: u32) -> Option<i64> {
+        let (neg, rest) = match s.as_bytes().first()? {
+            b'+' => (false, &s[1..]),
+            b'-' => (true, &s[1..]),
+            _ => (false, s),
+        };
+        let n = parse_uint(rest, base)?;
+        if neg {
+            (n <= 1 << 63).then(|| (n as i64).wrapping_neg())
+        } else {
+            i64::try_from(n).ok()
+        }
+    }
+
+    /// go-yaml's `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+    pub fn yaml_style_float(s: &str) -> bool {
+        let b = s.as_bytes();
+        let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while *i < b.len() && b[*i].is_ascii_digit() {
+                *i += 1;
+            }
+            *i > from
+        };
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return false;
+            }
+        } else {
+            if !digits(&mut i) {
+                return false;
+            }
+            if b.get(i) == Some(&b'.') {
+                i += 1;
+                digits(&mut i);
+            }
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return false;
+            }
+        }
+        i == b.len()
+    }
+
+    /// `strconv.ParseFloat(s, 64)` succeeds, for a decimal `s` (go-yaml never hands it
+    /// anything else): Go's float syntax with `_` between digits only, and no overflow
+    /// (`1e400` fails; `1e-400` is 0).
+    pub fn parse_float(s: &str) -> bool {
+        let b = s.as_bytes();
+        let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+        let (mut dot, mut digits, mut underscores) = (false, false, false);
+        while i < b.len() {
+            match b[i] {
+                b'_' => underscores = true,
+                b'.' if dot => break,
+                b'.' => dot = true,
+                c if c.is_ascii_digit() => digits = true,
+                _ => break,
+            }
+            i += 1;
+        }
+        if !digits {
+            return false;
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !b.get(i).is_some_and(u8::is_ascii_digit) {
+                return false;
+            }
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_') {
+                underscores |= b[i] == b'_';
+                i += 1;
+            }
+        }
+        if i != b.len() || (underscores && !underscore_ok(s)) {
+            return false;
+        }
+        s.replace('_', "").parse::<f64>().is_ok_and(f64::is_finite)
+    }
+
+    /// Go's `underscoreOK` for a decimal number: every `_` between two digits.
+    fn underscore_ok(s: &str) -> bool {
+        let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+        let mut saw = b'^';
+        for c in s.bytes() {
+            if c.is_ascii_digit() {
+                saw = b'0';
+            } else if c == b'_' {
+                if saw != b'0' {
+                    return false;
+                }
+                saw = b'_';
+            } else if saw == b'_' {
+                return false;
+            } else {
+                saw = b'!';
+            }
+        }
+        saw != b'_'
     }
 }
 
@@ -339,20 +482,142 @@ mod tests {
         check(&doc).err().map(|e| e.message)
     }
 
+    /// Each plain scalar as a cluster name, and what kubectl v1.32.4 made of it (`kubectl
+    /// config view`): "cannot unmarshal number into Go struct field NamedCluster.clusters.name
+    /// of type string" (N), "... unmarshal bool ..." (B), or read as the string (S). `.inf` and
+    /// `.nan` fail too ("json: unsupported value: +Inf"), as numbers.
     #[test]
-    fn plain_scalar_resolution() {
-        assert!(resolve_plain("6443") == Scalar::Number);
-        assert!(resolve_plain("1.5e3") == Scalar::Number);
-        assert!(resolve_plain("yes") == Scalar::Bool);
-        assert!(resolve_plain("~") == Scalar::Null);
-        assert!(resolve_plain("1.2.3") == Scalar::Str);
-        assert!(resolve_plain("https://x:6443") == Scalar::Str);
-        assert!(resolve_plain("0x1F") == Scalar::Number);
-        assert!(resolve_plain("-.inf") == Scalar::Number);
-        assert!(resolve_plain("_1_000") == Scalar::Number);
-        assert!(resolve_plain(".5e3") == Scalar::Number);
-        assert!(resolve_plain("-") == Scalar::Str);
-        assert!(resolve_plain("LS0tLS1CRUdJTi") == Scalar::Str);
+    fn plain_scalars_resolve_as_kubectl_reads_them() {
+        use Scalar::{Bool as B, Number as N, Str as S};
+        let table = [
+            ("1e3", N),
+            ("0b101", N),
+            ("0o17", N),
+            ("6E10", N),
+            ("0x1F", N),
+            ("0X1F", N),
+            ("0B101", N),
+            ("0O17", N),
+            ("017", N),
+            ("08", N),
+            ("09.5", N),
+            ("1_000", N),
+            ("_1000", S),
+            ("-_1", N),
+            ("1__0", N),
+            ("0x_1F", N),
+            ("+1", N),
+            ("-1", N),
+            ("+.5", N),
+            (".5", N),
+            (".5e3", N),
+            ("._5", S),
+            (".5_0", N),
+            ("1.", N),
+            ("1.e3", N),
+            ("1e", S),
+            ("e3", S),
+            ("1e+3", N),
+            ("1E-3", N),
+            (".inf", N),
+            ("-.inf", N),
+            ("+.inf", N),
+            (".Inf", N),
+            (".INF", N),
+            (".nan", N),
+            (".NaN", N),
+            ("NaN", S),
+            ("inf", S),
+            ("1e400", S),
+            ("-1e400", S),
+            ("1e-400", N),
+            ("99999999999999999999", N),
+            ("-99999999999999999999", N),
+            ("18446744073709551615", N),
+            ("18446744073709551616", N),
+            ("-9223372036854775809", N),
+            ("0b2", S),
+            ("0o8", S),
+            ("0x", S),
+            ("0b", S),
+            ("+", S),
+            ("1.2.3", S),
+            ("1_000.5", N),
+            ("1_0e3", N),
+            ("2001-12-14", S),
+            ("1:20", S),
+            ("0x1p3", S),
+            ("-0b101", N),
+            ("+0b101", N),
+            ("-0x1F", N),
+            ("0o", S),
+            ("1e3_0", N),
+            ("0.0", N),
+            ("+0o17", N),
+            ("-0o17", N),
+            ("0b_1", N),
+            ("1_", N),
+            ("0x1F_", N),
+            ("1e_3", N),
+            ("+_1", N),
+            (".5e", S),
+            ("_.5", S),
+            ("-.5", N),
+            ("+-1", S),
+            ("0xG", S),
+            ("1e3.5", S),
+            ("100_000_000_000_000_000_000", N),
+            ("0b-1", N),
+            ("0b+1", N),
+            ("-0b-1", S),
+            ("0xFFFFFFFFFFFFFFFFFF", S),
+            ("-0xFFFFFFFFFFFFFFFFFF", S),
+            ("0777777777777777777777777", N),
+            ("0o7777777777777777777777777", S),
+            (".5e_3", S),
+            (".5e1_0", N),
+            (".5__0", S),
+            (".5e400", S),
+            ("1.7976931348623157e308", N),
+            ("1.7976931348623159e308", S),
+            ("0_8", N),
+            ("0_x1F", N),
+            ("0x-1", S),
+            ("0x+1", S),
+            ("9223372036854775808", N),
+            ("-9223372036854775808", N),
+            ("0x8000000000000000", N),
+            ("-0x8000000000000000", N),
+            ("-0x8000000000000001", S),
+            ("0xFFFFFFFFFFFFFFFF", N),
+            ("0o_7", N),
+            (".e3", S),
+            (".5.", S),
+            ("+.inf_", S),
+            ("1.5e3x", S),
+            ("0.5", N),
+            ("._", S),
+            (".", S),
+            ("0b102", S),
+            (
+                "0b11111111111111111111111111111111111111111111111111111111111111111",
+                S,
+            ),
+            ("yes", B),
+            ("Off", B),
+            ("y", B),
+            ("~", Scalar::Null),
+            ("6443", N),
+            ("https://x:6443", S),
+            ("LS0tLS1CRUdJTi", S),
+            ("-", S),
+        ];
+        let wrong: Vec<_> = table
+            .iter()
+            .filter(|(s, want)| resolve_plain(s) != *want)
+            .map(|(s, _)| *s)
+            .collect();
+        assert!(wrong.is_empty(), "resolved unlike kubectl: {wrong:?}");
     }
 
     #[test]

@@ -39,22 +39,40 @@ pub const SECRET_USER_KEYS: [&str; 4] = [
     "password",
 ];
 
+/// Keys whose values are secrets wherever they appear in a document: where kubectl reads
+/// them, and also where it does not (a merge source shadowed by the entry's own key, a key
+/// at the wrong indentation, an `x-` extension), since a diff shows those lines too.
+pub const SECRET_KEYS_ANYWHERE: [&str; 8] = [
+    "token",
+    "password",
+    "client-key-data",
+    "client-certificate-data",
+    "id-token",
+    "refresh-token",
+    "client-secret",
+    "access-token",
+];
+
 /// An auth-provider `config` key whose value is a secret.
 pub fn is_secret_config_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.contains("token") || k.contains("secret") || k.contains("password") || k.contains("key")
 }
 
-/// `--client-secret`, `--oidc-client-secret`, `--password`, `--token`: flags whose value is a
-/// secret (not `--token-cache-dir`).
+/// `--client-secret`, `--oidc-client-secret`, `--password`, `--token`, `--pass`, `--passwd`,
+/// `--passphrase`, `--pw`: flags whose value is a secret (not `--token-cache-dir`).
 pub fn is_secret_flag(flag: &str) -> bool {
     let name = flag.trim_start_matches('-').to_ascii_lowercase();
     let name = name.replace('_', "-");
-    ["secret", "password", "passwd", "token", "key", "credential"]
+    ["secret", "password", "passwd", "passphrase", "token", "key", "credential"]
         .iter()
         .any(|w| name.ends_with(w))
         || name.contains("secret")
         || name.contains("password")
+        // `--pass`, `--pw`, `--db-pass` (not `--bypass`, `--compass`).
+        || ["pass", "pw"]
+            .iter()
+            .any(|w| name == *w || name.strip_suffix(w).is_some_and(|r| r.ends_with('-')))
 }
 
 /// Short flags whose value is a secret: `-p SECRET`, `-p=SECRET` (a password in mysql,
@@ -171,9 +189,45 @@ pub fn secret_spans(view: &Kubeconfig<'_, '_>) -> Vec<Range<usize>> {
             }
         }
     }
+    secret_keys_anywhere(doc, &mut out);
     out.sort_by_key(|r| r.start);
     out.dedup();
     out
+}
+
+/// Every scalar under a key of [`SECRET_KEYS_ANYWHERE`], in any mapping of the document
+/// (and the scalar an alias there points to). Aliased collections are not entered: their
+/// own nodes are visited where they are written.
+fn secret_keys_anywhere(doc: &yaml::Document<'_>, out: &mut Vec<Range<usize>>) {
+    use yaml::NodeKind;
+    let mut stack = Vec::new();
+    for id in 0..doc.len() as yaml::NodeId {
+        let NodeKind::Mapping { entries, .. } = doc.kind(id) else {
+            continue;
+        };
+        for &(k, v) in entries {
+            let secret = matches!(doc.kind(k), NodeKind::Scalar { value, .. } if SECRET_KEYS_ANYWHERE.contains(&value));
+            if !secret {
+                continue;
+            }
+            stack.push(v);
+            while let Some(n) = stack.pop() {
+                match doc.kind(n) {
+                    NodeKind::Scalar { null: false, .. } => out.push(doc.node(n).span()),
+                    NodeKind::Scalar { .. } => {}
+                    NodeKind::Alias { target } => {
+                        if doc.scalar(target).is_some() {
+                            out.push(doc.node(doc.resolve(target)).span());
+                        }
+                    }
+                    NodeKind::Sequence { items, .. } => stack.extend_from_slice(items),
+                    NodeKind::Mapping { entries, .. } => {
+                        stack.extend(entries.iter().map(|&(_, v)| v))
+                    }
+                }
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -284,28 +338,55 @@ fn already_redacted(s: &str) -> bool {
 }
 
 /// Byte ranges of URL userinfo passwords in `s`: `scheme://user:PASSWORD@host`.
+///
+/// A password may be written with `/`, `#`, `?` or spaces unescaped (whatever a URL parser
+/// then makes of it, the text is the user's password). So after `scheme://user:` the
+/// password runs to the last `@` that is followed by a host, searched up to the end of the
+/// line, a quote, or the next `://`. When unsure this redacts more (a port and what follows
+/// it up to a later `@`), never less.
 fn url_passwords(s: &str, out: &mut Vec<Range<usize>>) {
     let mut from = 0;
     while let Some(i) = s[from..].find("://") {
-        let auth_start = from + i + 3;
-        let auth_end = s[auth_start..]
+        let user_start = from + i + 3;
+        from = user_start;
+        // The user: no delimiter, no space, up to the first `:`.
+        let user_len = s[user_start..]
             .find(|c: char| {
                 matches!(
                     c,
-                    '/' | '?' | '#' | '"' | '\'' | ',' | '}' | ']' | '<' | '>' | '`'
+                    ':' | '/' | '?' | '#' | '@' | '"' | '\'' | '`' | '<' | '>'
                 ) || c.is_whitespace()
             })
-            .map_or(s.len(), |n| auth_start + n);
-        let authority = &s[auth_start..auth_end];
-        if let Some(at) = authority.rfind('@') {
-            if let Some(colon) = authority[..at].find(':') {
-                let pw = auth_start + colon + 1..auth_start + at;
-                if !pw.is_empty() && !already_redacted(&s[pw.clone()]) {
-                    out.push(pw);
-                }
-            }
+            .unwrap_or(s.len() - user_start);
+        let colon = user_start + user_len;
+        if !s[colon..].starts_with(':') {
+            continue;
         }
-        from = auth_end.max(auth_start);
+        let pw_start = colon + 1;
+        let region_end = s[pw_start..]
+            .find(['\n', '\r', '"', '\'', '`', '<', '>'])
+            .map_or(s.len(), |n| pw_start + n);
+        let region_end = s[pw_start..region_end]
+            .find("://")
+            .map_or(region_end, |n| pw_start + n);
+        let host_follows = |at: usize| {
+            s[at + 1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, '[' | '.' | '-' | '_'))
+        };
+        let Some(at) = s[pw_start..region_end]
+            .rmatch_indices('@')
+            .map(|(n, _)| pw_start + n)
+            .find(|&at| host_follows(at))
+        else {
+            continue;
+        };
+        let pw = pw_start..at;
+        if !pw.is_empty() && !already_redacted(&s[pw.clone()]) {
+            out.push(pw);
+        }
+        from = at;
     }
 }
 
@@ -500,6 +581,48 @@ mod tests {
         }
     }
 
+    /// PoC §2: unescaped `/`, `#`, `?` and spaces in a URL password.
+    #[test]
+    fn url_passwords_with_delimiters_are_redacted() {
+        for (line, secret, kept) in [
+            (
+                r#"    server: "https://admin:SRV/PW1@10.0.0.1:6443""#,
+                "SRV/PW1",
+                "@10.0.0.1:6443",
+            ),
+            (
+                r#"    proxy-url: "http://bob:PX#PW2@proxy:3128""#,
+                "PX#PW2",
+                "@proxy:3128",
+            ),
+            (
+                "proxy http://bob:a?b c@d@proxy:3128/x is down",
+                "a?b c@d",
+                "@proxy:3128/x is down",
+            ),
+            (
+                "kubectl says: Get \"https://u:p/w@h/api\": dial tcp: refused",
+                "p/w",
+                "@h/api",
+            ),
+        ] {
+            let l = redact_line(line);
+            assert!(
+                !l.contains(secret) && l.contains("<redacted: "),
+                "{line} -> {l}"
+            );
+            assert!(l.contains(kept), "{line} -> {l}");
+            assert!(!redact_message(line).contains(secret), "{line}");
+        }
+        // Two URLs on a line: the first one's port is not taken for a password.
+        let l = "{server: https://10.0.0.1:6443, proxy-url: http://a:b@p}";
+        let r = redact_line(l);
+        assert!(
+            r.contains("https://10.0.0.1:6443, ") && !r.contains("a:b@"),
+            "{r}"
+        );
+    }
+
     #[test]
     fn comments_with_former_secrets_are_redacted() {
         for (line, secret) in [
@@ -524,6 +647,36 @@ mod tests {
                 !l.contains(secret) && l.contains("<redacted: "),
                 "{line} -> {l}"
             );
+        }
+    }
+
+    /// PoC §9: `--pass VALUE` and its kin.
+    #[test]
+    fn secret_flags() {
+        for f in [
+            "--pass",
+            "--passwd",
+            "--passphrase",
+            "--pw",
+            "-pw",
+            "--db-pass",
+            "--key-passphrase",
+            "--PASS",
+            "--password",
+            "--client-secret",
+            "--token",
+        ] {
+            assert!(is_secret_flag(f), "{f}");
+        }
+        for f in [
+            "--bypass",
+            "--compass",
+            "--pass-through",
+            "--pwd",
+            "--region",
+            "--token-cache-dir",
+        ] {
+            assert!(!is_secret_flag(f), "{f}");
         }
     }
 

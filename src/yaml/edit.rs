@@ -382,6 +382,24 @@ pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change
         ));
     }
     let (k, v) = entries[idx];
+    // With the entry gone, go-yaml (and so kubectl) would take the key from a merge key's
+    // mapping (`<<: *base`): the removal would change nothing kubectl sees.
+    if let Some(merged) = doc.merge_value(map) {
+        let sources = match doc.items(merged) {
+            Some(items) => items.to_vec(),
+            None => vec![merged],
+        };
+        if let Some(from) = sources.iter().find_map(|&s| doc.get(s, key)) {
+            return Err(unsupported(
+                doc,
+                doc.node(k).span().start,
+                format!(
+                    "the value also comes from the merged mapping at line {} (<<), so removing {key:?} here would change nothing for kubectl; remove it there too, or the merge key",
+                    doc.position(doc.node(from).span().start).line
+                ),
+            ));
+        }
+    }
     let (kspan, vspan) = (doc.node(k).span(), doc.node(v).span());
     let src = doc.src;
     let range = match layout {

@@ -497,6 +497,7 @@ impl<'a> Document<'a> {
         if let Some(root) = root {
             doc.check_duplicate_keys()?;
             doc.check_alias_expansion(root)?;
+            doc.check_alias_ratio(root)?;
         }
         Ok(doc)
     }
@@ -802,10 +803,94 @@ impl<'a> Document<'a> {
     }
 }
 
+impl Document<'_> {
+    /// Refuse what go-yaml v2 (and so kubectl) refuses as "excessive aliasing".
+    ///
+    /// go-yaml v2 (`decode.go`) counts every node it decodes (the document node included),
+    /// and every node decoded inside an alias, and fails as soon as more than 100 aliased
+    /// nodes make up more than [`allowed_alias_ratio`] of more than 1,000 decoded ones. The
+    /// check runs after every node, so the order of decoding matters: it is replayed here
+    /// (keys before values, a merge key's value decoded in its place, a merge list from its
+    /// last item to its first). [`Document::check_alias_expansion`] has already bounded the
+    /// expanded size, so the replay ends.
+    fn check_alias_ratio(&self, root: NodeId) -> Result<(), YamlError> {
+        if !self.has_aliases {
+            return Ok(());
+        }
+        const NONE: NodeId = NodeId::MAX;
+        // (node, the outermost alias it is read through or NONE, decoded as a merge value)
+        let mut stack = vec![(root, NONE, false)];
+        let (mut decoded, mut aliased) = (1u64, 0u64); // the document node
+        while let Some((id, via, merge)) = stack.pop() {
+            let kind = self.kind(id);
+            if merge {
+                if let NodeKind::Sequence { items, .. } = kind {
+                    // `<<: [*a, *b]`: the list itself is not decoded, its items are, last first.
+                    stack.extend(items.iter().map(|&i| (i, via, true)));
+                    continue;
+                }
+            }
+            decoded += 1;
+            if via != NONE {
+                aliased += 1;
+            }
+            if aliased > 100
+                && decoded > 1000
+                && aliased as f64 / decoded as f64 > allowed_alias_ratio(decoded)
+            {
+                let at = if via != NONE { via } else { id };
+                return Err(YamlError {
+                    position: self.lines.position(self.node(at).start as usize),
+                    message: format!(
+                        "aliases make up too much of this document ({aliased} of the first {decoded} nodes kubectl decodes are read through an alias); kubectl refuses it: \"yaml: {EXCESSIVE_ALIASING}\""
+                    ),
+                });
+            }
+            match kind {
+                NodeKind::Scalar { .. } => {}
+                NodeKind::Alias { target } => {
+                    stack.push((target, if via == NONE { id } else { via }, false))
+                }
+                NodeKind::Sequence { items, .. } => {
+                    stack.extend(items.iter().rev().map(|&i| (i, via, false)))
+                }
+                NodeKind::Mapping { entries, .. } => {
+                    for &(k, v) in entries.iter().rev() {
+                        if self.is_merge_key(k) {
+                            stack.push((v, via, true));
+                        } else {
+                            stack.push((v, via, false));
+                            stack.push((k, via, false));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// go-yaml v2's error for a document that is mostly aliases.
+pub const EXCESSIVE_ALIASING: &str = "document contains excessive aliasing";
+
+/// go-yaml v2's `allowedAliasRatio(decodeCount)`: 0.99 up to 400,000 decoded nodes, 0.10
+/// from 4,000,000, linear in between.
+fn allowed_alias_ratio(decoded: u64) -> f64 {
+    const LOW: u64 = 400_000;
+    const HIGH: u64 = 4_000_000;
+    if decoded <= LOW {
+        0.99
+    } else if decoded >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((decoded - LOW) as f64 / (HIGH - LOW) as f64)
+    }
+}
+
 /// How many nodes aliases may add when the document is read the way kubectl reads it (every
 /// alias and merge key expanded). Plain documents add none; the "billion laughs" adds
 /// hundreds of millions. kubectl refuses such a file ("excessive aliasing") too.
-pub const MAX_ALIAS_EXPANSION: u64 = 1_000_000;
+pub const MAX_ALIAS_EXPANSION: u64 = 2_000_000;
 
 /// How many bytes of scalar text aliases may add when expanded. A kubeconfig that reuses a
 /// certificate through an alias a few hundred times adds a few MiB; 2,000 copies of a 2 MB
@@ -841,6 +926,49 @@ mod tests {
             ok.push_str("- *n\n");
         }
         assert!(Document::parse(&ok).is_ok());
+    }
+
+    /// `x: [&u {k0: v, …}, *u, *u, …]` with `m` keys and `k` aliases, after a mapping of `p`
+    /// plain entries.
+    fn aliased(m: usize, k: usize, p: usize) -> String {
+        let inner: Vec<String> = (0..m).map(|i| format!("k{i}: v")).collect();
+        let plain: Vec<String> = (0..p).map(|i| format!("p{i}: v")).collect();
+        format!(
+            "apiVersion: v1\nkind: Config\nx-plain: {{{}}}\nx: [&u {{{}}}, {}]\n",
+            plain.join(", "),
+            inner.join(", "),
+            vec!["*u"; k].join(", ")
+        )
+    }
+
+    /// go-yaml v2's aliasing limit, at the boundaries kubectl v1.32.4 showed (`kubectl config
+    /// view` on each file: the second of each pair fails with "yaml: document contains
+    /// excessive aliasing", the first is read): below 400,000 decoded nodes (ratio 0.99) and
+    /// in the linear range above it.
+    #[test]
+    fn excessive_aliasing_is_refused_where_go_yaml_refuses_it() {
+        for (m, last_read, p) in [
+            (60, 589, 0),
+            (50, 3923, 0),
+            (10, 24709, 0),
+            (30, 14993, 100_000),
+        ] {
+            let read = aliased(m, last_read, p);
+            assert!(Document::parse(&read).is_ok(), "m={m} k={last_read} p={p}");
+            let Err(e) = Document::parse(&aliased(m, last_read + 1, p)) else {
+                panic!("m={m} k={} p={p} was read", last_read + 1)
+            };
+            assert!(e.message.contains(EXCESSIVE_ALIASING), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn allowed_alias_ratio_is_go_yamls() {
+        assert_eq!(allowed_alias_ratio(1000), 0.99);
+        assert_eq!(allowed_alias_ratio(400_000), 0.99);
+        assert!((allowed_alias_ratio(2_200_000) - 0.545).abs() < 1e-9);
+        assert_eq!(allowed_alias_ratio(4_000_000), 0.10);
+        assert_eq!(allowed_alias_ratio(9_000_000), 0.10);
     }
 
     fn lookup(text: &str, map: &str, key: &str) -> Option<String> {
