@@ -8,6 +8,7 @@
 //! of one file in one linear pass.
 
 mod edit;
+mod parse;
 mod patch;
 mod tree;
 mod value;
