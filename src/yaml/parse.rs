@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use granit_parser::{Event, Options, Parser, ScalarStyle, StructureStyle};
+use granit_parser::{Event, Options, Parser, ScalarStyle, StructureStyle, Tag as YamlTag};
 
 use super::tree::{Node, Tag, FLOW, MERGE, NULL, OWNED};
 use super::{Document, Layout, LineIndex, NodeId, NodeKind, Style, YamlError};
@@ -33,6 +33,7 @@ pub const MAX_NODES: usize = 5_000_000;
 /// Where a new node goes: the node list, and the open collection it is a child of.
 struct Builder<'a> {
     src: &'a str,
+    lines: LineIndex,
     nodes: Vec<Node>,
     pairs: Vec<(NodeId, NodeId)>,
     items: Vec<NodeId>,
@@ -44,9 +45,192 @@ struct Builder<'a> {
     root: Option<NodeId>,
     has_merge_keys: bool,
     has_aliases: bool,
+    /// Anchor id (the parser's) -> node id.
+    anchor_ids: HashMap<usize, NodeId>,
+    /// Node id -> anchor name and the span of `&name`.
+    anchors: HashMap<NodeId, (Cow<'a, str>, Range<usize>)>,
+    documents: usize,
+}
+
+fn err_at(lines: &LineIndex, byte: usize, message: String) -> YamlError {
+    YamlError {
+        position: lines.position(byte),
+        message,
+    }
+}
+
+fn blank(tag: Tag, range: &Range<usize>) -> Node {
+    Node {
+        start: range.start as u32,
+        end: range.end as u32,
+        key_of: u32::MAX,
+        a: 0,
+        b: 0,
+        tag,
+        style: Style::Plain,
+        flags: 0,
+    }
 }
 
 impl<'a> Builder<'a> {
+    fn err_at(&self, byte: usize, message: String) -> YamlError {
+        err_at(&self.lines, byte, message)
+    }
+
+    /// [`Builder::push`], or the error for a document over [`MAX_NODES`].
+    fn push_at(&mut self, node: Node, at: usize) -> Result<NodeId, YamlError> {
+        self.push(node).ok_or_else(|| {
+            self.err_at(
+                at,
+                format!("more than {MAX_NODES} YAML nodes; refusing to process"),
+            )
+        })
+    }
+
+    /// One event of the stream, handed to its handler.
+    fn event(&mut self, event: Event<'a>, range: Range<usize>) -> Result<(), YamlError> {
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+            Event::DocumentStart(..) => self.document_start(&range),
+            Event::Scalar(value, style, anchor_id, tag) => {
+                self.scalar(value, style, anchor_id, tag, range)
+            }
+            Event::Anchor(anchor_id, name) => {
+                self.anchor(anchor_id, name, range);
+                Ok(())
+            }
+            Event::Alias(anchor_id) => self.alias(anchor_id, &range),
+            Event::UnresolvedAlias(name) => {
+                Err(self.err_at(range.start, format!("alias *{name} refers to no anchor")))
+            }
+            Event::SequenceStart(style, anchor_id, _) => {
+                self.collection_start(Tag::Sequence, style, anchor_id, &range)
+            }
+            Event::MappingStart(style, anchor_id, _) => {
+                self.collection_start(Tag::Mapping, style, anchor_id, &range)
+            }
+            Event::SequenceEnd | Event::MappingEnd => self
+                .close(range.end)
+                .ok_or_else(|| self.err_at(range.start, "unbalanced collection end".into())),
+            // Comments (disabled in `parse`) and any event kinds a newer parser adds carry no
+            // data we need.
+            _ => Ok(()),
+        }
+    }
+
+    fn document_start(&mut self, range: &Range<usize>) -> Result<(), YamlError> {
+        self.documents += 1;
+        if self.documents > 1 {
+            return Err(self.err_at(
+                range.start,
+                "more than one YAML document in the file; a kubeconfig is a single document".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn scalar(
+        &mut self,
+        value: Cow<'a, str>,
+        style: ScalarStyle,
+        anchor_id: usize,
+        tag: Option<Cow<'a, YamlTag>>,
+        range: Range<usize>,
+    ) -> Result<(), YamlError> {
+        // YAML's null: nothing at all (`key:`), or a plain `null` / `~`, which
+        // client-go reads as unset too.
+        let plain = style == ScalarStyle::Plain;
+        let empty = plain && range.is_empty();
+        let null = empty || (plain && matches!(value.as_ref(), "null" | "Null" | "NULL" | "~"));
+        let is_key = matches!(
+            self.stack.last(),
+            Some(Open::Mapping {
+                pending_key: None,
+                ..
+            })
+        );
+        let merge = is_key
+            && value == "<<"
+            && match &tag {
+                None => plain,
+                Some(t) => t.suffix_in_namespace("tag:yaml.org,2002:").as_deref() == Some("merge"),
+            };
+        self.has_merge_keys |= merge;
+        let mut node = blank(Tag::Scalar, &range);
+        // A block scalar's span runs up to the next token; end it after its last
+        // line break instead, so it does not own the next line's indentation.
+        if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
+            let bytes = self.src.as_bytes();
+            let mut end = range.end;
+            while end > range.start && bytes[end - 1] == b' ' {
+                end -= 1;
+            }
+            node.end = end as u32;
+        }
+        // The parser reports an empty value as "~"; keep the source's own text.
+        let (a, len, owned) = if empty {
+            (range.start as u32, 0, 0)
+        } else {
+            self.value(value)
+        };
+        node.a = a;
+        node.b = len;
+        node.style = style.into();
+        node.flags = owned | if null { NULL } else { 0 } | if merge { MERGE } else { 0 };
+        let id = self.push_at(node, range.start)?;
+        if anchor_id != 0 {
+            self.anchor_ids.insert(anchor_id, id);
+        }
+        Ok(())
+    }
+
+    fn anchor(&mut self, anchor_id: usize, name: Cow<'a, str>, range: Range<usize>) {
+        if let Some(&node) = self.anchor_ids.get(&anchor_id) {
+            self.anchors.insert(node, (name, range));
+        }
+    }
+
+    fn alias(&mut self, anchor_id: usize, range: &Range<usize>) -> Result<(), YamlError> {
+        let Some(&target) = self.anchor_ids.get(&anchor_id) else {
+            return Err(self.err_at(range.start, "alias of an unknown anchor".into()));
+        };
+        let mut node = blank(Tag::Alias, range);
+        node.a = target;
+        self.has_aliases = true;
+        self.push_at(node, range.start)?;
+        Ok(())
+    }
+
+    fn collection_start(
+        &mut self,
+        tag: Tag,
+        style: StructureStyle,
+        anchor_id: usize,
+        range: &Range<usize>,
+    ) -> Result<(), YamlError> {
+        let mut node = blank(tag, range);
+        if style == StructureStyle::Flow {
+            node.flags = FLOW;
+        }
+        let id = self.push_at(node, range.start)?;
+        if anchor_id != 0 {
+            self.anchor_ids.insert(anchor_id, id);
+        }
+        let open = if tag == Tag::Mapping {
+            Open::Mapping {
+                id,
+                mark: self.open_pairs.len(),
+                pending_key: None,
+            }
+        } else {
+            Open::Sequence {
+                id,
+                mark: self.open_items.len(),
+            }
+        };
+        self.stack.push(open);
+        Ok(())
+    }
     fn push(&mut self, mut node: Node) -> Option<NodeId> {
         if self.nodes.len() >= MAX_NODES {
             return None;
@@ -129,10 +313,6 @@ impl<'a> Document<'a> {
     /// Parse `src` (text that passed [`super::check_text`]).
     pub fn parse(src: &'a str) -> Result<Document<'a>, YamlError> {
         let lines = LineIndex::new(src);
-        let err_at = |lines: &LineIndex, byte: usize, message: String| YamlError {
-            position: lines.position(byte),
-            message,
-        };
         if src.len() > u32::MAX as usize {
             return Err(err_at(&lines, 0, "the text is over 4 GiB".into()));
         }
@@ -148,6 +328,7 @@ impl<'a> Document<'a> {
         let estimate = colons * 2 + memchr::memchr_iter(b'-', src.as_bytes()).count() / 2 + 16;
         let mut b = Builder {
             src,
+            lines,
             nodes: Vec::with_capacity(estimate.min(MAX_NODES)),
             pairs: Vec::with_capacity((colons + 16).min(MAX_NODES)),
             items: Vec::new(),
@@ -158,36 +339,17 @@ impl<'a> Document<'a> {
             root: None,
             has_merge_keys: false,
             has_aliases: false,
+            anchor_ids: HashMap::new(),
+            anchors: HashMap::new(),
+            documents: 0,
         };
-        // anchor id (parser's) -> node id, and node id -> anchor name
-        let mut anchor_ids: HashMap<usize, NodeId> = HashMap::new();
-        let mut anchors: HashMap<NodeId, (Cow<'a, str>, Range<usize>)> = HashMap::new();
-        let mut documents = 0usize;
-        let too_many = |lines: &LineIndex, at: usize| {
-            err_at(
-                lines,
-                at,
-                format!("more than {MAX_NODES} YAML nodes; refusing to process"),
-            )
-        };
-        let blank = |tag: Tag, range: &Range<usize>| Node {
-            start: range.start as u32,
-            end: range.end as u32,
-            key_of: u32::MAX,
-            a: 0,
-            b: 0,
-            tag,
-            style: Style::Plain,
-            flags: 0,
-        };
-
         for item in parser {
             let (event, span) = match item {
                 Ok(pair) => pair,
                 Err(e) => {
                     let m = e.marker();
                     let byte = m.byte_offset().unwrap_or(0).min(src.len());
-                    let mut position = lines.position(byte);
+                    let mut position = b.lines.position(byte);
                     // Trust the parser's own line number where it has one.
                     position.line = m.line().max(1);
                     return Err(YamlError {
@@ -196,132 +358,10 @@ impl<'a> Document<'a> {
                     });
                 }
             };
-            let range = span.byte_range().unwrap_or(0..0);
-            match event {
-                Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
-                Event::DocumentStart(..) => {
-                    documents += 1;
-                    if documents > 1 {
-                        return Err(err_at(
-                            &lines,
-                            range.start,
-                            "more than one YAML document in the file; a kubeconfig is a single document"
-                                .into(),
-                        ));
-                    }
-                }
-                Event::Scalar(value, style, anchor_id, tag) => {
-                    // YAML's null: nothing at all (`key:`), or a plain `null` / `~`, which
-                    // client-go reads as unset too.
-                    let plain = style == ScalarStyle::Plain;
-                    let empty = plain && range.is_empty();
-                    let null = empty
-                        || (plain && matches!(value.as_ref(), "null" | "Null" | "NULL" | "~"));
-                    let is_key = matches!(
-                        b.stack.last(),
-                        Some(Open::Mapping {
-                            pending_key: None,
-                            ..
-                        })
-                    );
-                    let merge = is_key
-                        && value == "<<"
-                        && match &tag {
-                            None => plain,
-                            Some(t) => {
-                                t.suffix_in_namespace("tag:yaml.org,2002:").as_deref()
-                                    == Some("merge")
-                            }
-                        };
-                    b.has_merge_keys |= merge;
-                    let mut node = blank(Tag::Scalar, &range);
-                    // A block scalar's span runs up to the next token; end it after its last
-                    // line break instead, so it does not own the next line's indentation.
-                    if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded) {
-                        let bytes = src.as_bytes();
-                        let mut end = range.end;
-                        while end > range.start && bytes[end - 1] == b' ' {
-                            end -= 1;
-                        }
-                        node.end = end as u32;
-                    }
-                    // The parser reports an empty value as "~"; keep the source's own text.
-                    let (a, len, owned) = if empty {
-                        (range.start as u32, 0, 0)
-                    } else {
-                        b.value(value)
-                    };
-                    node.a = a;
-                    node.b = len;
-                    node.style = style.into();
-                    node.flags =
-                        owned | if null { NULL } else { 0 } | if merge { MERGE } else { 0 };
-                    let id = b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
-                    if anchor_id != 0 {
-                        anchor_ids.insert(anchor_id, id);
-                    }
-                }
-                Event::Anchor(anchor_id, name) => {
-                    if let Some(&node) = anchor_ids.get(&anchor_id) {
-                        anchors.insert(node, (name, range));
-                    }
-                }
-                Event::Alias(anchor_id) => {
-                    let Some(&target) = anchor_ids.get(&anchor_id) else {
-                        return Err(err_at(
-                            &lines,
-                            range.start,
-                            "alias of an unknown anchor".into(),
-                        ));
-                    };
-                    let mut node = blank(Tag::Alias, &range);
-                    node.a = target;
-                    b.has_aliases = true;
-                    b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
-                }
-                Event::UnresolvedAlias(name) => {
-                    return Err(err_at(
-                        &lines,
-                        range.start,
-                        format!("alias *{name} refers to no anchor"),
-                    ));
-                }
-                Event::SequenceStart(style, anchor_id, _)
-                | Event::MappingStart(style, anchor_id, _) => {
-                    let is_map = matches!(event, Event::MappingStart(..));
-                    let mut node = blank(if is_map { Tag::Mapping } else { Tag::Sequence }, &range);
-                    if style == StructureStyle::Flow {
-                        node.flags = FLOW;
-                    }
-                    let id = b.push(node).ok_or_else(|| too_many(&lines, range.start))?;
-                    if anchor_id != 0 {
-                        anchor_ids.insert(anchor_id, id);
-                    }
-                    let open = if is_map {
-                        Open::Mapping {
-                            id,
-                            mark: b.open_pairs.len(),
-                            pending_key: None,
-                        }
-                    } else {
-                        Open::Sequence {
-                            id,
-                            mark: b.open_items.len(),
-                        }
-                    };
-                    b.stack.push(open);
-                }
-                Event::SequenceEnd | Event::MappingEnd => {
-                    b.close(range.end).ok_or_else(|| {
-                        err_at(&lines, range.start, "unbalanced collection end".into())
-                    })?;
-                }
-                // Comments (disabled above) and any event kinds a newer parser adds carry no
-                // data we need.
-                _ => {}
-            }
+            b.event(event, span.byte_range().unwrap_or(0..0))?;
         }
         let Builder {
+            lines,
             mut nodes,
             mut pairs,
             mut items,
@@ -329,6 +369,7 @@ impl<'a> Document<'a> {
             root,
             has_merge_keys,
             has_aliases,
+            anchors,
             ..
         } = b;
         // The estimates above are generous; give the rest back.
@@ -484,8 +525,7 @@ impl Document<'_> {
         }
         Ok(())
     }
-}
-impl Document<'_> {
+
     /// Refuse what go-yaml v2 (and so kubectl) refuses as "excessive aliasing".
     ///
     /// go-yaml v2 (`decode.go`) counts every node it decodes (the document node included),
