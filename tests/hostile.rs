@@ -390,7 +390,7 @@ fn secrets_never_appear_in_error_messages() {
     }
 }
 
-/// The verify walk (`yaml::value::equivalent`) recurses through the tree, about 2 KiB of
+/// The verify walk (`yaml::verify::equivalent`) recurses through the tree, about 2 KiB of
 /// stack per level in a debug build; the parser stops at 256 levels, so it needs at most
 /// ~0.5 MiB. It must fit in 1 MiB (half of a default Rust thread, an eighth of the main
 /// thread's 8 MiB), and one level past the parser's limit must be a clean error.

@@ -185,3 +185,150 @@ fn set_mode(
         None => insert_entry(doc, exec, "interactiveMode", &NewValue::str("IfAvailable")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::support::testutil::{fixed, rule_findings};
+    use super::super::support::{ExecApiVersion, RuleOptions};
+    use super::*;
+
+    fn ours(src: &str, options: &RuleOptions) -> Vec<Finding> {
+        rule_findings(&ExecApiVersionRule, src, options)
+    }
+
+    const OLD: &str = "apiVersion: v1
+kind: Config
+users:
+- name: eks
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1alpha1 # from aws-cli 1.16
+      command: aws
+      args: [eks, get-token, --cluster-name, prod]
+";
+
+    #[test]
+    fn v1alpha1_becomes_v1beta1() {
+        let f = ours(OLD, &RuleOptions::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "exec-api-version");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(f[0].line, 7);
+        assert_eq!(
+            f[0].message,
+            "exec plugin asks for client.authentication.k8s.io/v1alpha1, which was removed in Kubernetes 1.24"
+        );
+        assert_eq!(
+            f[0].kubectl_error.as_deref(),
+            Some("exec plugin: invalid apiVersion \"client.authentication.k8s.io/v1alpha1\"")
+        );
+        assert_eq!(
+            f[0].fix.as_ref().map(|x| x.title.as_str()),
+            Some("set apiVersion to client.authentication.k8s.io/v1beta1")
+        );
+        assert_eq!(
+            fixed(OLD, &RuleOptions::default()),
+            OLD.replace("/v1alpha1 #", "/v1beta1 #")
+        );
+    }
+
+    #[test]
+    fn v1alpha1_to_v1_also_sets_interactive_mode() {
+        let options = RuleOptions {
+            exec_api_version: ExecApiVersion::V1,
+            ..RuleOptions::default()
+        };
+        let f = ours(OLD, &options);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].fix.as_ref().map(|x| x.title.as_str()),
+            Some("set apiVersion to client.authentication.k8s.io/v1 and set interactiveMode: IfAvailable (v1 requires it)")
+        );
+        assert_eq!(
+            fixed(OLD, &options),
+            OLD.replace("/v1alpha1 #", "/v1 #")
+                .replace("prod]\n", "prod]\n      interactiveMode: IfAvailable\n")
+        );
+    }
+
+    #[test]
+    fn v1_without_interactive_mode_gets_it() {
+        let src = "apiVersion: v1
+kind: Config
+users:
+- name: u
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: plugin}
+";
+        let f = ours(src, &RuleOptions::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].line, 6);
+        assert_eq!(
+            f[0].kubectl_error.as_deref(),
+            Some("interactiveMode must be specified for u to use exec authentication plugin")
+        );
+        assert_eq!(
+            fixed(src, &RuleOptions::default()),
+            src.replace("plugin}", "plugin, interactiveMode: IfAvailable}")
+        );
+    }
+
+    #[test]
+    fn unknown_missing_and_bad_mode_are_reported_without_a_fix() {
+        let src = "apiVersion: v1
+kind: Config
+users:
+- name: future
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v2, command: p, interactiveMode: Never}
+- name: none
+  user:
+    exec: {command: p}
+- name: badmode
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: p, interactiveMode: Sometimes}
+";
+        let f = ours(src, &RuleOptions::default());
+        let got: Vec<_> = f
+            .iter()
+            .map(|f| (f.line, f.message.as_str(), f.fix.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    6,
+                    "exec plugin asks for unknown API version \"client.authentication.k8s.io/v2\"",
+                    false
+                ),
+                (9, "exec plugin has no apiVersion", false),
+                (
+                    12,
+                    "interactiveMode \"Sometimes\" is not one of Never, IfAvailable, Always",
+                    false
+                ),
+            ]
+        );
+        assert_eq!(
+            f[1].kubectl_error.as_deref(),
+            Some("apiVersion must be specified for none to use exec authentication plugin")
+        );
+    }
+
+    #[test]
+    fn accepted_versions_and_users_without_exec_are_silent() {
+        let src = "apiVersion: v1
+kind: Config
+users:
+- name: beta
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: p}
+- name: v1
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: p, interactiveMode: IfAvailable}
+- name: token
+  user: {token: abc}
+";
+        assert!(ours(src, &RuleOptions::default()).is_empty());
+    }
+}

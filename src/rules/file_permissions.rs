@@ -58,3 +58,75 @@ impl Rule for FilePermissionsRule {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+
+    use super::super::support::{Context, RuleOptions};
+    use super::*;
+    use crate::kubeconfig::Kubeconfig;
+    use crate::yaml::Document;
+
+    const SRC: &str = "apiVersion: v1\nkind: Config\nclusters: []\n";
+
+    /// The rule's findings for a kubeconfig at `path`.
+    fn check_at(path: &Path) -> Vec<Finding> {
+        let doc = Document::parse(SRC).unwrap();
+        let view = Kubeconfig::new(&doc).unwrap();
+        let mut out = Vec::new();
+        FilePermissionsRule.check(
+            &Context::new(path, &view, &RuleOptions::default()),
+            &mut out,
+        );
+        out
+    }
+
+    fn with_mode(mode: u32) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, SRC).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn world_readable_loses_group_and_other_bits() {
+        let (_dir, path) = with_mode(0o644);
+        let f = check_at(&path);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, "file-permissions");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(f[0].line, 1);
+        assert_eq!(
+            f[0].message,
+            "mode 0644 lets group and others read this kubeconfig and the credentials in it"
+        );
+        assert!(f[0].hint.as_deref().unwrap().contains("is world-readable"));
+        let fix = f[0].fix.as_ref().expect("a fix");
+        assert_eq!(fix.title, "set mode 0644 -> 0600");
+        assert_eq!(fix.mode, Some(0o600));
+        assert!(fix.changes.is_empty(), "the text is not touched");
+    }
+
+    #[test]
+    fn group_writable_read_only_owner_keeps_its_bits() {
+        let (_dir, path) = with_mode(0o460);
+        let f = check_at(&path);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].message,
+            "mode 0460 lets its group read or write this kubeconfig and the credentials in it"
+        );
+        assert!(f[0].hint.as_deref().unwrap().contains("is group-readable"));
+        assert_eq!(f[0].fix.as_ref().unwrap().mode, Some(0o400));
+    }
+
+    #[test]
+    fn owner_only_and_files_not_on_disk_are_silent() {
+        let (_dir, path) = with_mode(0o600);
+        assert!(check_at(&path).is_empty());
+        assert!(check_at(Path::new("/nonexistent-kubefix-test/config")).is_empty());
+    }
+}

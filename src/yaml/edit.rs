@@ -3,7 +3,7 @@
 //! with its whole line. Each returns the byte edit and what it means ([`Intent`]), so the
 //! result can be verified by re-parsing.
 
-use super::{Document, Edit, Intent, Layout, NodeId, NodeKind, Style};
+use super::{render_scalar, Document, Edit, Intent, Layout, NewValue, NodeId, NodeKind, Style};
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EditError {
@@ -52,75 +52,6 @@ fn entry_index(
         .iter()
         .position(|&(k, _)| doc.scalar(k) == Some(key))
         .ok_or_else(|| unsupported(doc, doc.node(map).span().start, format!("no key {key:?}")))
-}
-
-/// Can `s` be written as a plain scalar that reads back as the same string, in block and
-/// flow context alike? Deliberately conservative: anything unusual gets quoted.
-fn plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
-        return false;
-    };
-    let dash_flag =
-        first == '-' && s.len() > 1 && !s.starts_with("- ") && !s.starts_with("--- ") && s != "---";
-    if !first.is_ascii_alphanumeric() && first != '/' && first != '.' && !dash_flag {
-        return false;
-    }
-    if s.ends_with(':') || s.contains(": ") || s.contains(" #") {
-        return false;
-    }
-    if !s
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._/-:@=+ ".contains(c))
-        || s.ends_with(' ')
-    {
-        return false;
-    }
-    // Would it resolve to something other than a string (YAML 1.1 or 1.2)?
-    let lower = s.to_ascii_lowercase();
-    let special = [
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".nan", ".inf", "-.inf",
-    ];
-    if special.contains(&lower.as_str()) {
-        return false;
-    }
-    let numeric = s
-        .trim_start_matches(['-', '+'])
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '.' || c == '_' || c == 'e' || c == 'E')
-        && s.chars().any(|c| c.is_ascii_digit());
-    !numeric
-}
-
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Render `value` as a flow scalar, in `style` where that style can carry it, else
-/// double-quoted. Returns the text and whether it is plain.
-pub fn render_scalar(value: &str, style: Style) -> (String, bool) {
-    match style {
-        Style::Plain if plain_safe(value) => (value.to_string(), true),
-        Style::SingleQuoted if !value.contains(['\n', '\r', '\t']) && value.is_ascii() => {
-            (format!("'{}'", value.replace('\'', "''")), false)
-        }
-        _ => (double_quoted(value), false),
-    }
 }
 
 /// Replace the scalar `id` with `new_value`, keeping its quoting style. Anchors and tags in
@@ -202,89 +133,6 @@ fn line_end(src: &str, at: usize) -> usize {
             }
         }
         None => src.len(),
-    }
-}
-
-/// A value to insert: scalars, and mappings and lists of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NewValue {
-    Str(String),
-    Bool(bool),
-    Map(Vec<(String, NewValue)>),
-    List(Vec<NewValue>),
-}
-
-impl NewValue {
-    pub fn str(s: impl Into<String>) -> NewValue {
-        NewValue::Str(s.into())
-    }
-
-    /// The scalar text and whether it is plain, for scalars.
-    pub fn scalar_text(&self) -> Option<(String, bool)> {
-        match self {
-            NewValue::Str(s) => Some(render_scalar(s, Style::Plain)),
-            NewValue::Bool(b) => Some((b.to_string(), true)),
-            _ => None,
-        }
-    }
-
-    /// Flow notation: `{a: b, c: [d]}`.
-    fn flow(&self) -> String {
-        match self {
-            NewValue::Map(entries) => {
-                let inner: Vec<String> = entries
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", render_scalar(k, Style::Plain).0, v.flow()))
-                    .collect();
-                format!("{{{}}}", inner.join(", "))
-            }
-            NewValue::List(items) => {
-                let inner: Vec<String> = items.iter().map(NewValue::flow).collect();
-                format!("[{}]", inner.join(", "))
-            }
-            scalar => scalar.scalar_text().map(|(t, _)| t).unwrap_or_default(),
-        }
-    }
-
-    /// Block notation of what follows `key:` for a key at column `indent`.
-    fn block(&self, indent: usize, step: usize, nl: &str) -> String {
-        let pad = " ".repeat(indent + step);
-        let dash = " ".repeat(indent);
-        match self {
-            NewValue::Map(entries) if !entries.is_empty() => entries
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{nl}{pad}{}:{}",
-                        render_scalar(k, Style::Plain).0,
-                        v.block(indent + step, step, nl)
-                    )
-                })
-                .collect(),
-            // Lists go at the key's own column (`key:` / `- item`), as kubectl writes them.
-            NewValue::List(items) if !items.is_empty() => items
-                .iter()
-                .map(|item| match item {
-                    NewValue::Map(entries) if !entries.is_empty() => {
-                        // `- k: v` then the other keys aligned under k.
-                        let first = &entries[0];
-                        let rest = NewValue::Map(entries[1..].to_vec());
-                        let rest = if entries.len() > 1 {
-                            rest.block(indent, 2, nl)
-                        } else {
-                            String::new()
-                        };
-                        format!(
-                            "{nl}{dash}- {}:{}{rest}",
-                            render_scalar(&first.0, Style::Plain).0,
-                            first.1.block(indent + 2, step, nl)
-                        )
-                    }
-                    other => format!("{nl}{dash}- {}", other.flow()),
-                })
-                .collect(),
-            other => format!(" {}", other.flow()),
-        }
     }
 }
 

@@ -8,17 +8,17 @@
 //! of one file in one linear pass.
 
 mod edit;
+mod emit;
+mod parse;
 mod patch;
 mod tree;
-mod value;
+mod verify;
 
-pub use edit::{
-    insert_entry, remove_entry, render_scalar, replace_entry, replace_scalar, Change, EditError,
-    NewValue,
-};
+pub use edit::{insert_entry, remove_entry, replace_entry, replace_scalar, Change, EditError};
+pub use emit::{render_scalar, NewValue};
 pub use patch::{splice, Edit, Patch, PatchError};
 pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style};
-pub use value::{equivalent, occurrences, Intent, Occurrence, Step};
+pub use verify::{equivalent, occurrences, Intent, Occurrence, Step};
 
 use std::fmt;
 
