@@ -6,29 +6,12 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use assert_cmd::prelude::*;
 
-fn kubefix(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("kubefix")
-        .unwrap()
-        .current_dir(dir)
-        .env_remove("KUBECONFIG")
-        .env("HOME", dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap()
-}
+use support::kubefix_in as kubefix;
 
-fn all(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use support::stdout_and_stderr as all;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

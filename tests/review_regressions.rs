@@ -1,33 +1,19 @@
 //! Regressions found by reviewing kubefix as a user would; each test is one finding.
 
+mod support;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin;
 use assert_cmd::prelude::*;
 
 const HEAD: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n";
 
-fn kubefix(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("kubefix")
-        .unwrap()
-        .current_dir(dir)
-        .env_remove("KUBECONFIG")
-        .env("HOME", dir)
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .unwrap()
-}
+use support::kubefix_in as kubefix;
 
-fn all(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use support::stdout_and_stderr as all;
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);

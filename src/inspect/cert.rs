@@ -153,7 +153,7 @@ fn private_keys(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Splits one DER TLV off `buf`: (tag, content, rest).
-fn der_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub fn der_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, rest) = buf.split_first()?;
     let (&l0, mut rest) = rest.split_first()?;
     let len = if l0 < 0x80 {

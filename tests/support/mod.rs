@@ -36,6 +36,29 @@ pub fn dir_names(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Run kubefix in `dir` with `dir` as HOME, no `$KUBECONFIG` and no colour.
+pub fn kubefix_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    use assert_cmd::prelude::*;
+    Command::cargo_bin("kubefix")
+        .unwrap()
+        .current_dir(dir)
+        .env_remove("KUBECONFIG")
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// stdout then stderr, as one text (to search both for what must or must not be printed).
+pub fn stdout_and_stderr(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// A process's exit status, stdout and stderr, for assertion messages.
 pub fn output_text(o: &std::process::Output) -> String {
     format!(

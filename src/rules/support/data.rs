@@ -344,23 +344,8 @@ fn strip_zeros(b: &[u8]) -> &[u8] {
     &b[i..]
 }
 
-/// One DER TLV: `(tag, content, rest)`.
-fn der(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = buf.split_first()?;
-    let (&l0, mut rest) = rest.split_first()?;
-    let len = if l0 < 0x80 {
-        l0 as usize
-    } else {
-        let n = (l0 & 0x7f) as usize;
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n].iter().fold(0usize, |a, &b| (a << 8) | b as usize);
-        rest = &rest[n..];
-        len
-    };
-    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
-}
+/// One DER TLV: `(tag, content, rest)` (the same reader the certificate module uses).
+use crate::inspect::cert::der_tlv as der;
 
 /// Go's `parsePrivateKey` order: PKCS#1, PKCS#8, SEC 1.
 fn private_key(der_bytes: &[u8]) -> Option<PrivateKey> {
