@@ -1033,3 +1033,77 @@ fn a_server_requiring_a_client_certificate_in_the_handshake_is_still_probed() {
         );
     }
 }
+
+/// `yaml` (from [`kubeconfig`]) with the cluster named `name` (YAML single-quoted).
+fn cluster_named(yaml: &str, name: &str) -> String {
+    let q = format!("'{}'", name.replace('\'', "''"));
+    yaml.replace(
+        "- name: test\n  cluster:",
+        &format!("- name: {q}\n  cluster:"),
+    )
+    .replace("    cluster: test\n", &format!("    cluster: {q}\n"))
+}
+
+/// Every `kubectl …` command in the `fix:` lines of a run, pasted: none runs a command the
+/// kubeconfig's author put in a name or a token claim.
+fn fixes_are_harmless(r: &Run, dir: &Path) -> usize {
+    let fixes: String = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  fix: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let cmds = support::commands_in(&fixes, &["kubectl "]);
+    for c in &cmds {
+        support::paste_is_harmless(c, dir);
+    }
+    cmds.len()
+}
+
+#[test]
+fn probe_fixes_quote_names_and_claims_from_the_kubeconfig() {
+    let mismatch = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["kubernetes".into()]),
+        ..Default::default()
+    });
+    let unknown_ca = TestApiServer::start(ServerOptions::with_token("good-token"));
+    let token_server = TestApiServer::start(ServerOptions::with_token("good-token"));
+    let port = closed_port();
+    for w in support::HOSTILE_WORDS {
+        let mut cases = vec![
+            // no-server
+            cluster_named(&kubeconfig("", None, &[], "token: t"), w).replace("    server: \n", ""),
+            // refused on loopback
+            cluster_named(
+                &kubeconfig(&format!("https://127.0.0.1:{port}"), None, &[], "token: t"),
+                w,
+            ),
+            // unknown authority, no CA
+            cluster_named(&kubeconfig(&unknown_ca.url, None, &[], "token: t"), w),
+            // name mismatch
+            cluster_named(
+                &kubeconfig(&mismatch.url, Some(&mismatch.ca_pem), &[], "token: t"),
+                w,
+            ),
+        ];
+        // token-expired: the service account's namespace and name come from the token.
+        let token = jwt(serde_json::json!({
+            "iss": "https://kubernetes.default.svc",
+            "exp": 1_700_000_000,
+            "kubernetes.io": {"namespace": w, "serviceaccount": {"name": w}},
+        }));
+        cases.push(kubeconfig(
+            &token_server.url,
+            Some(&token_server.ca_pem),
+            &[],
+            &format!("token: {token}"),
+        ));
+        for yaml in cases {
+            let s = setup(&yaml);
+            let r = probe(&s, &[], &[]);
+            assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+            assert_eq!(fixes_are_harmless(&r, s.dir.path()), 1, "{}", r.stdout);
+        }
+    }
+}

@@ -10,6 +10,7 @@ use rustls::{AlertDescription, CertificateError};
 use super::net::{self, ProxyChoice, Record, Roots};
 use super::target::{Creds, Stage};
 use crate::inspect::{self, cert::Cert, date, rfc3339};
+use crate::shell::quote;
 
 /// Why a context failed.
 #[derive(Clone, Debug)]
@@ -227,7 +228,7 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
                         format!("nothing listens on {hp} on this machine (connection refused)"),
                         format!(
                             "a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl config set-cluster {} --server=https://NODE-ADDRESS:{}",
-                            ctx.cluster, ctx.port
+                            quote(ctx.cluster), ctx.port
                         ),
                     )
                 } else {
@@ -525,7 +526,7 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
                 "the server's certificate is signed by {issuer}, which is not a public CA, and cluster {} has no certificate-authority",
                 ctx.cluster
             ),
-            format!("add the cluster's CA: kubectl config set-cluster {} --certificate-authority=CA.crt --embed-certs", ctx.cluster),
+            format!("add the cluster's CA: kubectl config set-cluster {} --certificate-authority=CA.crt --embed-certs", quote(ctx.cluster)),
         ),
     };
     Failure {
@@ -600,8 +601,9 @@ fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
     let remedy = ok_name.map(|n| super::apply::Remedy::TlsServerName(n.clone()));
     let fix = match ok_name {
         Some(n) => format!(
-            "verify the server as {n}, a name its certificate has: kubectl config set-cluster {} --tls-server-name={n} (or kubefix probe --apply)",
-            ctx.cluster
+            "verify the server as {n}, a name its certificate has: kubectl config set-cluster {} {} (or kubefix probe --apply)",
+            quote(ctx.cluster),
+            quote(&format!("--tls-server-name={n}"))
         ),
         None => format!(
             "dial the server by a name its certificate has, or add {} to the server certificate's SANs (K3s/RKE2: --tls-san {}; kubeadm: apiServer.certSANs)",
@@ -844,7 +846,7 @@ pub fn unauthorized(ctx: &Ctx<'_>, creds: &Creds, server_date: Option<i64>) -> B
                 let fix = match &sa {
                     Some(sa) => {
                         let (ns, name) = sa.split_once('/').unwrap_or(("default", sa));
-                        format!("issue a new token: kubectl -n {ns} create token {name} (with a working context), and put it in user {}", creds.user)
+                        format!("issue a new token: kubectl -n {} create token {} (with a working context), and put it in user {}", quote(ns), quote(name), creds.user)
                     }
                     None => format!(
                         "get a new token from its issuer ({}) for user {}",

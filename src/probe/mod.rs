@@ -441,7 +441,8 @@ fn probe_into(
             "no-server",
             format!("cluster {cluster_name} has no server"),
             Some(format!(
-                "kubectl config set-cluster {cluster_name} --server=https://HOST:6443"
+                "kubectl config set-cluster {} --server=https://HOST:6443",
+                crate::shell::quote(cluster_name)
             )),
         ));
     };
