@@ -939,7 +939,7 @@ fn a_proxy_that_cannot_reach_the_server_is_named() {
 }
 
 #[test]
-fn apply_sets_the_tls_server_name_the_server_proved_and_probes_again() {
+fn apply_sets_the_tls_server_name_and_sends_no_credentials_in_the_same_run() {
     let server = TestApiServer::start(ServerOptions {
         tokens: vec!["good-token".into()],
         server_sans: Some(vec!["kubernetes".into(), "10.43.0.1".into()]),
@@ -953,17 +953,34 @@ fn apply_sets_the_tls_server_name_the_server_proved_and_probes_again() {
     );
     let s = setup(&yaml);
     let r = probe(&s, &[], &["--apply"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(
-        lines[0],
-        "test: ok user=token-user groups=system:authenticated"
-    );
+    assert!(lines[0].ends_with("[name-mismatch]"), "{}", r.stdout);
     let applied = format!(
         "  applied: set tls-server-name: kubernetes on cluster test in {} (backup ",
         s.kc.display()
     );
-    assert!(lines[1].starts_with(&applied), "{}", r.stdout);
+    let applied_line = lines.iter().find(|l| l.starts_with("  applied: ")).unwrap();
+    assert!(applied_line.starts_with(&applied), "{}", r.stdout);
+    assert!(
+        applied_line.ends_with(&format!(
+            "; not probed again in this run: check it with `kubefix --kubeconfig {} --k3s-config {} probe`",
+            s.kc.display(),
+            s.dir.path().join("no-k3s.yaml").display()
+        )),
+        "{}",
+        r.stdout
+    );
+    // The name came from the server that failed: nothing, credentials least of all, went to
+    // it after the write.
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    // The next probe, which the user runs, works.
+    let r = probe(&s, &[], &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_lines(
+        &r,
+        &["test: ok user=token-user groups=system:authenticated"],
+    );
     // Only that line was added; comments and everything else kept.
     let after = std::fs::read_to_string(&s.kc).unwrap();
     let added: Vec<&str> = after
@@ -1106,4 +1123,42 @@ fn probe_fixes_quote_names_and_claims_from_the_kubeconfig() {
             assert_eq!(fixes_are_harmless(&r, s.dir.path()), 1, "{}", r.stdout);
         }
     }
+}
+
+#[test]
+fn no_tls_server_name_is_offered_but_the_names_every_api_server_has() {
+    let server = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["evil.example".into(), "10.43.0.1".into()]),
+        ..Default::default()
+    });
+    let yaml = kubeconfig(&server.url, Some(&server.ca_pem), &[], "token: good-token");
+    let s = setup(&yaml);
+    let r = probe(&s, &[], &["--apply"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("[name-mismatch]"), "{}", r.stdout);
+    assert!(!r.stdout.contains("tls-server-name"), "{}", r.stdout);
+    assert!(!r.stdout.contains("applied"), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(&s.kc).unwrap(), yaml);
+    assert_eq!(support::dir_names(s.dir.path()), ["config"]);
+    assert!(server.requests().is_empty());
+    // kubernetes.default.svc is one of those names.
+    let server = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["evil.example".into(), "kubernetes.default.svc".into()]),
+        ..Default::default()
+    });
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[],
+        "token: good-token",
+    ));
+    let r = probe(&s, &[], &[]);
+    assert!(
+        r.stdout
+            .contains("kubectl config set-cluster test --tls-server-name=kubernetes.default.svc"),
+        "{}",
+        r.stdout
+    );
 }

@@ -539,6 +539,15 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
     }
 }
 
+/// The names the API server's own certificate always has (kubeadm, K3s, RKE2 and the managed
+/// services all add them): the only names `tls-server-name` is ever set to.
+pub const IN_CLUSTER_NAMES: [&str; 4] = [
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+];
+
 fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
     let leaf_der = rec.chain.first().cloned().unwrap_or_default();
     let (dns, ips) = sans(&leaf_der);
@@ -570,13 +579,18 @@ fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
         )
     };
     let all: Vec<String> = dns.iter().chain(&ips).cloned().collect();
-    // A name the certificate has that verifies against the same CA.
-    let verifier = net::webpki_verifier(ctx.roots);
-    let mut candidates: Vec<&String> = dns.iter().filter(|d| *d == "kubernetes").collect();
-    candidates.extend(
-        dns.iter()
-            .filter(|d| *d != "kubernetes" && !d.contains('*')),
-    );
+    // A name every API server certificate carries, in this one, that verifies against the
+    // cluster's own CA. Never any other name the server chose to present (it could be a
+    // server posing as this one, with a certificate for its own name), and never with the
+    // public roots: any web server has a certificate from them.
+    let verifier = match ctx.roots {
+        Roots::Cluster(_) => net::webpki_verifier(ctx.roots),
+        Roots::Public | Roots::Insecure => None,
+    };
+    let candidates: Vec<&String> = IN_CLUSTER_NAMES
+        .iter()
+        .filter_map(|n| dns.iter().find(|d| d == n))
+        .collect();
     let ok_name = verifier.and_then(|v| {
         use rustls::client::danger::ServerCertVerifier;
         let leaf = CertificateDer::from(leaf_der.clone());

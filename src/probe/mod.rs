@@ -45,6 +45,8 @@ pub struct Args {
     pub timeout: Duration,
     /// Write [`apply::Remedy`] fixes.
     pub apply: bool,
+    /// The kubefix command line the user ran (files, sources), for advice to paste.
+    pub command: crate::shell::CommandLine,
 }
 
 /// The default per-context deadline.
@@ -90,7 +92,8 @@ pub struct ContextReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<String>,
     pub warnings: Vec<String>,
-    /// What `--apply` wrote for this context (it was probed again afterwards).
+    /// What `--apply` wrote for this context (not probed again in the same run: the report
+    /// is the one from before the write).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied: Option<String>,
     pub elapsed_ms: u64,
@@ -202,7 +205,7 @@ pub fn run(
     let sources = cli.credential_sources();
     let mut reports = probe_all(&targets, args.timeout, &sources);
     if args.apply {
-        if let Err(msg) = apply_remedies(cli, &files, &targets, &mut reports, args, &sources) {
+        if let Err(msg) = apply_remedies(cli, &targets, &mut reports, args) {
             for r in &reports {
                 let _ = write!(out, "{}", text(r));
             }
@@ -244,14 +247,14 @@ pub fn run(
     }
 }
 
-/// `--apply`: write each failed context's remedy, then probe it again.
+/// `--apply`: write each failed context's remedy. The context is not probed again in this
+/// run: the new name came from the server that failed, so credentials go to it only when the
+/// user runs `kubefix probe` again, having seen what was written.
 fn apply_remedies(
     cli: &Cli,
-    files: &[PathBuf],
     targets: &[Target],
     reports: &mut [ContextReport],
     args: &Args,
-    sources: &crate::credentials::Sources,
 ) -> Result<(), String> {
     let opts = crate::persist::WriteOptions {
         backup_dir: cli.backup_dir.clone(),
@@ -259,9 +262,9 @@ fn apply_remedies(
         mode: None,
         break_hardlink: cli.break_hardlink,
     };
-    let mut again = Vec::new();
+    let again = probe_again(args);
     let mut done: Vec<(PathBuf, String)> = Vec::new();
-    for (i, (t, r)) in targets.iter().zip(reports.iter()).enumerate() {
+    for (t, r) in targets.iter().zip(reports.iter_mut()) {
         let (Some(apply::Remedy::TlsServerName(name)), Some(cluster), Some(cname)) =
             (&r.remedy, &t.cluster, &t.cluster_name)
         else {
@@ -272,32 +275,31 @@ fn apply_remedies(
             "set tls-server-name: {name} on cluster {cname} in {}",
             crate::error::display_path(&cluster.file)
         );
-        if !done.contains(&key) {
+        let what = if !done.contains(&key) {
             let backup = apply::set_tls_server_name(&cluster.file, cname, name, &opts)
                 .map_err(|e| e.to_string())?;
             done.push(key);
-            again.push((
-                i,
-                format!("{what} (backup {})", crate::error::display_path(&backup)),
-            ));
+            format!("{what} (backup {})", crate::error::display_path(&backup))
         } else {
-            again.push((i, what));
-        }
-    }
-    if again.is_empty() {
-        return Ok(());
-    }
-    let loaded = target::load(files).map_err(|e| e.to_string())?;
-    for (i, what) in again {
-        if let Some(t) = loaded.targets.get(&targets[i].context) {
-            let mut r = probe_all(std::slice::from_ref(t), args.timeout, sources)
-                .pop()
-                .expect("one report");
-            r.applied = Some(what);
-            reports[i] = r;
-        }
+            what
+        };
+        r.applied = Some(format!(
+            "{what}; not probed again in this run: check it with `{again}`"
+        ));
     }
     Ok(())
+}
+
+/// The command that probes the same contexts again, as the user ran it (without `--apply`).
+fn probe_again(args: &Args) -> String {
+    let mut extra = vec!["probe"];
+    if let Some(c) = &args.context {
+        extra.extend(["--context", c.as_str()]);
+    }
+    if args.all_contexts {
+        extra.push("--all-contexts");
+    }
+    args.command.with(&extra)
 }
 
 /// kubefix could not probe: say why (and, with `-o json`, a report with the error).
