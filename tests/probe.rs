@@ -1162,3 +1162,60 @@ fn no_tls_server_name_is_offered_but_the_names_every_api_server_has() {
         r.stdout
     );
 }
+
+#[test]
+fn proxy_passwords_and_server_strings_are_tamed_in_json_and_text() {
+    let server = TestApiServer::start(ServerOptions::with_token("good-token"));
+    let port = closed_port();
+    let proxy = format!("proxy-url: http://user:s3cretPASS@127.0.0.1:{port}");
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[&proxy],
+        "token: good-token",
+    ));
+    for args in [&["-o", "json"][..], &[]] {
+        let r = probe(&s, &[], args);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("127.0.0.1"), "{}", r.stdout);
+        assert!(!r.stdout.contains("s3cretPASS"), "{}", r.stdout);
+        assert!(!r.stderr.contains("s3cretPASS"), "{}", r.stderr);
+    }
+    // The same password in HTTPS_PROXY (used for a name that is not loopback).
+    let s = setup(&kubeconfig(
+        "https://kubernetes.test:6443",
+        Some(&server.ca_pem),
+        &[],
+        "token: good-token",
+    ));
+    let r = probe_env(
+        &s,
+        &[(
+            "HTTPS_PROXY",
+            &format!("http://user:s3cretPASS@127.0.0.1:{port}"),
+        )],
+        &["-o", "json"],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("HTTPS_PROXY"), "{}", r.stdout);
+    assert!(!r.stdout.contains("s3cretPASS"), "{}", r.stdout);
+
+    // A server that names the user with a hundred groups: the list is cut.
+    let ca = Ca::new("cluster-ca");
+    let orgs: Vec<String> = (0..120).map(|i| format!("g{i}")).collect();
+    let orgs: Vec<&str> = orgs.iter().map(String::as_str).collect();
+    let alice = ca.client_cert("alice", &orgs, Validity::Valid);
+    let server = cert_server(ca, ClientCertMode::Authenticator);
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[],
+        &cert_user(&alice),
+    ));
+    let r = probe(&s, &[], &["-o", "json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let groups = v["contexts"][0]["identity"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 51, "{groups:?}");
+    assert_eq!(groups[50], "… 71 more");
+}

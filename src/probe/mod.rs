@@ -52,6 +52,9 @@ pub struct Args {
 /// The default per-context deadline.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Groups shown of an identity (a server may send any number).
+pub const MAX_GROUPS: usize = 50;
+
 /// How many contexts are probed at once.
 const PARALLEL: usize = 16;
 
@@ -121,6 +124,44 @@ impl ContextReport {
             applied: None,
             elapsed_ms: 0,
             remedy: None,
+        }
+    }
+
+    /// Tame every string once, before text or JSON: names from the kubeconfig and what the
+    /// server said are hostile (controls escaped, URL passwords redacted, bounded), and the
+    /// groups list is cut at [`MAX_GROUPS`].
+    pub fn tame(&mut self) {
+        use crate::sanitize::clean_field;
+        self.name = clean_field(&self.name);
+        for s in [
+            &mut self.cluster,
+            &mut self.user,
+            &mut self.server,
+            &mut self.cause,
+            &mut self.fix,
+            &mut self.kubectl_says,
+            &mut self.server_version,
+            &mut self.proxy,
+            &mut self.applied,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *s = clean_field(s);
+        }
+        for w in &mut self.warnings {
+            *w = clean_field(w);
+        }
+        if let Some(id) = &mut self.identity {
+            id.username = clean_field(&id.username);
+            let more = id.groups.len().saturating_sub(MAX_GROUPS);
+            id.groups.truncate(MAX_GROUPS);
+            for g in &mut id.groups {
+                *g = clean_field(g);
+            }
+            if more > 0 {
+                id.groups.push(format!("… {more} more"));
+            }
         }
     }
 
@@ -204,6 +245,9 @@ pub fn run(
         .collect();
     let sources = cli.credential_sources();
     let mut reports = probe_all(&targets, args.timeout, &sources);
+    for r in &mut reports {
+        r.tame();
+    }
     if args.apply {
         if let Err(msg) = apply_remedies(cli, &targets, &mut reports, args) {
             for r in &reports {
@@ -283,9 +327,9 @@ fn apply_remedies(
         } else {
             what
         };
-        r.applied = Some(format!(
+        r.applied = Some(crate::sanitize::clean_field(&format!(
             "{what}; not probed again in this run: check it with `{again}`"
-        ));
+        )));
     }
     Ok(())
 }
@@ -879,4 +923,51 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
         }
     }
     Ok(creds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> ContextReport {
+        ContextReport {
+            name: "c".into(),
+            cluster: None,
+            user: None,
+            server: None,
+            status: "ok",
+            stage: None,
+            code: None,
+            cause: None,
+            fix: None,
+            kubectl_says: None,
+            identity: None,
+            server_version: None,
+            proxy: None,
+            warnings: Vec::new(),
+            applied: None,
+            elapsed_ms: 0,
+            remedy: None,
+        }
+    }
+
+    #[test]
+    fn what_the_server_says_is_bounded_and_escaped_before_text_and_json() {
+        let mut r = report();
+        r.identity = Some(Identity {
+            username: format!("\x1b]0;x\x07{}", " a".repeat(400_000)),
+            groups: (0..200).map(|i| format!("g{i}")).collect(),
+        });
+        r.server_version = Some(format!("v1\x1b[2J{}", "9".repeat(100_000)));
+        r.cause = Some(format!("HTTP 500: {}", "msg ".repeat(200_000)));
+        r.tame();
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.len() < 20_000, "{} bytes", json.len());
+        assert!(!json.contains('\u{1b}'));
+        let t = text(&r);
+        assert!(t.len() < 20_000, "{} bytes", t.len());
+        let id = r.identity.unwrap();
+        assert_eq!(id.groups.len(), MAX_GROUPS + 1);
+        assert_eq!(id.groups[MAX_GROUPS], "… 150 more");
+    }
 }
