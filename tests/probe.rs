@@ -5,6 +5,7 @@
 mod k3s_support;
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -123,6 +124,16 @@ fn kubectl_says(s: &Setup) -> Option<String> {
     let err = String::from_utf8_lossy(&o.stderr);
     eprintln!("kubectl said: {}", err.lines().last().unwrap_or(""));
     Some(err.lines().last().unwrap_or("").to_string())
+}
+
+/// The kubefix command advice names for a run of [`probe`] (`k3s`: its `--k3s-config`).
+fn kubefix_cmd(s: &Setup, k3s: Option<&Path>) -> String {
+    let no_k3s = s.dir.path().join("no-k3s.yaml");
+    format!(
+        "kubefix --kubeconfig {} --k3s-config {}",
+        s.kc.display(),
+        k3s.unwrap_or(&no_k3s).display()
+    )
 }
 
 fn assert_lines(r: &Run, expected: &[&str]) {
@@ -245,7 +256,7 @@ fn unknown_authority_names_both_cas_and_sends_no_credentials() {
     assert_lines(&r, &[
         "test: the server's certificate is signed by CN=kubefix-test-ca, but cluster test trusts only CN=old-cluster-ca [unknown-authority]",
         "  kubectl says: Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority",
-        "  fix: put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, kubefix --from ADMIN-KUBECONFIG --apply does it",
+        &format!("  fix: put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, `{} --from ADMIN-KUBECONFIG --apply` does it (ADMIN-KUBECONFIG: the node's admin kubeconfig)", kubefix_cmd(&s, None)),
     ]);
     assert!(
         server.requests().is_empty(),
@@ -283,7 +294,7 @@ fn unknown_authority_matching_the_node_ca_is_a_rotation_kubefix_fixes() {
     assert_lines(&r, &[
         &format!("test: the server's certificate is signed by CN=kubefix-test-ca, the CA in {shown} (K3s), not by the certificate-authority of cluster test: the cluster's CA changed (reinstalled or rotated) [ca-rotated]"),
         "  kubectl says: Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority",
-        &format!("  fix: kubefix --apply (rule k3s-credentials) copies the new CA and client credentials from {shown}"),
+        &format!("  fix: `{} --apply` copies the new CA and client credentials from {shown} (rule k3s-credentials)", kubefix_cmd(&s, Some(&source))),
     ]);
     assert!(server.requests().is_empty());
 }
@@ -310,7 +321,7 @@ fn name_mismatch_lists_the_sans_and_offers_a_tls_server_name_that_verifies() {
     assert_lines(&r, &[
         "test: the server's certificate is not valid for 127.0.0.1; it names kubernetes, kubernetes.default, 10.43.0.1 [name-mismatch]",
         "  kubectl says: Unable to connect to the server: tls: failed to verify certificate: x509: certificate is valid for 10.43.0.1, not 127.0.0.1",
-        "  fix: verify the server as kubernetes, a name its certificate has: kubectl config set-cluster test --tls-server-name=kubernetes (or kubefix probe --apply)",
+        &format!("  fix: verify the server as kubernetes, a name its certificate has: kubectl --kubeconfig {} config set-cluster test --tls-server-name=kubernetes (or `{} probe --context test --apply`)", s.kc.display(), kubefix_cmd(&s, None)),
     ]);
     assert!(server.requests().is_empty());
     if let Some(k) = kubectl_says(&s) {
@@ -457,7 +468,7 @@ fn expired_client_certificate_401() {
     assert_lines(&r, &[
         &format!("test: the server refused the client certificate from client-certificate-data of user test-user: it (CN=alice, O=dev) expired on {expired} [client-cert-expired]"),
         "  kubectl says: error: You must be logged in to the server (the server has asked for the client to provide credentials)",
-        "  fix: issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); kubefix --from NODE-KUBECONFIG --apply installs it",
+        &format!("  fix: issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); `{} --from NODE-KUBECONFIG --apply` installs it (NODE-KUBECONFIG: the node's admin kubeconfig)", kubefix_cmd(&s, None)),
     ]);
     if let Some(k) = kubectl_says(&s) {
         assert!(
@@ -526,7 +537,7 @@ fn client_certificate_from_a_replaced_client_ca() {
     assert_lines(&r, &[
         &format!("test: the server refused the client certificate from client-certificate-data of user test-user: it is signed by CN=k3s-client-ca-before-reinstall, not by the cluster's client CA (CN=k3s-client-ca) named in {shown}: the cluster's CA changed [client-cert-unknown-ca]"),
         "  kubectl says: error: You must be logged in to the server (the server has asked for the client to provide credentials)",
-        &format!("  fix: kubefix --apply (rule k3s-credentials) replaces the client certificate and key with the fresh ones from {shown}"),
+        &format!("  fix: `{} --apply` replaces the client certificate and key with the fresh ones from {shown} (rule k3s-credentials)", kubefix_cmd(&s, Some(&source))),
     ]);
 }
 
@@ -637,7 +648,7 @@ fn nothing_listening_on_loopback_is_the_copied_k3s_yaml() {
     assert_lines(&r, &[
         &format!("test: nothing listens on 127.0.0.1:{port} on this machine (connection refused) [refused]"),
         &format!("  kubectl says: The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?"),
-        &format!("  fix: a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl config set-cluster test --server=https://NODE-ADDRESS:{port}"),
+        &format!("  fix: a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl --kubeconfig {} config set-cluster test --server=https://NODE-ADDRESS:{port}", s.kc.display()),
     ]);
     if let Some(k) = kubectl_says(&s) {
         assert_eq!(k, format!("The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?"));
@@ -1157,7 +1168,7 @@ fn no_tls_server_name_is_offered_but_the_names_every_api_server_has() {
     let r = probe(&s, &[], &[]);
     assert!(
         r.stdout
-            .contains("kubectl config set-cluster test --tls-server-name=kubernetes.default.svc"),
+            .contains("config set-cluster test --tls-server-name=kubernetes.default.svc"),
         "{}",
         r.stdout
     );
@@ -1218,4 +1229,108 @@ fn proxy_passwords_and_server_strings_are_tamed_in_json_and_text() {
     let groups = v["contexts"][0]["identity"]["groups"].as_array().unwrap();
     assert_eq!(groups.len(), 51, "{groups:?}");
     assert_eq!(groups[50], "… 71 more");
+}
+
+#[test]
+fn probe_advice_names_the_users_file_and_pastes_as_is() {
+    let server = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["kubernetes".into()]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("my kube's dir");
+    std::fs::create_dir(&sub).unwrap();
+    let kc = sub.join("config");
+    std::fs::write(
+        &kc,
+        kubeconfig(&server.url, Some(&server.ca_pem), &[], "token: good-token"),
+    )
+    .unwrap();
+    let s = Setup { dir, kc };
+    let r = probe(&s, &[], &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let fix = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  fix: "))
+        .unwrap()
+        .to_string();
+    // The kubectl command edits the user's file, not ~/.kube/config.
+    let kubectl = support::commands_in(&fix, &["kubectl "]);
+    assert_eq!(kubectl.len(), 1, "{fix}");
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let args_file = s.dir.path().join("kubectl-args");
+    let stub = bin.join("kubectl");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\n",
+            args_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("kubefix");
+    std::os::unix::fs::symlink(&exe, bin.join("kubefix")).unwrap();
+    let mut path = bin.clone().into_os_string();
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap());
+    let sh = |line: &str| {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(line)
+            .current_dir(s.dir.path())
+            .env("PATH", &path)
+            .env("HOME", s.dir.path())
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap();
+        assert!(o.status.code().is_some(), "{line}");
+        o
+    };
+    sh(&kubectl[0]);
+    let got = std::fs::read_to_string(&args_file).unwrap();
+    assert_eq!(
+        got.lines().collect::<Vec<_>>(),
+        [
+            "--kubeconfig",
+            s.kc.to_str().unwrap(),
+            "config",
+            "set-cluster",
+            "test",
+            "--tls-server-name=kubernetes"
+        ]
+    );
+    // ~/.kube/config is what kubectl edits anyway: no --kubeconfig.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".kube")).unwrap();
+    let default = home.path().join(".kube/config");
+    std::fs::copy(&s.kc, &default).unwrap();
+    let d = Setup {
+        dir: home,
+        kc: default,
+    };
+    let r = probe_env(&d, &[("HOME", d.dir.path().to_str().unwrap())], &[]);
+    assert!(
+        r.stdout
+            .contains(": kubectl config set-cluster test --tls-server-name=kubernetes (or `"),
+        "{}",
+        r.stdout
+    );
+    // The kubefix command, as printed between backticks, runs and does what it says.
+    let kubefix = fix.split('`').nth(1).unwrap();
+    assert!(
+        kubefix.starts_with("kubefix ") && !kubefix.contains("(rule"),
+        "{fix}"
+    );
+    let o = sh(kubefix);
+    assert!(
+        std::fs::read_to_string(&s.kc)
+            .unwrap()
+            .contains("tls-server-name: kubernetes"),
+        "{kubefix}: {}",
+        support::output_text(&o)
+    );
 }

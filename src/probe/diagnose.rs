@@ -38,6 +38,24 @@ pub struct Ctx<'a> {
     pub timeout: Duration,
     pub roots: &'a Roots,
     pub sources: &'a crate::credentials::Sources,
+    /// The file that defines the cluster, when kubectl would not edit it by default.
+    pub file: Option<&'a std::path::Path>,
+    /// The kubefix command line the user ran, for the kubefix commands advice names.
+    pub command: &'a crate::shell::CommandLine,
+}
+
+/// `kubectl [--kubeconfig FILE] config set-cluster CLUSTER ARGS…`, every word quoted: `file`
+/// when the cluster is defined in a file kubectl would not edit by default.
+pub fn set_cluster(file: Option<&std::path::Path>, cluster: &str, args: &[&str]) -> String {
+    let mut words = vec!["kubectl".to_string()];
+    if let Some(f) = file {
+        words.push("--kubeconfig".into());
+        words.push(quote(&f.to_string_lossy()));
+    }
+    words.extend(["config", "set-cluster"].map(String::from));
+    words.push(quote(cluster));
+    words.extend(args.iter().map(|a| quote(a)));
+    words.join(" ")
 }
 
 /// A configuration problem found before anything was sent.
@@ -227,8 +245,8 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
                     (
                         format!("nothing listens on {hp} on this machine (connection refused)"),
                         format!(
-                            "a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl config set-cluster {} --server=https://NODE-ADDRESS:{}",
-                            quote(ctx.cluster), ctx.port
+                            "a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: {}",
+                            set_cluster(ctx.file, ctx.cluster, &[&format!("--server=https://NODE-ADDRESS:{}", ctx.port)])
                         ),
                     )
                 } else {
@@ -495,7 +513,8 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
                         ctx.cluster
                     ),
                     fix: Some(format!(
-                        "kubefix --apply (rule k3s-credentials) copies the new CA and client credentials from {}",
+                        "`{}` copies the new CA and client credentials from {} (rule k3s-credentials)",
+                        ctx.command.with(&["--apply"]),
                         crate::error::display_path(&s.spec.path)
                     )),
                     kubectl,
@@ -517,8 +536,10 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
                     ctx.cluster,
                     names.join("; ")
                 ),
-                "put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, kubefix --from ADMIN-KUBECONFIG --apply does it"
-                    .to_string(),
+                format!(
+                    "put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, `{}` does it (ADMIN-KUBECONFIG: the node's admin kubeconfig)",
+                    ctx.command.with(&["--from", "ADMIN-KUBECONFIG", "--apply"])
+                ),
             )
         }
         _ => (
@@ -526,7 +547,14 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
                 "the server's certificate is signed by {issuer}, which is not a public CA, and cluster {} has no certificate-authority",
                 ctx.cluster
             ),
-            format!("add the cluster's CA: kubectl config set-cluster {} --certificate-authority=CA.crt --embed-certs", quote(ctx.cluster)),
+            format!(
+                "add the cluster's CA: {}",
+                set_cluster(
+                    ctx.file,
+                    ctx.cluster,
+                    &["--certificate-authority=CA.crt", "--embed-certs"]
+                )
+            ),
         ),
     };
     Failure {
@@ -615,9 +643,10 @@ fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
     let remedy = ok_name.map(|n| super::apply::Remedy::TlsServerName(n.clone()));
     let fix = match ok_name {
         Some(n) => format!(
-            "verify the server as {n}, a name its certificate has: kubectl config set-cluster {} {} (or kubefix probe --apply)",
-            quote(ctx.cluster),
-            quote(&format!("--tls-server-name={n}"))
+            "verify the server as {n}, a name its certificate has: {} (or `{}`)",
+            set_cluster(ctx.file, ctx.cluster, &[&format!("--tls-server-name={n}")]),
+            ctx.command
+                .with(&["probe", "--context", ctx.context, "--apply"])
         ),
         None => format!(
             "dial the server by a name its certificate has, or add {} to the server certificate's SANs (K3s/RKE2: --tls-san {}; kubeadm: apiServer.certSANs)",
@@ -768,13 +797,17 @@ fn cert_facts(ctx: &Ctx<'_>, c: &Cert) -> String {
 fn cert_fix(ctx: &Ctx<'_>, c: Option<&Cert>) -> String {
     if let Some((s, _)) = source_admin(ctx) {
         return format!(
-            "kubefix --apply (rule k3s-credentials) replaces the client certificate and key with the fresh ones from {}",
+            "`{}` replaces the client certificate and key with the fresh ones from {} (rule k3s-credentials)",
+            ctx.command.with(&["--apply"]),
             crate::error::display_path(&s.spec.path)
         );
     }
     let expired = c.is_some_and(|c| c.not_after <= inspect::now());
     if expired {
-        "issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); kubefix --from NODE-KUBECONFIG --apply installs it".into()
+        format!(
+            "issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); `{}` installs it (NODE-KUBECONFIG: the node's admin kubeconfig)",
+            ctx.command.with(&["--from", "NODE-KUBECONFIG", "--apply"])
+        )
     } else {
         "get a client certificate signed by the cluster's current client CA (copy the node's kubeconfig again, or your provider's get-credentials command)".into()
     }

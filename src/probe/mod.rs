@@ -52,6 +52,15 @@ pub struct Args {
 /// The default per-context deadline.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What advice needs to name the user's files and command.
+#[derive(Clone, Debug, Default)]
+pub struct Advice {
+    /// The kubefix command line the user ran.
+    pub command: crate::shell::CommandLine,
+    /// `~/.kube/config`: the file kubectl edits without `--kubeconfig`.
+    pub default_kubeconfig: Option<PathBuf>,
+}
+
 /// Groups shown of an identity (a server may send any number).
 pub const MAX_GROUPS: usize = 50;
 
@@ -244,7 +253,11 @@ pub fn run(
         .filter_map(|n| loaded.targets.get(n).cloned())
         .collect();
     let sources = cli.credential_sources();
-    let mut reports = probe_all(&targets, args.timeout, &sources);
+    let advice = Advice {
+        command: args.command.clone(),
+        default_kubeconfig: env.home.as_ref().map(|h| h.join(".kube").join("config")),
+    };
+    let mut reports = probe_all(&targets, args.timeout, &sources, &advice);
     for r in &mut reports {
         r.tame();
     }
@@ -413,6 +426,7 @@ pub fn probe_all(
     targets: &[Target],
     timeout: Duration,
     sources: &crate::credentials::Sources,
+    advice: &Advice,
 ) -> Vec<ContextReport> {
     let next = AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<ContextReport>>> =
@@ -423,7 +437,7 @@ pub fn probe_all(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(t) = targets.get(i) else { break };
-                let r = probe_one(t, timeout, sources, &env);
+                let r = probe_one(t, timeout, sources, advice, &env);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
             });
         }
@@ -441,11 +455,20 @@ pub fn probe_one(
     t: &Target,
     timeout: Duration,
     sources: &crate::credentials::Sources,
+    advice: &Advice,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> ContextReport {
     let started = Instant::now();
     let mut rep = ContextReport::new(t);
-    if let Err(f) = probe_into(t, started + timeout, timeout, sources, env, &mut rep) {
+    if let Err(f) = probe_into(
+        t,
+        started + timeout,
+        timeout,
+        sources,
+        advice,
+        env,
+        &mut rep,
+    ) {
         rep.fail(*f);
     }
     rep.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -464,6 +487,7 @@ fn probe_into(
     deadline: Instant,
     timeout: Duration,
     sources: &crate::credentials::Sources,
+    advice: &Advice,
     env: &dyn Fn(&str) -> Option<String>,
     rep: &mut ContextReport,
 ) -> Result<(), Box<Failure>> {
@@ -482,13 +506,17 @@ fn probe_into(
             None,
         ));
     };
+    // kubectl edits ~/.kube/config unless told otherwise.
+    let file =
+        Some(cluster.file.as_path()).filter(|f| advice.default_kubeconfig.as_deref() != Some(*f));
     let Some(server) = cluster.server.as_deref().filter(|s| !s.is_empty()) else {
         return Err(config(
             "no-server",
             format!("cluster {cluster_name} has no server"),
-            Some(format!(
-                "kubectl config set-cluster {} --server=https://HOST:6443",
-                crate::shell::quote(cluster_name)
+            Some(diagnose::set_cluster(
+                file,
+                cluster_name,
+                &["--server=https://HOST:6443"],
             )),
         ));
     };
@@ -583,6 +611,8 @@ fn probe_into(
         timeout,
         roots: &roots,
         sources,
+        file,
+        command: &advice.command,
     };
     let anon = TlsSetup {
         roots: roots.clone(),
@@ -655,7 +685,7 @@ fn probe_into(
             None,
         ));
     };
-    let creds = credentials(t, user, deadline)?;
+    let creds = credentials(t, user, deadline, &advice.command)?;
     let client = match &creds.cert {
         Some(c) => Some(client_tls(c).map_err(|e| {
             config(
@@ -798,7 +828,12 @@ fn client_tls(
 }
 
 /// The user's credentials as kubectl would send them; exec plugins run here.
-fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<Failure>> {
+fn credentials(
+    t: &Target,
+    user: &User,
+    deadline: Instant,
+    command: &crate::shell::CommandLine,
+) -> Result<Creds, Box<Failure>> {
     use diagnose::config;
     let name = t.user_name.clone().unwrap_or_default();
     let mut creds = Creds {
@@ -831,7 +866,10 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
         return Err(config(
             "auth-provider",
             format!("user {name} uses the {p} auth-provider, which kubefix probe does not run"),
-            Some("run kubefix to convert it to an exec plugin, then probe again".into()),
+            Some(format!(
+                "run `{}` to convert it to an exec plugin, then probe again",
+                command.with(&["--apply"])
+            )),
         ));
     }
     if creds.cert.is_none() && creds.token.is_none() && user.basic_auth && user.exec.is_none() {
@@ -891,7 +929,7 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
                     return Err(exec_failure(
                         "exec-bad-output",
                         format!("the exec plugin {} of user {name} printed no ExecCredential with a token or client certificate", shown.display()),
-                        Some("run kubefix --probe-exec for the API version it answers in".into()),
+                        Some(format!("run `{}` for the API version it answers in", command.with(if command.args.iter().any(|(f, _)| f == "--probe-exec") { &[] } else { &["--probe-exec"] }))),
                     ));
                 }
             }

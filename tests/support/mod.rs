@@ -159,9 +159,14 @@ pub fn commands_in(text: &str, starts: &[&str]) -> Vec<String> {
             let begin = from + i;
             let rest = &text[begin..];
             let mut quoted = false;
+            let mut escaped = false;
             let mut end = rest.len();
             for (j, c) in rest.char_indices() {
-                if c == '\'' {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && !quoted {
+                    escaped = true;
+                } else if c == '\'' {
                     quoted = !quoted;
                 } else if !quoted
                     && [" (", "`", ", and ", "\n"]
