@@ -1334,3 +1334,92 @@ fn probe_advice_names_the_users_file_and_pastes_as_is() {
         support::output_text(&o)
     );
 }
+
+/// A plain-http API server on loopback that answers `/version` at once and each
+/// SelfSubjectReview after `delay`: v1 with 404, v1beta1 with the user.
+fn slow_ssr_server(delay: Duration) -> String {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { return };
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = c.read(&mut chunk) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    let Some(head_end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let len = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() < head_end + 4 + len {
+                        continue;
+                    }
+                    let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
+                    buf.drain(..head_end + 4 + len);
+                    let (status, body) = if path == "/version" {
+                        ("200 OK", r#"{"gitVersion":"v1.26.0"}"#.to_string())
+                    } else if path.contains("/v1/") {
+                        std::thread::sleep(delay);
+                        ("404 Not Found", "{}".to_string())
+                    } else {
+                        std::thread::sleep(delay);
+                        (
+                            "201 Created",
+                            r#"{"status":{"userInfo":{"username":"slow","groups":[]}}}"#
+                                .to_string(),
+                        )
+                    };
+                    let _ = write!(
+                        c,
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn the_v1beta1_fallback_gets_the_time_left_not_a_new_timeout() {
+    let url = slow_ssr_server(Duration::from_millis(1500));
+    let s = setup(&kubeconfig(&url, None, &[], "token: t"));
+    let started = Instant::now();
+    let mut cmd = Command::cargo_bin("kubefix").unwrap();
+    for v in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "KUBECONFIG",
+    ] {
+        cmd.env_remove(v);
+    }
+    let o = cmd
+        .arg("--k3s-config")
+        .arg(s.dir.path().join("no-k3s.yaml"))
+        .args(["probe", "--kubeconfig"])
+        .arg(&s.kc)
+        .args(["--timeout", "2s"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    // v1 answers after 1.5s; v1beta1 would answer after 3s, past the 2s deadline.
+    assert_eq!(o.status.code(), Some(1), "{}", support::output_text(&o));
+    assert!(took < Duration::from_millis(2900), "took {took:?}");
+}

@@ -705,10 +705,15 @@ fn probe_into(
         .map_err(|e| config("credential-unreadable", e, None))?;
     let mut last = None;
     for version in ["v1", "v1beta1"] {
+        // One deadline for the context: the v1beta1 fallback gets the time v1 left, not a
+        // fresh timeout.
         let mut req = agent
             .post(format!(
                 "{base}/apis/authentication.k8s.io/{version}/selfsubjectreviews"
             ))
+            .config()
+            .timeout_global(Some(left(deadline)))
+            .build()
             .header("Content-Type", "application/json");
         if let Some((token, _)) = &creds.token {
             req = req.header("Authorization", format!("Bearer {token}"));
