@@ -214,8 +214,11 @@ pub enum Command {
         #[arg(long, value_name = "DURATION", default_value = "10s",
               value_parser = |s: &str| humantime::parse_duration(s).map_err(|e| e.to_string()))]
         timeout: std::time::Duration,
-        /// Write the one repair the server proves right: `tls-server-name` set to a name the
-        /// server's certificate has and that verifies against the cluster's CA (backup first).
+        /// Write the one repair the server proves right: `tls-server-name` set to `kubernetes`
+        /// (or `kubernetes.default`, `.svc`, `.svc.cluster.local`), names every API server
+        /// certificate has, when the server's certificate has it and verifies with it against
+        /// the cluster's own CA (backup first). Never with the public roots, never another
+        /// name. The context is not probed again in the same run: run `kubefix probe` again.
         #[arg(long)]
         apply: bool,
     },

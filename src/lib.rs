@@ -72,6 +72,7 @@ pub fn run(
                 all_contexts: *all_contexts,
                 timeout: *timeout,
                 apply: *apply,
+                command: Invocation::new(cli, env, argv0).command,
             };
             probe::run(cli, env, &args, out, err)
         }

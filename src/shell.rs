@@ -84,8 +84,15 @@ impl CommandLine {
         }
         words.extend(self.program.iter().map(|w| quote(w)));
         for (flag, value) in &self.args {
-            words.push(quote(flag));
-            words.extend(value.as_deref().map(quote));
+            match value.as_deref() {
+                // A value that looks like a flag is one word with its flag, as clap reads it.
+                Some(v) if v.starts_with('-') => words.push(quote(&format!("{flag}={v}"))),
+                Some(v) => {
+                    words.push(quote(flag));
+                    words.push(quote(v));
+                }
+                None => words.push(quote(flag)),
+            }
         }
         words.extend(extra.iter().map(|w| quote(w)));
         words.join(" ")
@@ -183,5 +190,29 @@ mod tests {
             "sudo env KUBECONFIG='a b:c' kubefix --apply"
         );
         assert_eq!(CommandLine::default().with(&["--apply"]), "kubefix --apply");
+    }
+
+    #[test]
+    fn a_value_that_starts_with_a_dash_stays_with_its_flag() {
+        let c = CommandLine {
+            args: vec![
+                ("--kubeconfig".into(), Some("-config".into())),
+                ("--k3s-context".into(), Some("-x y".into())),
+                ("--from".into(), Some("a-b".into())),
+            ],
+            ..CommandLine::default()
+        };
+        assert_eq!(
+            c.with(&["--apply"]),
+            "kubefix --kubeconfig=-config '--k3s-context=-x y' --from a-b --apply"
+        );
+        // clap reads it back as the same settings.
+        let words = sh_words(&c.with(&["--apply"]));
+        let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(&words).unwrap();
+        assert_eq!(
+            cli.kubeconfig.as_deref(),
+            Some(std::path::Path::new("-config"))
+        );
+        assert_eq!(cli.k3s_context.as_deref(), Some("-x y"));
     }
 }

@@ -322,3 +322,20 @@ fn minikube_hint_from_certificate_paths() {
         "regenerate it: `minikube update-context -p dev`"
     );
 }
+
+#[test]
+fn the_create_token_hint_quotes_the_claims_of_the_token() {
+    for w in support::HOSTILE_WORDS {
+        let hint = hint_for(
+            "c",
+            "https://10.0.0.1:6443",
+            "u",
+            &format!("token: {}", sa_token(w, w, 3)),
+        )
+        .unwrap();
+        let cmds = support::commands_in(&hint, &["kubectl "]);
+        assert_eq!(cmds.len(), 1, "{hint}");
+        let dir = tempfile::tempdir().unwrap();
+        support::paste_is_harmless(&cmds[0], dir.path());
+    }
+}

@@ -605,3 +605,58 @@ fn sudo_user_home_is_the_default_target() {
     assert_eq!(env.user_home(), Some(PathBuf::from(home)));
     let _ = Path::new("");
 }
+
+#[test]
+fn the_ca_file_command_quotes_the_paths() {
+    // K3s reinstalled; the copy reads its (old) CA from a file in a directory its author
+    // named.
+    let old_server_ca = Ca::new("old-server-ca");
+    let new_server_ca = Ca::new("new-server-ca");
+    // The client credentials are already the node's: only the CA file is out of date.
+    let fresh = Node::new(&new_server_ca.cert_pem).admin(Validity::Window {
+        not_before_days_from_now: -1,
+        not_after_days_from_now: 400,
+    });
+    for w in support::HOSTILE_WORDS {
+        let dir = tempfile::tempdir().unwrap();
+        let node_dir = dir.path().join(w);
+        std::fs::create_dir(&node_dir).unwrap();
+        let k3s = node_dir.join("k3s.yaml");
+        std::fs::write(&k3s, k3s_yaml(NODE_URL, &new_server_ca.cert_pem, &fresh)).unwrap();
+        let ca_file = format!("{w}.crt");
+        std::fs::write(dir.path().join(&ca_file), &old_server_ca.cert_pem).unwrap();
+        let config = dir.path().join("config");
+        let copy = stale_copy(COPY_URL, &old_server_ca.cert_pem, &fresh).replacen(
+            &format!(
+                "certificate-authority-data: {}",
+                support::b64(old_server_ca.cert_pem.as_bytes())
+            ),
+            &format!("certificate-authority: '{ca_file}'"),
+            1,
+        );
+        std::fs::write(&config, &copy).unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = kubefix(&[
+            "--check",
+            "-o",
+            "json",
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "--k3s-config",
+            k3s.to_str().unwrap(),
+        ]);
+        let v = json(&out);
+        let hints: String = findings(&v, "k3s-credentials")
+            .iter()
+            .filter_map(|f| f["hint"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(hints.contains("the cluster CA changed"), "{v:#}");
+        let cmds = support::commands_in(&hints, &["kubectl "]);
+        assert!(!cmds.is_empty(), "{hints}");
+        let paste = tempfile::tempdir().unwrap();
+        for c in cmds {
+            support::paste_is_harmless(&c, paste.path());
+        }
+    }
+}

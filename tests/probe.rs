@@ -5,6 +5,7 @@
 mod k3s_support;
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -123,6 +124,16 @@ fn kubectl_says(s: &Setup) -> Option<String> {
     let err = String::from_utf8_lossy(&o.stderr);
     eprintln!("kubectl said: {}", err.lines().last().unwrap_or(""));
     Some(err.lines().last().unwrap_or("").to_string())
+}
+
+/// The kubefix command advice names for a run of [`probe`] (`k3s`: its `--k3s-config`).
+fn kubefix_cmd(s: &Setup, k3s: Option<&Path>) -> String {
+    let no_k3s = s.dir.path().join("no-k3s.yaml");
+    format!(
+        "kubefix --kubeconfig {} --k3s-config {}",
+        s.kc.display(),
+        k3s.unwrap_or(&no_k3s).display()
+    )
 }
 
 fn assert_lines(r: &Run, expected: &[&str]) {
@@ -245,7 +256,7 @@ fn unknown_authority_names_both_cas_and_sends_no_credentials() {
     assert_lines(&r, &[
         "test: the server's certificate is signed by CN=kubefix-test-ca, but cluster test trusts only CN=old-cluster-ca [unknown-authority]",
         "  kubectl says: Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority",
-        "  fix: put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, kubefix --from ADMIN-KUBECONFIG --apply does it",
+        &format!("  fix: put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, `{} --from ADMIN-KUBECONFIG --apply` does it (ADMIN-KUBECONFIG: the node's admin kubeconfig)", kubefix_cmd(&s, None)),
     ]);
     assert!(
         server.requests().is_empty(),
@@ -283,7 +294,7 @@ fn unknown_authority_matching_the_node_ca_is_a_rotation_kubefix_fixes() {
     assert_lines(&r, &[
         &format!("test: the server's certificate is signed by CN=kubefix-test-ca, the CA in {shown} (K3s), not by the certificate-authority of cluster test: the cluster's CA changed (reinstalled or rotated) [ca-rotated]"),
         "  kubectl says: Unable to connect to the server: tls: failed to verify certificate: x509: certificate signed by unknown authority",
-        &format!("  fix: kubefix --apply (rule k3s-credentials) copies the new CA and client credentials from {shown}"),
+        &format!("  fix: `{} --apply` copies the new CA and client credentials from {shown} (rule k3s-credentials)", kubefix_cmd(&s, Some(&source))),
     ]);
     assert!(server.requests().is_empty());
 }
@@ -310,7 +321,7 @@ fn name_mismatch_lists_the_sans_and_offers_a_tls_server_name_that_verifies() {
     assert_lines(&r, &[
         "test: the server's certificate is not valid for 127.0.0.1; it names kubernetes, kubernetes.default, 10.43.0.1 [name-mismatch]",
         "  kubectl says: Unable to connect to the server: tls: failed to verify certificate: x509: certificate is valid for 10.43.0.1, not 127.0.0.1",
-        "  fix: verify the server as kubernetes, a name its certificate has: kubectl config set-cluster test --tls-server-name=kubernetes (or kubefix probe --apply)",
+        &format!("  fix: verify the server as kubernetes, a name its certificate has: kubectl --kubeconfig {} config set-cluster test --tls-server-name=kubernetes (or `{} probe --context test --apply`)", s.kc.display(), kubefix_cmd(&s, None)),
     ]);
     assert!(server.requests().is_empty());
     if let Some(k) = kubectl_says(&s) {
@@ -457,7 +468,7 @@ fn expired_client_certificate_401() {
     assert_lines(&r, &[
         &format!("test: the server refused the client certificate from client-certificate-data of user test-user: it (CN=alice, O=dev) expired on {expired} [client-cert-expired]"),
         "  kubectl says: error: You must be logged in to the server (the server has asked for the client to provide credentials)",
-        "  fix: issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); kubefix --from NODE-KUBECONFIG --apply installs it",
+        &format!("  fix: issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); `{} --from NODE-KUBECONFIG --apply` installs it (NODE-KUBECONFIG: the node's admin kubeconfig)", kubefix_cmd(&s, None)),
     ]);
     if let Some(k) = kubectl_says(&s) {
         assert!(
@@ -526,7 +537,7 @@ fn client_certificate_from_a_replaced_client_ca() {
     assert_lines(&r, &[
         &format!("test: the server refused the client certificate from client-certificate-data of user test-user: it is signed by CN=k3s-client-ca-before-reinstall, not by the cluster's client CA (CN=k3s-client-ca) named in {shown}: the cluster's CA changed [client-cert-unknown-ca]"),
         "  kubectl says: error: You must be logged in to the server (the server has asked for the client to provide credentials)",
-        &format!("  fix: kubefix --apply (rule k3s-credentials) replaces the client certificate and key with the fresh ones from {shown}"),
+        &format!("  fix: `{} --apply` replaces the client certificate and key with the fresh ones from {shown} (rule k3s-credentials)", kubefix_cmd(&s, Some(&source))),
     ]);
 }
 
@@ -637,7 +648,7 @@ fn nothing_listening_on_loopback_is_the_copied_k3s_yaml() {
     assert_lines(&r, &[
         &format!("test: nothing listens on 127.0.0.1:{port} on this machine (connection refused) [refused]"),
         &format!("  kubectl says: The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?"),
-        &format!("  fix: a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl config set-cluster test --server=https://NODE-ADDRESS:{port}"),
+        &format!("  fix: a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl --kubeconfig {} config set-cluster test --server=https://NODE-ADDRESS:{port}", s.kc.display()),
     ]);
     if let Some(k) = kubectl_says(&s) {
         assert_eq!(k, format!("The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?"));
@@ -939,7 +950,7 @@ fn a_proxy_that_cannot_reach_the_server_is_named() {
 }
 
 #[test]
-fn apply_sets_the_tls_server_name_the_server_proved_and_probes_again() {
+fn apply_sets_the_tls_server_name_and_sends_no_credentials_in_the_same_run() {
     let server = TestApiServer::start(ServerOptions {
         tokens: vec!["good-token".into()],
         server_sans: Some(vec!["kubernetes".into(), "10.43.0.1".into()]),
@@ -953,17 +964,34 @@ fn apply_sets_the_tls_server_name_the_server_proved_and_probes_again() {
     );
     let s = setup(&yaml);
     let r = probe(&s, &[], &["--apply"]);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(
-        lines[0],
-        "test: ok user=token-user groups=system:authenticated"
-    );
+    assert!(lines[0].ends_with("[name-mismatch]"), "{}", r.stdout);
     let applied = format!(
         "  applied: set tls-server-name: kubernetes on cluster test in {} (backup ",
         s.kc.display()
     );
-    assert!(lines[1].starts_with(&applied), "{}", r.stdout);
+    let applied_line = lines.iter().find(|l| l.starts_with("  applied: ")).unwrap();
+    assert!(applied_line.starts_with(&applied), "{}", r.stdout);
+    assert!(
+        applied_line.ends_with(&format!(
+            "; not probed again in this run: check it with `kubefix --kubeconfig {} --k3s-config {} probe`",
+            s.kc.display(),
+            s.dir.path().join("no-k3s.yaml").display()
+        )),
+        "{}",
+        r.stdout
+    );
+    // The name came from the server that failed: nothing, credentials least of all, went to
+    // it after the write.
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    // The next probe, which the user runs, works.
+    let r = probe(&s, &[], &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_lines(
+        &r,
+        &["test: ok user=token-user groups=system:authenticated"],
+    );
     // Only that line was added; comments and everything else kept.
     let after = std::fs::read_to_string(&s.kc).unwrap();
     let added: Vec<&str> = after
@@ -1032,4 +1060,366 @@ fn a_server_requiring_a_client_certificate_in_the_handshake_is_still_probed() {
             "Unable to connect to the server: remote error: tls: certificate required"
         );
     }
+}
+
+/// `yaml` (from [`kubeconfig`]) with the cluster named `name` (YAML single-quoted).
+fn cluster_named(yaml: &str, name: &str) -> String {
+    let q = format!("'{}'", name.replace('\'', "''"));
+    yaml.replace(
+        "- name: test\n  cluster:",
+        &format!("- name: {q}\n  cluster:"),
+    )
+    .replace("    cluster: test\n", &format!("    cluster: {q}\n"))
+}
+
+/// Every `kubectl …` command in the `fix:` lines of a run, pasted: none runs a command the
+/// kubeconfig's author put in a name or a token claim.
+fn fixes_are_harmless(r: &Run, dir: &Path) -> usize {
+    let fixes: String = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  fix: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let cmds = support::commands_in(&fixes, &["kubectl "]);
+    for c in &cmds {
+        support::paste_is_harmless(c, dir);
+    }
+    cmds.len()
+}
+
+#[test]
+fn probe_fixes_quote_names_and_claims_from_the_kubeconfig() {
+    let mismatch = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["kubernetes".into()]),
+        ..Default::default()
+    });
+    let unknown_ca = TestApiServer::start(ServerOptions::with_token("good-token"));
+    let token_server = TestApiServer::start(ServerOptions::with_token("good-token"));
+    let port = closed_port();
+    for w in support::HOSTILE_WORDS {
+        let mut cases = vec![
+            // no-server
+            cluster_named(&kubeconfig("", None, &[], "token: t"), w).replace("    server: \n", ""),
+            // refused on loopback
+            cluster_named(
+                &kubeconfig(&format!("https://127.0.0.1:{port}"), None, &[], "token: t"),
+                w,
+            ),
+            // unknown authority, no CA
+            cluster_named(&kubeconfig(&unknown_ca.url, None, &[], "token: t"), w),
+            // name mismatch
+            cluster_named(
+                &kubeconfig(&mismatch.url, Some(&mismatch.ca_pem), &[], "token: t"),
+                w,
+            ),
+        ];
+        // token-expired: the service account's namespace and name come from the token.
+        let token = jwt(serde_json::json!({
+            "iss": "https://kubernetes.default.svc",
+            "exp": 1_700_000_000,
+            "kubernetes.io": {"namespace": w, "serviceaccount": {"name": w}},
+        }));
+        cases.push(kubeconfig(
+            &token_server.url,
+            Some(&token_server.ca_pem),
+            &[],
+            &format!("token: {token}"),
+        ));
+        for yaml in cases {
+            let s = setup(&yaml);
+            let r = probe(&s, &[], &[]);
+            assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+            assert_eq!(fixes_are_harmless(&r, s.dir.path()), 1, "{}", r.stdout);
+        }
+    }
+}
+
+#[test]
+fn no_tls_server_name_is_offered_but_the_names_every_api_server_has() {
+    let server = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["evil.example".into(), "10.43.0.1".into()]),
+        ..Default::default()
+    });
+    let yaml = kubeconfig(&server.url, Some(&server.ca_pem), &[], "token: good-token");
+    let s = setup(&yaml);
+    let r = probe(&s, &[], &["--apply"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("[name-mismatch]"), "{}", r.stdout);
+    assert!(!r.stdout.contains("tls-server-name"), "{}", r.stdout);
+    assert!(!r.stdout.contains("applied"), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(&s.kc).unwrap(), yaml);
+    assert_eq!(support::dir_names(s.dir.path()), ["config"]);
+    assert!(server.requests().is_empty());
+    // kubernetes.default.svc is one of those names.
+    let server = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["evil.example".into(), "kubernetes.default.svc".into()]),
+        ..Default::default()
+    });
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[],
+        "token: good-token",
+    ));
+    let r = probe(&s, &[], &[]);
+    assert!(
+        r.stdout
+            .contains("config set-cluster test --tls-server-name=kubernetes.default.svc"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn proxy_passwords_and_server_strings_are_tamed_in_json_and_text() {
+    let server = TestApiServer::start(ServerOptions::with_token("good-token"));
+    let port = closed_port();
+    let proxy = format!("proxy-url: http://user:s3cretPASS@127.0.0.1:{port}");
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[&proxy],
+        "token: good-token",
+    ));
+    for args in [&["-o", "json"][..], &[]] {
+        let r = probe(&s, &[], args);
+        assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("127.0.0.1"), "{}", r.stdout);
+        assert!(!r.stdout.contains("s3cretPASS"), "{}", r.stdout);
+        assert!(!r.stderr.contains("s3cretPASS"), "{}", r.stderr);
+    }
+    // The same password in HTTPS_PROXY (used for a name that is not loopback).
+    let s = setup(&kubeconfig(
+        "https://kubernetes.test:6443",
+        Some(&server.ca_pem),
+        &[],
+        "token: good-token",
+    ));
+    let r = probe_env(
+        &s,
+        &[(
+            "HTTPS_PROXY",
+            &format!("http://user:s3cretPASS@127.0.0.1:{port}"),
+        )],
+        &["-o", "json"],
+    );
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("HTTPS_PROXY"), "{}", r.stdout);
+    assert!(!r.stdout.contains("s3cretPASS"), "{}", r.stdout);
+
+    // A server that names the user with a hundred groups: the list is cut.
+    let ca = Ca::new("cluster-ca");
+    let orgs: Vec<String> = (0..120).map(|i| format!("g{i}")).collect();
+    let orgs: Vec<&str> = orgs.iter().map(String::as_str).collect();
+    let alice = ca.client_cert("alice", &orgs, Validity::Valid);
+    let server = cert_server(ca, ClientCertMode::Authenticator);
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[],
+        &cert_user(&alice),
+    ));
+    let r = probe(&s, &[], &["-o", "json"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let groups = v["contexts"][0]["identity"]["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 51, "{groups:?}");
+    assert_eq!(groups[50], "… 71 more");
+}
+
+#[test]
+fn probe_advice_names_the_users_file_and_pastes_as_is() {
+    let server = TestApiServer::start(ServerOptions {
+        tokens: vec!["good-token".into()],
+        server_sans: Some(vec!["kubernetes".into()]),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("my kube's dir");
+    std::fs::create_dir(&sub).unwrap();
+    let kc = sub.join("config");
+    std::fs::write(
+        &kc,
+        kubeconfig(&server.url, Some(&server.ca_pem), &[], "token: good-token"),
+    )
+    .unwrap();
+    let s = Setup { dir, kc };
+    let r = probe(&s, &[], &[]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let fix = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("  fix: "))
+        .unwrap()
+        .to_string();
+    // The kubectl command edits the user's file, not ~/.kube/config.
+    let kubectl = support::commands_in(&fix, &["kubectl "]);
+    assert_eq!(kubectl.len(), 1, "{fix}");
+    let bin = s.dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let args_file = s.dir.path().join("kubectl-args");
+    let stub = bin.join("kubectl");
+    std::fs::write(
+        &stub,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{}'\n",
+            args_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("kubefix");
+    std::os::unix::fs::symlink(&exe, bin.join("kubefix")).unwrap();
+    let mut path = bin.clone().into_os_string();
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap());
+    let sh = |line: &str| {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(line)
+            .current_dir(s.dir.path())
+            .env("PATH", &path)
+            .env("HOME", s.dir.path())
+            .env_remove("KUBECONFIG")
+            .output()
+            .unwrap();
+        assert!(o.status.code().is_some(), "{line}");
+        o
+    };
+    sh(&kubectl[0]);
+    let got = std::fs::read_to_string(&args_file).unwrap();
+    assert_eq!(
+        got.lines().collect::<Vec<_>>(),
+        [
+            "--kubeconfig",
+            s.kc.to_str().unwrap(),
+            "config",
+            "set-cluster",
+            "test",
+            "--tls-server-name=kubernetes"
+        ]
+    );
+    // ~/.kube/config is what kubectl edits anyway: no --kubeconfig.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".kube")).unwrap();
+    let default = home.path().join(".kube/config");
+    std::fs::copy(&s.kc, &default).unwrap();
+    let d = Setup {
+        dir: home,
+        kc: default,
+    };
+    let r = probe_env(&d, &[("HOME", d.dir.path().to_str().unwrap())], &[]);
+    assert!(
+        r.stdout
+            .contains(": kubectl config set-cluster test --tls-server-name=kubernetes (or `"),
+        "{}",
+        r.stdout
+    );
+    // The kubefix command, as printed between backticks, runs and does what it says.
+    let kubefix = fix.split('`').nth(1).unwrap();
+    assert!(
+        kubefix.starts_with("kubefix ") && !kubefix.contains("(rule"),
+        "{fix}"
+    );
+    let o = sh(kubefix);
+    assert!(
+        std::fs::read_to_string(&s.kc)
+            .unwrap()
+            .contains("tls-server-name: kubernetes"),
+        "{kubefix}: {}",
+        support::output_text(&o)
+    );
+}
+
+/// A plain-http API server on loopback that answers `/version` at once and each
+/// SelfSubjectReview after `delay`: v1 with 404, v1beta1 with the user.
+fn slow_ssr_server(delay: Duration) -> String {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { return };
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = c.read(&mut chunk) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    let Some(head_end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let len = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() < head_end + 4 + len {
+                        continue;
+                    }
+                    let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
+                    buf.drain(..head_end + 4 + len);
+                    let (status, body) = if path == "/version" {
+                        ("200 OK", r#"{"gitVersion":"v1.26.0"}"#.to_string())
+                    } else if path.contains("/v1/") {
+                        std::thread::sleep(delay);
+                        ("404 Not Found", "{}".to_string())
+                    } else {
+                        std::thread::sleep(delay);
+                        (
+                            "201 Created",
+                            r#"{"status":{"userInfo":{"username":"slow","groups":[]}}}"#
+                                .to_string(),
+                        )
+                    };
+                    let _ = write!(
+                        c,
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn the_v1beta1_fallback_gets_the_time_left_not_a_new_timeout() {
+    let url = slow_ssr_server(Duration::from_millis(1500));
+    let s = setup(&kubeconfig(&url, None, &[], "token: t"));
+    let started = Instant::now();
+    let mut cmd = Command::cargo_bin("kubefix").unwrap();
+    for v in [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "KUBECONFIG",
+    ] {
+        cmd.env_remove(v);
+    }
+    let o = cmd
+        .arg("--k3s-config")
+        .arg(s.dir.path().join("no-k3s.yaml"))
+        .args(["probe", "--kubeconfig"])
+        .arg(&s.kc)
+        .args(["--timeout", "2s"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    // v1 answers after 1.5s; v1beta1 would answer after 3s, past the 2s deadline.
+    assert_eq!(o.status.code(), Some(1), "{}", support::output_text(&o));
+    assert!(took < Duration::from_millis(2900), "took {took:?}");
 }

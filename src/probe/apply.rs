@@ -1,7 +1,11 @@
 //! `kubefix probe --apply`: the one repair the server itself proves right. When the server's
-//! certificate fails only on the name and another name in it verifies against the same CA,
+//! certificate fails only on the name and has one of the names every API server certificate
+//! carries ([`super::diagnose::IN_CLUSTER_NAMES`]: `kubernetes` …) that verifies against the
+//! cluster's own CA (never the public roots, never a name only this server chose),
 //! `tls-server-name: NAME` is set on the cluster (lossless edit, backup, lock, atomic
-//! replace, as the file's owner under root). Nothing else is ever written by `probe`.
+//! replace, as the file's owner under root). Nothing else is ever written by `probe`, and the
+//! context is not probed again in the same run: credentials go to the newly named server
+//! only when the user runs `kubefix probe` again.
 
 use std::path::Path;
 

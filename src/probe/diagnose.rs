@@ -10,6 +10,7 @@ use rustls::{AlertDescription, CertificateError};
 use super::net::{self, ProxyChoice, Record, Roots};
 use super::target::{Creds, Stage};
 use crate::inspect::{self, cert::Cert, date, rfc3339};
+use crate::shell::quote;
 
 /// Why a context failed.
 #[derive(Clone, Debug)]
@@ -37,6 +38,24 @@ pub struct Ctx<'a> {
     pub timeout: Duration,
     pub roots: &'a Roots,
     pub sources: &'a crate::credentials::Sources,
+    /// The file that defines the cluster, when kubectl would not edit it by default.
+    pub file: Option<&'a std::path::Path>,
+    /// The kubefix command line the user ran, for the kubefix commands advice names.
+    pub command: &'a crate::shell::CommandLine,
+}
+
+/// `kubectl [--kubeconfig FILE] config set-cluster CLUSTER ARGS…`, every word quoted: `file`
+/// when the cluster is defined in a file kubectl would not edit by default.
+pub fn set_cluster(file: Option<&std::path::Path>, cluster: &str, args: &[&str]) -> String {
+    let mut words = vec!["kubectl".to_string()];
+    if let Some(f) = file {
+        words.push("--kubeconfig".into());
+        words.push(quote(&f.to_string_lossy()));
+    }
+    words.extend(["config", "set-cluster"].map(String::from));
+    words.push(quote(cluster));
+    words.extend(args.iter().map(|a| quote(a)));
+    words.join(" ")
 }
 
 /// A configuration problem found before anything was sent.
@@ -226,8 +245,8 @@ fn reach(ctx: &Ctx<'_>, e: &ureq::Error) -> Failure {
                     (
                         format!("nothing listens on {hp} on this machine (connection refused)"),
                         format!(
-                            "a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl config set-cluster {} --server=https://NODE-ADDRESS:{}",
-                            ctx.cluster, ctx.port
+                            "a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: {}",
+                            set_cluster(ctx.file, ctx.cluster, &[&format!("--server=https://NODE-ADDRESS:{}", ctx.port)])
                         ),
                     )
                 } else {
@@ -494,7 +513,8 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
                         ctx.cluster
                     ),
                     fix: Some(format!(
-                        "kubefix --apply (rule k3s-credentials) copies the new CA and client credentials from {}",
+                        "`{}` copies the new CA and client credentials from {} (rule k3s-credentials)",
+                        ctx.command.with(&["--apply"]),
                         crate::error::display_path(&s.spec.path)
                     )),
                     kubectl,
@@ -516,8 +536,10 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
                     ctx.cluster,
                     names.join("; ")
                 ),
-                "put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, kubefix --from ADMIN-KUBECONFIG --apply does it"
-                    .to_string(),
+                format!(
+                    "put the cluster's current CA in certificate-authority-data (from the node: /var/lib/rancher/k3s/server/tls/server-ca.crt, /etc/kubernetes/pki/ca.crt; or your provider's get-credentials command); if a proxy inspects TLS, trust its CA instead. On a K3s/RKE2/kubeadm node, `{}` does it (ADMIN-KUBECONFIG: the node's admin kubeconfig)",
+                    ctx.command.with(&["--from", "ADMIN-KUBECONFIG", "--apply"])
+                ),
             )
         }
         _ => (
@@ -525,7 +547,14 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
                 "the server's certificate is signed by {issuer}, which is not a public CA, and cluster {} has no certificate-authority",
                 ctx.cluster
             ),
-            format!("add the cluster's CA: kubectl config set-cluster {} --certificate-authority=CA.crt --embed-certs", ctx.cluster),
+            format!(
+                "add the cluster's CA: {}",
+                set_cluster(
+                    ctx.file,
+                    ctx.cluster,
+                    &["--certificate-authority=CA.crt", "--embed-certs"]
+                )
+            ),
         ),
     };
     Failure {
@@ -537,6 +566,15 @@ fn unknown_authority(ctx: &Ctx<'_>, rec: &Record) -> Failure {
         remedy: None,
     }
 }
+
+/// The names the API server's own certificate always has (kubeadm, K3s, RKE2 and the managed
+/// services all add them): the only names `tls-server-name` is ever set to.
+pub const IN_CLUSTER_NAMES: [&str; 4] = [
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+];
 
 fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
     let leaf_der = rec.chain.first().cloned().unwrap_or_default();
@@ -569,13 +607,18 @@ fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
         )
     };
     let all: Vec<String> = dns.iter().chain(&ips).cloned().collect();
-    // A name the certificate has that verifies against the same CA.
-    let verifier = net::webpki_verifier(ctx.roots);
-    let mut candidates: Vec<&String> = dns.iter().filter(|d| *d == "kubernetes").collect();
-    candidates.extend(
-        dns.iter()
-            .filter(|d| *d != "kubernetes" && !d.contains('*')),
-    );
+    // A name every API server certificate carries, in this one, that verifies against the
+    // cluster's own CA. Never any other name the server chose to present (it could be a
+    // server posing as this one, with a certificate for its own name), and never with the
+    // public roots: any web server has a certificate from them.
+    let verifier = match ctx.roots {
+        Roots::Cluster(_) => net::webpki_verifier(ctx.roots),
+        Roots::Public | Roots::Insecure => None,
+    };
+    let candidates: Vec<&String> = IN_CLUSTER_NAMES
+        .iter()
+        .filter_map(|n| dns.iter().find(|d| d == n))
+        .collect();
     let ok_name = verifier.and_then(|v| {
         use rustls::client::danger::ServerCertVerifier;
         let leaf = CertificateDer::from(leaf_der.clone());
@@ -600,8 +643,10 @@ fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
     let remedy = ok_name.map(|n| super::apply::Remedy::TlsServerName(n.clone()));
     let fix = match ok_name {
         Some(n) => format!(
-            "verify the server as {n}, a name its certificate has: kubectl config set-cluster {} --tls-server-name={n} (or kubefix probe --apply)",
-            ctx.cluster
+            "verify the server as {n}, a name its certificate has: {} (or `{}`)",
+            set_cluster(ctx.file, ctx.cluster, &[&format!("--tls-server-name={n}")]),
+            ctx.command
+                .with(&["probe", "--context", ctx.context, "--apply"])
         ),
         None => format!(
             "dial the server by a name its certificate has, or add {} to the server certificate's SANs (K3s/RKE2: --tls-san {}; kubeadm: apiServer.certSANs)",
@@ -752,13 +797,17 @@ fn cert_facts(ctx: &Ctx<'_>, c: &Cert) -> String {
 fn cert_fix(ctx: &Ctx<'_>, c: Option<&Cert>) -> String {
     if let Some((s, _)) = source_admin(ctx) {
         return format!(
-            "kubefix --apply (rule k3s-credentials) replaces the client certificate and key with the fresh ones from {}",
+            "`{}` replaces the client certificate and key with the fresh ones from {} (rule k3s-credentials)",
+            ctx.command.with(&["--apply"]),
             crate::error::display_path(&s.spec.path)
         );
     }
     let expired = c.is_some_and(|c| c.not_after <= inspect::now());
     if expired {
-        "issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); kubefix --from NODE-KUBECONFIG --apply installs it".into()
+        format!(
+            "issue a new client certificate (K3s/RKE2: copy the node's kubeconfig again; kubeadm: kubeadm kubeconfig user --client-name NAME; a managed cluster: its get-credentials command); `{}` installs it (NODE-KUBECONFIG: the node's admin kubeconfig)",
+            ctx.command.with(&["--from", "NODE-KUBECONFIG", "--apply"])
+        )
     } else {
         "get a client certificate signed by the cluster's current client CA (copy the node's kubeconfig again, or your provider's get-credentials command)".into()
     }
@@ -844,7 +893,7 @@ pub fn unauthorized(ctx: &Ctx<'_>, creds: &Creds, server_date: Option<i64>) -> B
                 let fix = match &sa {
                     Some(sa) => {
                         let (ns, name) = sa.split_once('/').unwrap_or(("default", sa));
-                        format!("issue a new token: kubectl -n {ns} create token {name} (with a working context), and put it in user {}", creds.user)
+                        format!("issue a new token: kubectl -n {} create token {} (with a working context), and put it in user {}", quote(ns), quote(name), creds.user)
                     }
                     None => format!(
                         "get a new token from its issuer ({}) for user {}",

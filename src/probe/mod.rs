@@ -45,10 +45,24 @@ pub struct Args {
     pub timeout: Duration,
     /// Write [`apply::Remedy`] fixes.
     pub apply: bool,
+    /// The kubefix command line the user ran (files, sources), for advice to paste.
+    pub command: crate::shell::CommandLine,
 }
 
 /// The default per-context deadline.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What advice needs to name the user's files and command.
+#[derive(Clone, Debug, Default)]
+pub struct Advice {
+    /// The kubefix command line the user ran.
+    pub command: crate::shell::CommandLine,
+    /// `~/.kube/config`: the file kubectl edits without `--kubeconfig`.
+    pub default_kubeconfig: Option<PathBuf>,
+}
+
+/// Groups shown of an identity (a server may send any number).
+pub const MAX_GROUPS: usize = 50;
 
 /// How many contexts are probed at once.
 const PARALLEL: usize = 16;
@@ -90,7 +104,8 @@ pub struct ContextReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy: Option<String>,
     pub warnings: Vec<String>,
-    /// What `--apply` wrote for this context (it was probed again afterwards).
+    /// What `--apply` wrote for this context (not probed again in the same run: the report
+    /// is the one from before the write).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub applied: Option<String>,
     pub elapsed_ms: u64,
@@ -118,6 +133,44 @@ impl ContextReport {
             applied: None,
             elapsed_ms: 0,
             remedy: None,
+        }
+    }
+
+    /// Tame every string once, before text or JSON: names from the kubeconfig and what the
+    /// server said are hostile (controls escaped, URL passwords redacted, bounded), and the
+    /// groups list is cut at [`MAX_GROUPS`].
+    pub fn tame(&mut self) {
+        use crate::sanitize::clean_field;
+        self.name = clean_field(&self.name);
+        for s in [
+            &mut self.cluster,
+            &mut self.user,
+            &mut self.server,
+            &mut self.cause,
+            &mut self.fix,
+            &mut self.kubectl_says,
+            &mut self.server_version,
+            &mut self.proxy,
+            &mut self.applied,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *s = clean_field(s);
+        }
+        for w in &mut self.warnings {
+            *w = clean_field(w);
+        }
+        if let Some(id) = &mut self.identity {
+            id.username = clean_field(&id.username);
+            let more = id.groups.len().saturating_sub(MAX_GROUPS);
+            id.groups.truncate(MAX_GROUPS);
+            for g in &mut id.groups {
+                *g = clean_field(g);
+            }
+            if more > 0 {
+                id.groups.push(format!("… {more} more"));
+            }
         }
     }
 
@@ -200,9 +253,16 @@ pub fn run(
         .filter_map(|n| loaded.targets.get(n).cloned())
         .collect();
     let sources = cli.credential_sources();
-    let mut reports = probe_all(&targets, args.timeout, &sources);
+    let advice = Advice {
+        command: args.command.clone(),
+        default_kubeconfig: env.home.as_ref().map(|h| h.join(".kube").join("config")),
+    };
+    let mut reports = probe_all(&targets, args.timeout, &sources, &advice);
+    for r in &mut reports {
+        r.tame();
+    }
     if args.apply {
-        if let Err(msg) = apply_remedies(cli, &files, &targets, &mut reports, args, &sources) {
+        if let Err(msg) = apply_remedies(cli, &targets, &mut reports, args) {
             for r in &reports {
                 let _ = write!(out, "{}", text(r));
             }
@@ -244,14 +304,14 @@ pub fn run(
     }
 }
 
-/// `--apply`: write each failed context's remedy, then probe it again.
+/// `--apply`: write each failed context's remedy. The context is not probed again in this
+/// run: the new name came from the server that failed, so credentials go to it only when the
+/// user runs `kubefix probe` again, having seen what was written.
 fn apply_remedies(
     cli: &Cli,
-    files: &[PathBuf],
     targets: &[Target],
     reports: &mut [ContextReport],
     args: &Args,
-    sources: &crate::credentials::Sources,
 ) -> Result<(), String> {
     let opts = crate::persist::WriteOptions {
         backup_dir: cli.backup_dir.clone(),
@@ -259,9 +319,9 @@ fn apply_remedies(
         mode: None,
         break_hardlink: cli.break_hardlink,
     };
-    let mut again = Vec::new();
+    let again = probe_again(args);
     let mut done: Vec<(PathBuf, String)> = Vec::new();
-    for (i, (t, r)) in targets.iter().zip(reports.iter()).enumerate() {
+    for (t, r) in targets.iter().zip(reports.iter_mut()) {
         let (Some(apply::Remedy::TlsServerName(name)), Some(cluster), Some(cname)) =
             (&r.remedy, &t.cluster, &t.cluster_name)
         else {
@@ -272,32 +332,31 @@ fn apply_remedies(
             "set tls-server-name: {name} on cluster {cname} in {}",
             crate::error::display_path(&cluster.file)
         );
-        if !done.contains(&key) {
+        let what = if !done.contains(&key) {
             let backup = apply::set_tls_server_name(&cluster.file, cname, name, &opts)
                 .map_err(|e| e.to_string())?;
             done.push(key);
-            again.push((
-                i,
-                format!("{what} (backup {})", crate::error::display_path(&backup)),
-            ));
+            format!("{what} (backup {})", crate::error::display_path(&backup))
         } else {
-            again.push((i, what));
-        }
-    }
-    if again.is_empty() {
-        return Ok(());
-    }
-    let loaded = target::load(files).map_err(|e| e.to_string())?;
-    for (i, what) in again {
-        if let Some(t) = loaded.targets.get(&targets[i].context) {
-            let mut r = probe_all(std::slice::from_ref(t), args.timeout, sources)
-                .pop()
-                .expect("one report");
-            r.applied = Some(what);
-            reports[i] = r;
-        }
+            what
+        };
+        r.applied = Some(crate::sanitize::clean_field(&format!(
+            "{what}; not probed again in this run: check it with `{again}`"
+        )));
     }
     Ok(())
+}
+
+/// The command that probes the same contexts again, as the user ran it (without `--apply`).
+fn probe_again(args: &Args) -> String {
+    let mut extra = vec!["probe"];
+    if let Some(c) = &args.context {
+        extra.extend(["--context", c.as_str()]);
+    }
+    if args.all_contexts {
+        extra.push("--all-contexts");
+    }
+    args.command.with(&extra)
 }
 
 /// kubefix could not probe: say why (and, with `-o json`, a report with the error).
@@ -367,6 +426,7 @@ pub fn probe_all(
     targets: &[Target],
     timeout: Duration,
     sources: &crate::credentials::Sources,
+    advice: &Advice,
 ) -> Vec<ContextReport> {
     let next = AtomicUsize::new(0);
     let results: std::sync::Mutex<Vec<Option<ContextReport>>> =
@@ -377,7 +437,7 @@ pub fn probe_all(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(t) = targets.get(i) else { break };
-                let r = probe_one(t, timeout, sources, &env);
+                let r = probe_one(t, timeout, sources, advice, &env);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
             });
         }
@@ -395,11 +455,20 @@ pub fn probe_one(
     t: &Target,
     timeout: Duration,
     sources: &crate::credentials::Sources,
+    advice: &Advice,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> ContextReport {
     let started = Instant::now();
     let mut rep = ContextReport::new(t);
-    if let Err(f) = probe_into(t, started + timeout, timeout, sources, env, &mut rep) {
+    if let Err(f) = probe_into(
+        t,
+        started + timeout,
+        timeout,
+        sources,
+        advice,
+        env,
+        &mut rep,
+    ) {
         rep.fail(*f);
     }
     rep.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -418,6 +487,7 @@ fn probe_into(
     deadline: Instant,
     timeout: Duration,
     sources: &crate::credentials::Sources,
+    advice: &Advice,
     env: &dyn Fn(&str) -> Option<String>,
     rep: &mut ContextReport,
 ) -> Result<(), Box<Failure>> {
@@ -436,12 +506,17 @@ fn probe_into(
             None,
         ));
     };
+    // kubectl edits ~/.kube/config unless told otherwise.
+    let file =
+        Some(cluster.file.as_path()).filter(|f| advice.default_kubeconfig.as_deref() != Some(*f));
     let Some(server) = cluster.server.as_deref().filter(|s| !s.is_empty()) else {
         return Err(config(
             "no-server",
             format!("cluster {cluster_name} has no server"),
-            Some(format!(
-                "kubectl config set-cluster {cluster_name} --server=https://HOST:6443"
+            Some(diagnose::set_cluster(
+                file,
+                cluster_name,
+                &["--server=https://HOST:6443"],
             )),
         ));
     };
@@ -536,6 +611,8 @@ fn probe_into(
         timeout,
         roots: &roots,
         sources,
+        file,
+        command: &advice.command,
     };
     let anon = TlsSetup {
         roots: roots.clone(),
@@ -608,7 +685,7 @@ fn probe_into(
             None,
         ));
     };
-    let creds = credentials(t, user, deadline)?;
+    let creds = credentials(t, user, deadline, &advice.command)?;
     let client = match &creds.cert {
         Some(c) => Some(client_tls(c).map_err(|e| {
             config(
@@ -628,10 +705,15 @@ fn probe_into(
         .map_err(|e| config("credential-unreadable", e, None))?;
     let mut last = None;
     for version in ["v1", "v1beta1"] {
+        // One deadline for the context: the v1beta1 fallback gets the time v1 left, not a
+        // fresh timeout.
         let mut req = agent
             .post(format!(
                 "{base}/apis/authentication.k8s.io/{version}/selfsubjectreviews"
             ))
+            .config()
+            .timeout_global(Some(left(deadline)))
+            .build()
             .header("Content-Type", "application/json");
         if let Some((token, _)) = &creds.token {
             req = req.header("Authorization", format!("Bearer {token}"));
@@ -751,7 +833,12 @@ fn client_tls(
 }
 
 /// The user's credentials as kubectl would send them; exec plugins run here.
-fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<Failure>> {
+fn credentials(
+    t: &Target,
+    user: &User,
+    deadline: Instant,
+    command: &crate::shell::CommandLine,
+) -> Result<Creds, Box<Failure>> {
     use diagnose::config;
     let name = t.user_name.clone().unwrap_or_default();
     let mut creds = Creds {
@@ -784,7 +871,10 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
         return Err(config(
             "auth-provider",
             format!("user {name} uses the {p} auth-provider, which kubefix probe does not run"),
-            Some("run kubefix to convert it to an exec plugin, then probe again".into()),
+            Some(format!(
+                "run `{}` to convert it to an exec plugin, then probe again",
+                command.with(&["--apply"])
+            )),
         ));
     }
     if creds.cert.is_none() && creds.token.is_none() && user.basic_auth && user.exec.is_none() {
@@ -844,7 +934,7 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
                     return Err(exec_failure(
                         "exec-bad-output",
                         format!("the exec plugin {} of user {name} printed no ExecCredential with a token or client certificate", shown.display()),
-                        Some("run kubefix --probe-exec for the API version it answers in".into()),
+                        Some(format!("run `{}` for the API version it answers in", command.with(if command.args.iter().any(|(f, _)| f == "--probe-exec") { &[] } else { &["--probe-exec"] }))),
                     ));
                 }
             }
@@ -876,4 +966,51 @@ fn credentials(t: &Target, user: &User, deadline: Instant) -> Result<Creds, Box<
         }
     }
     Ok(creds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> ContextReport {
+        ContextReport {
+            name: "c".into(),
+            cluster: None,
+            user: None,
+            server: None,
+            status: "ok",
+            stage: None,
+            code: None,
+            cause: None,
+            fix: None,
+            kubectl_says: None,
+            identity: None,
+            server_version: None,
+            proxy: None,
+            warnings: Vec::new(),
+            applied: None,
+            elapsed_ms: 0,
+            remedy: None,
+        }
+    }
+
+    #[test]
+    fn what_the_server_says_is_bounded_and_escaped_before_text_and_json() {
+        let mut r = report();
+        r.identity = Some(Identity {
+            username: format!("\x1b]0;x\x07{}", " a".repeat(400_000)),
+            groups: (0..200).map(|i| format!("g{i}")).collect(),
+        });
+        r.server_version = Some(format!("v1\x1b[2J{}", "9".repeat(100_000)));
+        r.cause = Some(format!("HTTP 500: {}", "msg ".repeat(200_000)));
+        r.tame();
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.len() < 20_000, "{} bytes", json.len());
+        assert!(!json.contains('\u{1b}'));
+        let t = text(&r);
+        assert!(t.len() < 20_000, "{} bytes", t.len());
+        let id = r.identity.unwrap();
+        assert_eq!(id.groups.len(), MAX_GROUPS + 1);
+        assert_eq!(id.groups[MAX_GROUPS], "… 150 more");
+    }
 }

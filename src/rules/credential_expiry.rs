@@ -123,7 +123,9 @@ fn hint(
         CredentialKind::Token => {
             let (ns, name) = row.subject.as_deref()?.split_once('/')?;
             Some(format!(
-                "issue a new token for the service account: `kubectl -n {ns} create token {name} --duration=8760h` (the API server may cap the duration)"
+                "issue a new token for the service account: `kubectl -n {} create token {} --duration=8760h` (the API server may cap the duration)",
+                crate::shell::quote(ns),
+                crate::shell::quote(name)
             ))
         }
         CredentialKind::ClientCertificate => Some(format!(

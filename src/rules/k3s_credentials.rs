@@ -415,8 +415,8 @@ impl Current<'_, '_, '_, '_> {
                 let p = resolve_path(self.cx.path, f);
                 by_hand.push(format!(
                     "the cluster CA changed: `kubectl --kubeconfig {src} config view --raw -o jsonpath='{{.clusters[0].cluster.certificate-authority-data}}' | base64 -d > {p}`",
-                    src = self.src.spec.path.display(),
-                    p = p.display()
+                    src = shell_quote(&self.src.spec.path.to_string_lossy()),
+                    p = shell_quote(&p.to_string_lossy())
                 ));
             }
         }
@@ -553,7 +553,8 @@ impl Current<'_, '_, '_, '_> {
         let get = |field: &str, dest: &std::path::Path| {
             let d = shell_quote(&dest.to_string_lossy());
             format!(
-                "rm -f {d} && kubectl --kubeconfig {src} config view --raw -o jsonpath='{{.users[?(@.name==\"{user}\")].user.{field}}}' | base64 -d > {d}",
+                "rm -f {d} && kubectl --kubeconfig {src} config view --raw -o jsonpath={} | base64 -d > {d}",
+                shell_quote(&format!("{{.users[?(@.name==\"{user}\")].user.{field}}}"))
             )
         };
         let mut cmds = vec![get("client-certificate-data", cert)];

@@ -170,3 +170,70 @@ pub fn fake_plugins() -> &'static Path {
 pub fn fake_plugins_path() -> std::ffi::OsString {
     std::env::join_paths([fake_plugins(), Path::new("/usr/bin"), Path::new("/bin")]).unwrap()
 }
+
+/// The shell commands in `text` that start with one of `starts` (`kubectl `), each up to
+/// the first ` (`, `` ` ``, `, and ` or newline outside single quotes: what a user would
+/// select and paste.
+pub fn commands_in(text: &str, starts: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for start in starts {
+        let mut from = 0;
+        while let Some(i) = text[from..].find(start) {
+            let begin = from + i;
+            let rest = &text[begin..];
+            let mut quoted = false;
+            let mut escaped = false;
+            let mut end = rest.len();
+            for (j, c) in rest.char_indices() {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && !quoted {
+                    escaped = true;
+                } else if c == '\'' {
+                    quoted = !quoted;
+                } else if !quoted
+                    && [" (", "`", ", and ", "\n"]
+                        .iter()
+                        .any(|t| rest[j..].starts_with(t))
+                {
+                    end = j;
+                    break;
+                }
+            }
+            out.push(rest[..end].to_string());
+            from = begin + end.max(1);
+        }
+    }
+    out
+}
+
+/// Paste `line` into `sh -c` in `dir`, with `kubectl` and `base64` stubs that exit 0 first
+/// on PATH; panics if a file named `MARK` appears in `dir` (the line ran something hostile).
+pub fn paste_is_harmless(line: &str, dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("stub-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["kubectl", "base64", "kubefix", "sudo"] {
+        let p = bin.join(tool);
+        std::fs::write(&p, "#!/bin/sh\nexit 0\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut path = bin.into_os_string();
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .current_dir(dir)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        !dir.join("MARK").exists(),
+        "pasting {line:?} ran a command from the kubeconfig"
+    );
+}
+
+/// Names and claims a hostile kubeconfig author picks: each runs `touch MARK` when pasted
+/// unquoted.
+pub const HOSTILE_WORDS: &[&str] = &["x$(touch MARK)", "prod;touch MARK;#", "a`touch MARK`"];
