@@ -8,7 +8,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-
 use support::kubefix_in as kubefix;
 
 use support::stdout_and_stderr as all;
