@@ -54,11 +54,19 @@ pub struct Finding {
     /// What to do when kubefix cannot fix it.
     pub hint: Option<String>,
     pub fix: Option<Fix>,
+    /// How many problems this finding stands for: 1, or, for the "… and N more" finding that
+    /// closes a long list, N (and `fix` then covers the fixed ones among them). Counts and
+    /// summaries add this up, so a capped list still reports every fix made.
+    pub count: usize,
+    /// How many of [`Finding::count`] were fixed (0 or 1 for an ordinary finding with a fix).
+    pub fixed_count: usize,
 }
 
 impl Finding {
     pub fn new(rule: &'static str, severity: Severity, line: usize, message: String) -> Finding {
         Finding {
+            count: 1,
+            fixed_count: 0,
             rule,
             code: None,
             severity,
@@ -95,6 +103,15 @@ impl Finding {
     pub fn hint(mut self, hint: impl Into<String>) -> Finding {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// How many fixes this finding stands for (see [`Finding::count`]).
+    pub fn fixes(&self) -> usize {
+        match &self.fix {
+            None => 0,
+            Some(_) if self.count > 1 => self.fixed_count,
+            Some(_) => 1,
+        }
     }
 
     pub fn fix(mut self, title: impl Into<String>, changes: Vec<Change>) -> Finding {

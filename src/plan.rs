@@ -48,7 +48,7 @@ impl FilePlan {
     }
 
     pub fn fixable(&self) -> usize {
-        self.findings.iter().filter(|f| f.fix.is_some()).count()
+        self.findings.iter().map(Finding::fixes).sum()
     }
 }
 
@@ -583,6 +583,8 @@ fn cap_findings(found: Vec<Finding>) -> Vec<Finding> {
             ),
         )
         .code("more");
+        more.count = o.count;
+        more.fixed_count = o.fixed;
         if o.fixed > 0 {
             more = more.fix(
                 format!("the same fixes for {} of them", o.fixed),

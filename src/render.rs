@@ -290,6 +290,9 @@ pub struct JsonFinding {
     pub fix: Option<String>,
     pub kubectl_error: Option<String>,
     pub hint: Option<String>,
+    /// How many problems the finding stands for: 1, or N for the "… and N more" finding
+    /// (code `more`) that closes a list cut at 50 findings per rule and file.
+    pub count: usize,
 }
 
 #[derive(Serialize)]
@@ -443,9 +446,11 @@ pub fn json_report(
         .enumerate()
         .map(|(i, p)| {
             let file = json_file(p, done.written[i], done.backups[i].as_deref(), view);
-            summary.findings += file.findings.len();
-            summary.fixable += file.findings.iter().filter(|f| f.fixable).count();
-            summary.fixed += file.findings.iter().filter(|f| f.fixed).count();
+            summary.findings += p.findings.iter().map(|f| f.count).sum::<usize>();
+            summary.fixable += p.fixable();
+            if done.written[i] {
+                summary.fixed += p.fixable();
+            }
             file
         })
         .collect();
@@ -476,6 +481,7 @@ fn json_file(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) ->
             fix: f.fix.as_ref().map(|x| x.title.clone()),
             kubectl_error: f.kubectl_error.clone(),
             hint: f.hint.clone(),
+            count: f.count,
         })
         .collect();
     JsonFile {
@@ -553,7 +559,10 @@ pub fn summary_line(plans: &[FilePlan], written: &[bool], mode: Mode, apply: &st
         }
     };
     let fixable: usize = plans.iter().map(FilePlan::fixable).sum();
-    let other: usize = plans.iter().map(|p| p.findings.len() - p.fixable()).sum();
+    let other: usize = plans
+        .iter()
+        .map(|p| p.findings.iter().map(|f| f.count).sum::<usize>() - p.fixable())
+        .sum();
     let names = |pred: &dyn Fn(usize) -> bool| {
         plans
             .iter()

@@ -91,6 +91,53 @@ fn findings_per_rule_are_capped() {
         "{more}"
     );
     assert!(findings.len() < 400, "{}", findings.len());
+    assert_eq!(auth[50]["count"], 550, "{:#?}", auth[50]);
+    // Counts stay whole: every problem is counted, though only 50 are listed.
+    let counted: u64 = findings.iter().map(|f| f["count"].as_u64().unwrap()).sum();
+    assert!(counted > findings.len() as u64 + 500, "{counted}");
+    assert_eq!(json["summary"]["findings"], counted);
+}
+
+/// The cap hides findings, never fixes: 120 users on v1alpha1 are 120 fixes in the summary
+/// (text and JSON), though the list stops at 50 (found when the benchmark's fix count fell
+/// to 51).
+#[test]
+fn capped_lists_still_count_every_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("apiVersion: v1\nkind: Config\nusers:\n");
+    for i in 0..120 {
+        text.push_str(&format!(
+            "- name: u{i}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: sh\n"
+        ));
+    }
+    write(dir.path(), "c.yaml", &text);
+    let out = kubefix(
+        dir.path(),
+        &["--rule", "exec-api-version", "--kubeconfig", "c.yaml"],
+    );
+    let last = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        last.lines()
+            .last()
+            .unwrap_or("")
+            .starts_with("120 fixes pending in c.yaml"),
+        "{}",
+        all(&out)
+    );
+    let out = kubefix(
+        dir.path(),
+        &[
+            "--rule",
+            "exec-api-version",
+            "-o",
+            "json",
+            "--kubeconfig",
+            "c.yaml",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["fixable"], 120, "{}", json["summary"]);
+    assert_eq!(json["summary"]["findings"], 120, "{}", json["summary"]);
 }
 
 const RESTORE_CFG: &str = "apiVersion: v1\nkind: Config\n# bidi \u{202e} here\n# old password: COMMENT_PW_3\nclusters:\n- name: c\n  cluster: {server: \"https://u:URL_PW_4@1.2.3.4\"}\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1alpha1\n      command: aws\n";
