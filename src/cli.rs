@@ -52,69 +52,78 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Report findings and print the diff; write nothing (the default).
-    #[arg(long)]
+    #[arg(long, help_heading = "Mode")]
     pub dry_run: bool,
 
     /// Report findings; exit 1 if anything needs attention, else 0. Writes nothing.
-    #[arg(long)]
+    #[arg(long, help_heading = "Mode")]
     pub check: bool,
 
     /// Fix in place: back up each changed file, then replace it atomically.
-    #[arg(long)]
+    #[arg(long, help_heading = "Mode")]
     pub apply: bool,
 
     /// The kubeconfig to check (instead of $KUBECONFIG or ~/.kube/config).
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH", global = true, help_heading = "Files")]
     pub kubeconfig: Option<PathBuf>,
 
     /// API version that exec plugins on v1alpha1 move to. v1 also adds
     /// `interactiveMode: IfAvailable` where it is missing, as v1 requires.
-    #[arg(long, value_enum, default_value_t = ExecApiVersion::V1beta1, value_name = "VERSION")]
+    #[arg(long, value_enum, default_value_t = ExecApiVersion::V1beta1, value_name = "VERSION", help_heading = "Rules")]
     pub exec_api_version: ExecApiVersion,
 
     /// Refresh stale client certificates from this K3s kubeconfig (default
     /// /etc/rancher/k3s/k3s.yaml, also /etc/rancher/rke2/rke2.yaml and
     /// /etc/kubernetes/admin.conf when they exist). Naming a source makes it required and
     /// replaces the defaults.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Credential sources")]
     pub k3s_config: Option<PathBuf>,
 
     /// Another admin kubeconfig to refresh credentials from (RKE2, kubeadm's admin.conf, a
     /// fresh copy); repeatable. Replaces the default locations, like --k3s-config.
-    #[arg(long = "from", value_name = "PATH")]
+    #[arg(
+        long = "from",
+        value_name = "PATH",
+        help_heading = "Credential sources"
+    )]
     pub from: Vec<PathBuf>,
 
     /// The context of your kubeconfig that belongs to the source's cluster, when neither its
     /// CA nor its server identifies it.
-    #[arg(long, alias = "source-context", value_name = "NAME")]
+    #[arg(
+        long,
+        alias = "source-context",
+        value_name = "NAME",
+        help_heading = "Credential sources"
+    )]
     pub k3s_context: Option<String>,
 
     /// Treat credentials as expiring this long before they expire (30d, 2w, 720h): warn, and
     /// refresh them from a source.
     #[arg(long, alias = "warn-within", value_name = "DURATION", default_value = "30d",
-          value_parser = |s: &str| crate::inspect::expiry::RenewWithin::parse(s))]
+          value_parser = |s: &str| crate::inspect::expiry::RenewWithin::parse(s), help_heading = "Credential sources")]
     pub renew_within: crate::inspect::expiry::RenewWithin,
 
     /// Refresh the credentials of this user entry (repeatable) even when the source's
     /// certificate names another user or groups (subject CN and O); without it such a swap is
     /// only reported. Refused when kubefix runs as root on a file owned by another user.
-    #[arg(long, value_name = "USER-ENTRY")]
+    #[arg(long, value_name = "USER-ENTRY", help_heading = "Credential sources")]
     pub force_identity: Vec<String>,
 
     /// For entries that read their certificate and key from files, replace the paths by inline
     /// client-certificate-data and client-key-data instead of only reporting the commands.
-    #[arg(long)]
+    #[arg(long, help_heading = "Credential sources")]
     pub inline_credentials: bool,
 
     /// Login method for azure auth-providers converted to kubelogin (as `kubelogin
     /// convert-kubeconfig --login`): devicecode keeps client, tenant and environment;
     /// azurecli, azd, msi and workloadidentity keep only the server id.
-    #[arg(long, value_enum, default_value_t = AzureLogin::DeviceCode, value_name = "METHOD")]
+    #[arg(long, value_enum, default_value_t = AzureLogin::DeviceCode, value_name = "METHOD", help_heading = "Rules")]
     pub azure_login: AzureLogin,
 
     /// Convert oidc auth-providers to an exec plugin: `kubectl oidc-login get-token`
     /// (int128/kubelogin). Without it they are only reported.
-    #[arg(long)]
+    #[arg(long, help_heading = "Rules")]
     pub migrate_oidc: bool,
 
     /// Run every exec credential plugin (stdin closed, 10 s limit) and check that it answers
@@ -124,52 +133,58 @@ pub struct Cli {
     /// belongs to another user (or for a program another user could replace), each plugin
     /// runs as that user: their uid, gid and groups, HOME their home, PATH
     /// /usr/local/bin:/usr/bin:/bin, no other inherited environment.
-    #[arg(long)]
+    #[arg(long, help_heading = "Rules")]
     pub probe_exec: bool,
 
     /// Run only this rule (repeatable); `kubefix rules` lists them.
-    #[arg(long = "rule", value_name = "ID")]
+    #[arg(long = "rule", value_name = "ID", help_heading = "Rules")]
     pub rules: Vec<String>,
 
     /// Do not run this rule (repeatable).
-    #[arg(long = "skip", value_name = "ID")]
+    #[arg(long = "skip", value_name = "ID", help_heading = "Rules")]
     pub skip: Vec<String>,
 
     /// Replace a kubeconfig that has other names (hard links) anyway: the name given gets a
     /// new, fixed file and the other names keep the old content. Without it such a file is
     /// refused.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Files")]
     pub break_hardlink: bool,
 
     /// Write backups to DIR instead of beside each kubeconfig.
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR", global = true, help_heading = "Files")]
     pub backup_dir: Option<PathBuf>,
 
     /// With --apply, keep only the newest N kubefix backups of each written file, deleting
     /// older ones (only files named <file>.kubefix-<UTC time>.bak); 0 keeps all.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Files")]
     pub keep_backups: usize,
 
     /// Show keys, certificates, tokens, passwords, exec env values and secret exec arguments in
     /// diffs and reports instead of redacting them.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub show_secrets: bool,
 
     /// Output format: human-readable text, or one JSON document on stdout.
-    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true)]
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true, help_heading = "Output")]
     pub output: Output,
 
     /// Print nothing but errors (kubefix's own: unreadable or invalid files, refused writes).
     /// Findings are not printed; with --check the exit code tells whether there are any.
-    #[arg(short, long, conflicts_with = "verbose", global = true)]
+    #[arg(
+        short,
+        long,
+        conflicts_with = "verbose",
+        global = true,
+        help_heading = "Output"
+    )]
     pub quiet: bool,
 
     /// Also report files with no problems.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Output")]
     pub verbose: bool,
 
     /// When to colour output (NO_COLOR is honoured with auto).
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", global = true, help_heading = "Output")]
     pub color: ColorChoice,
 }
 

@@ -1313,6 +1313,44 @@ fn colour_only_when_asked_or_a_tty() {
 // ---------------------------------------------------------------------------------------
 // 11. Help and version
 
+/// `--help` groups its options (#14): mode, files, rules, credential sources, output, each
+/// option under its heading.
+#[test]
+fn help_groups_options_by_purpose() {
+    let out = kubefix().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = help.lines().collect();
+    // The heading above the option's own line (`      --apply`, `  -o, --output <OUTPUT>`).
+    let section_of = |flag: &str| -> String {
+        let at = lines
+            .iter()
+            .position(|l| {
+                let t = l.trim_start();
+                l.starts_with("  ") && (t.starts_with(flag) || t.contains(&format!(", {flag}")))
+            })
+            .unwrap_or_else(|| panic!("{flag} missing:\n{help}"));
+        lines[..at]
+            .iter()
+            .rev()
+            .find(|l| l.ends_with(':') && !l.starts_with(' '))
+            .unwrap_or(&"")
+            .to_string()
+    };
+    for (flag, heading) in [
+        ("--apply", "Mode:"),
+        ("--kubeconfig <PATH>", "Files:"),
+        ("--backup-dir <DIR>", "Files:"),
+        ("--k3s-config <PATH>", "Credential sources:"),
+        ("--force-identity <USER-ENTRY>", "Credential sources:"),
+        ("--rule <ID>", "Rules:"),
+        ("--probe-exec", "Rules:"),
+        ("--output <OUTPUT>", "Output:"),
+        ("--show-secrets", "Output:"),
+    ] {
+        assert_eq!(section_of(flag), heading, "{flag}:\n{help}");
+    }
+}
+
 #[test]
 fn help_documents_exit_codes() {
     kubefix().arg("--help").assert().code(0).stdout(
