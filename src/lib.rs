@@ -113,10 +113,22 @@ fn check(
     err: &mut dyn Write,
 ) -> ExitCode {
     if let Some(id) = inv.rules.selection.unknown() {
-        let _ = writeln!(
-            err,
-            "kubefix: error: unknown rule {id:?}; `kubefix rules` lists them"
-        );
+        let e = Error::Usage(format!(
+            "unknown rule {:?}; `kubefix rules` lists them",
+            sanitize::clean_field(id)
+        ));
+        // A script asking for JSON gets the JSON error document, as for every usage error.
+        if inv.output == Output::Json {
+            let none = render::Outcome {
+                written: &[],
+                backups: &[],
+            };
+            let errors = [e];
+            render::write_json(out, &render::json_report(&[], &none, &errors, &inv.view));
+            render::print_errors(&errors, err, false, &[]);
+        } else {
+            render::print_errors(&[e], err, false, &[]);
+        }
         return ExitCode::Error;
     }
     // A credential source the user named but that cannot be used: report, write nothing.

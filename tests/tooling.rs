@@ -425,6 +425,25 @@ fn rules_are_listed_and_selectable() {
     let o = kubefix(&["--rule", "no-such-rule", "--kubeconfig", BROKEN]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown rule \"no-such-rule\""));
+    // With -o json it is the JSON error document every other usage error gives (#14).
+    let o = kubefix(&[
+        "-o",
+        "json",
+        "--rule",
+        "no-such-rule",
+        "--kubeconfig",
+        BROKEN,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", out(&o));
+    });
+    assert_eq!(json["schemaVersion"], 1);
+    assert!(json["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown rule \"no-such-rule\""));
+    assert_eq!(json["summary"]["errors"], 1);
 }
 
 /// kubectl (1.26+) completes `kubectl fix …` by running `kubectl_complete-fix WORDS… PARTIAL`
