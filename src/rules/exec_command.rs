@@ -114,11 +114,7 @@ fn check(cx: &Context<'_, '_, '_>, on_path: bool, out: &mut Vec<Finding>) {
             if here {
                 continue;
             }
-            let hint = kc
-                .str_of(exec, "installHint")
-                .map(|h| h.trim().to_string())
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| format!("install {command}, or point command at it"));
+            let hint = crate::rules::support::view::install_hint(kc, exec, command);
             out.push(
                 Finding::new(
                     PATH_ID,

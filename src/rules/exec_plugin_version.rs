@@ -226,11 +226,7 @@ impl Rule for ExecPluginVersionRule {
                 _ => continue, // exec-api-version reports it
             };
             let Some(program) = program else {
-                let hint = kc
-                    .str_of(exec, "installHint")
-                    .map(|h| h.trim().to_string())
-                    .filter(|h| !h.is_empty())
-                    .unwrap_or_else(|| format!("install {command}, or point command at it"));
+                let hint = crate::rules::support::view::install_hint(kc, exec, command);
                 out.push(
                     Finding::new(
                         ID,

@@ -26,3 +26,12 @@ pub fn key_line(kc: &Kubeconfig<'_, '_>, map: NodeId, key: &str) -> usize {
             .unwrap_or(map),
     )
 }
+
+/// What to tell a user whose exec plugin `command` is missing: the exec section's own
+/// `installHint`, else a generic line.
+pub fn install_hint(kc: &Kubeconfig<'_, '_>, exec: NodeId, command: &str) -> String {
+    kc.str_of(exec, "installHint")
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| format!("install {command}, or point command at it"))
+}
