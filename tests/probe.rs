@@ -963,6 +963,23 @@ fn apply_sets_the_tls_server_name_and_sends_no_credentials_in_the_same_run() {
         "token: good-token",
     );
     let s = setup(&yaml);
+    // kubectl, the judge, before and after: `get --raw /version` with the same file.
+    let kubectl_version = |tag: &str| {
+        support::require_or_skip("kubectl").map(|kubectl| {
+            support::kubectl_command(&kubectl, &s.kc, &s.dir.path().join(tag))
+                .args(["get", "--raw", "/version"])
+                .output()
+                .unwrap()
+        })
+    };
+    if let Some(o) = kubectl_version("kcache-before") {
+        assert!(!o.status.success(), "{}", support::output_text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("certificate is valid for"),
+            "{}",
+            support::output_text(&o)
+        );
+    }
     let r = probe(&s, &[], &["--apply"]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let lines: Vec<&str> = r.stdout.lines().collect();
@@ -992,6 +1009,9 @@ fn apply_sets_the_tls_server_name_and_sends_no_credentials_in_the_same_run() {
         &r,
         &["test: ok user=token-user groups=system:authenticated"],
     );
+    if let Some(o) = kubectl_version("kcache-after") {
+        assert!(o.status.success(), "{}", support::output_text(&o));
+    }
     // Only that line was added; comments and everything else kept.
     let after = std::fs::read_to_string(&s.kc).unwrap();
     let added: Vec<&str> = after
