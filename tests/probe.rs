@@ -150,6 +150,38 @@ fn cert_server(ca: Ca, mode: ClientCertMode) -> TestApiServer {
     })
 }
 
+/// `-v` adds a table of every context: name, status, cause, server, user, version, time.
+#[test]
+fn verbose_adds_a_table_of_every_context() {
+    let ca = Ca::new("cluster-ca");
+    let alice = ca.client_cert("alice", &["dev"], Validity::Valid);
+    let server = cert_server(ca, ClientCertMode::Authenticator);
+    let s = setup(&kubeconfig(
+        &server.url,
+        Some(&server.ca_pem),
+        &[],
+        &cert_user(&alice),
+    ));
+    let r = probe(&s, &[], &["-v"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.starts_with("CONTEXT"))
+        .unwrap_or_else(|| panic!("no table:\n{}", r.stdout));
+    let cols: Vec<&str> = lines[head].split_whitespace().collect();
+    assert_eq!(
+        cols,
+        ["CONTEXT", "STATUS", "CAUSE", "SERVER", "USER", "VERSION", "TIME"]
+    );
+    let row: Vec<&str> = lines[head + 1].split_whitespace().collect();
+    assert_eq!(&row[..5], ["test", "ok", "-", server.url.as_str(), "alice"]);
+    assert!(row[6].parse::<u64>().is_ok() && row[7] == "ms", "{row:?}");
+    // Without -v, no table.
+    let r = probe(&s, &[], &[]);
+    assert!(!r.stdout.contains("CONTEXT"), "{}", r.stdout);
+}
+
 #[test]
 fn ok_names_the_user_and_groups_from_a_selfsubjectreview() {
     let ca = Ca::new("cluster-ca");

@@ -295,6 +295,9 @@ pub fn run(
             for r in &reports {
                 let _ = write!(out, "{}", text(r));
             }
+            if cli.verbose {
+                let _ = write!(out, "\n{}", table(&reports));
+            }
         }
     }
     if failed > 0 {
@@ -384,6 +387,52 @@ fn fatal(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write, msg: String) -> Ex
 }
 
 /// The text lines of one context.
+/// `-v`: every context in one table (the reports are already tamed: escaped and bounded).
+pub fn table(reports: &[ContextReport]) -> String {
+    let rows: Vec<[String; 7]> = reports
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.status.to_string(),
+                r.code.unwrap_or("-").to_string(),
+                r.server.clone().unwrap_or_else(|| "-".into()),
+                r.identity
+                    .as_ref()
+                    .map(|i| i.username.clone())
+                    .unwrap_or_else(|| "-".into()),
+                r.server_version.clone().unwrap_or_else(|| "-".into()),
+                format!("{} ms", r.elapsed_ms),
+            ]
+        })
+        .collect();
+    let head = [
+        "CONTEXT", "STATUS", "CAUSE", "SERVER", "USER", "VERSION", "TIME",
+    ];
+    let mut width = head.map(str::len);
+    for row in &rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[&str]| -> String {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(c);
+            } else {
+                l.push_str(&format!("{c:<w$} ", w = width[i]));
+            }
+        }
+        l.trim_end().to_string() + "\n"
+    };
+    let mut out = line(&head);
+    for row in &rows {
+        out.push_str(&line(&row.each_ref().map(String::as_str)));
+    }
+    out
+}
+
 pub fn text(r: &ContextReport) -> String {
     let mut s = format!("{}: ", crate::sanitize::clean(&r.name));
     if r.status == "ok" {
