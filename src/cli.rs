@@ -6,7 +6,7 @@ use clap::{ArgGroup, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::rules::{AzureLogin, ExecApiVersion, RuleOptions};
 
-const AFTER_HELP: &str = "\
+pub const AFTER_HELP: &str = "\
 Exit codes:
   0  success: nothing to fix, dry run done, or fixes applied
   1  --check found something that needs attention
@@ -63,7 +63,8 @@ pub struct Cli {
     #[arg(long, help_heading = "Mode")]
     pub apply: bool,
 
-    /// The kubeconfig to check (instead of $KUBECONFIG or ~/.kube/config).
+    /// The kubeconfig to work on, instead of $KUBECONFIG or ~/.kube/config (for restore: the
+    /// file whose backup is put back).
     #[arg(long, value_name = "PATH", global = true, help_heading = "Files")]
     pub kubeconfig: Option<PathBuf>,
 
@@ -150,7 +151,8 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = "Files")]
     pub break_hardlink: bool,
 
-    /// Write backups to DIR instead of beside each kubeconfig.
+    /// Where backups are written (--apply, restore) and looked for (restore, --list), instead of
+    /// beside each kubeconfig.
     #[arg(long, value_name = "DIR", global = true, help_heading = "Files")]
     pub backup_dir: Option<PathBuf>,
 
@@ -168,8 +170,8 @@ pub struct Cli {
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Text, global = true, help_heading = "Output")]
     pub output: Output,
 
-    /// Print nothing but errors (kubefix's own: unreadable or invalid files, refused writes).
-    /// Findings are not printed; with --check the exit code tells whether there are any.
+    /// Print nothing but kubefix's own errors (unreadable or invalid files, refused writes); the
+    /// exit code tells the rest (with --check: whether anything needs attention).
     #[arg(
         short,
         long,
@@ -179,7 +181,7 @@ pub struct Cli {
     )]
     pub quiet: bool,
 
-    /// Also report files with no problems.
+    /// Say more: also report files with no problems (probe: a table of every context).
     #[arg(short, long, global = true, help_heading = "Output")]
     pub verbose: bool,
 
@@ -191,13 +193,14 @@ pub struct Cli {
 /// Subcommands; without one, kubefix checks (and with --apply fixes) kubeconfigs.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print a shell completion script: `kubefix completions bash > /etc/bash_completion.d/kubefix`.
+    /// Print a shell completion script, e.g. `kubefix completions bash >
+    /// ~/.local/share/bash-completion/completions/kubefix` (README: every shell's path).
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `kubefix man > /usr/local/share/man/man1/kubefix.1`.
+    /// Print the man page (roff): `kubefix man > ~/.local/share/man/man1/kubefix.1`.
     Man,
     /// List every rule: its id, whether it can fix (write) or only reports, and what it finds.
     Rules,

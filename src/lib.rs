@@ -93,7 +93,8 @@ fn completions(shell: clap_complete::Shell, argv0: &str, out: &mut dyn Write) ->
 
 /// `kubefix man`.
 fn man(argv0: &str, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
-    match clap_mangen::Man::new(cli::command_for(argv0)).render(out) {
+    let mut page = Vec::new();
+    match write_man(argv0, &mut page).and_then(|()| out.write_all(&page)) {
         Ok(()) => ExitCode::Ok,
         // `kubefix man | head` is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::Ok,
@@ -102,6 +103,110 @@ fn man(argv0: &str, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
             ExitCode::Error
         }
     }
+}
+
+/// The man page: clap_mangen's title, name, description and options, then sections of our
+/// own where its defaults mislead: a synopsis with every command and its value names, the
+/// subcommands described in this page (there are no `kubefix-restore(1)` pages), and EXIT
+/// STATUS, FILES and EXAMPLES instead of one "EXTRA" section.
+fn write_man(argv0: &str, w: &mut dyn Write) -> std::io::Result<()> {
+    let cmd = cli::command_for(argv0);
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(w)?;
+    man.render_name_section(w)?;
+    let name = cmd.get_bin_name().unwrap_or("kubefix").to_string();
+    let usage = |c: &clap::Command| -> String {
+        c.clone()
+            .render_usage()
+            .to_string()
+            .trim_start_matches("Usage: ")
+            .to_string()
+    };
+    writeln!(w, ".SH SYNOPSIS")?;
+    let mut first = true;
+    let mut subs: Vec<clap::Command> = cmd
+        .get_subcommands()
+        .filter(|s| s.get_name() != "help")
+        .cloned()
+        .collect();
+    for line in std::iter::once(usage(&cmd)).chain(
+        subs.iter_mut()
+            .map(|s| usage(&s.clone().bin_name(format!("{name} {}", s.get_name())))),
+    ) {
+        if !first {
+            writeln!(w, ".br")?;
+        }
+        first = false;
+        writeln!(w, "{}", roff(&line))?;
+    }
+    man.render_description_section(w)?;
+    man.render_options_section(w)?;
+    writeln!(w, ".SH COMMANDS")?;
+    for sub in &subs {
+        writeln!(w, ".SS \"{} {}\"", roff(&name), roff(sub.get_name()))?;
+        if let Some(about) = sub.get_long_about().or(sub.get_about()) {
+            writeln!(w, "{}", roff(&about.to_string()))?;
+        }
+        for arg in sub
+            .get_arguments()
+            .filter(|a| !a.is_global_set() && a.get_id() != "help")
+        {
+            let takes_value = arg.get_action().takes_values();
+            let label = match (arg.get_long(), arg.get_value_names()) {
+                (Some(l), Some(v)) if takes_value => format!(
+                    "\\fB\\-\\-{}\\fR \\fI<{}>\\fR",
+                    roff(l),
+                    roff(v[0].as_ref())
+                ),
+                (Some(l), _) => format!("\\fB\\-\\-{}\\fR", roff(l)),
+                (None, Some(v)) => format!("\\fI{}\\fR", roff(v[0].as_ref())),
+                (None, None) => roff(arg.get_id().as_str()),
+            };
+            writeln!(w, ".TP\n{label}")?;
+            if let Some(h) = arg.get_long_help().or(arg.get_help()) {
+                writeln!(w, "{}", roff(&h.to_string()))?;
+            }
+        }
+    }
+    let after = cli::AFTER_HELP;
+    let part = |head: &str| -> String {
+        let start = after
+            .find(head)
+            .map(|i| i + head.len())
+            .unwrap_or(after.len());
+        let rest = &after[start..];
+        let end = rest.find("\n\n").unwrap_or(rest.len());
+        rest[..end].trim_matches('\n').to_string()
+    };
+    writeln!(
+        w,
+        ".SH \"EXIT STATUS\"\n.nf\n{}\n.fi",
+        roff(&part("Exit codes:"))
+    )?;
+    writeln!(
+        w,
+        ".SH ENVIRONMENT\n{}",
+        roff(&part("Files:").replace('\n', " "))
+    )?;
+    writeln!(w, ".SH EXAMPLES\n.nf\n{}\n.fi", roff(&part("Examples:")))?;
+    writeln!(w, ".SH \"SEE ALSO\"\nkubectl(1)")?;
+    man.render_version_section(w)
+}
+
+/// Text for roff: backslashes and hyphens escaped, no line starting with a control character.
+fn roff(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('-', "\\-")
+        .lines()
+        .map(|l| {
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Check the kubeconfigs (and with --apply fix them): plan every file, write only when all

@@ -76,9 +76,36 @@ fn man_page_documents_flags_and_exit_codes() {
         "\\-\\-apply",
         "\\-\\-check",
         "\\-\\-kubeconfig",
-        "Exit codes",
+        "EXIT STATUS",
+        "\\-\\-check found something that needs attention",
     ] {
         assert!(man.contains(needle), "man page lacks {needle}");
+    }
+    // #14: no pointers to pages that do not exist, exit codes under EXIT STATUS (not
+    // "EXTRA"), every command in the synopsis with its value names, restore --list described.
+    assert!(!man.contains("kubefix\\-restore(1)"), "{man}");
+    assert!(!man.contains(".SH EXTRA"), "{man}");
+    assert!(man.contains(".SH \"EXIT STATUS\""), "{man}");
+    assert!(man.contains("kubefix restore [OPTIONS] [BACKUP]"), "{man}");
+    assert!(man.contains(".SS \"kubefix restore\""), "{man}");
+    assert!(man.contains("\\fB\\-\\-list\\fR"), "{man}");
+    assert!(
+        man.contains("\\fB\\-\\-context\\fR \\fI<NAME>\\fR"),
+        "{man}"
+    );
+    // It renders: `man` (when installed) reads it without warnings.
+    if let Some(man_bin) = support::which("man") {
+        let dir = tempfile::tempdir().unwrap();
+        let page = dir.path().join("kubefix.1");
+        std::fs::write(&page, &o.stdout).unwrap();
+        let r = std::process::Command::new(man_bin)
+            .args(["-l", "--warnings"])
+            .arg(&page)
+            .env("MANWIDTH", "80")
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", out(&r));
+        assert!(String::from_utf8_lossy(&r.stdout).contains("EXIT STATUS"));
     }
 }
 
