@@ -13,6 +13,9 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default)]
 pub struct Env {
     pub kubeconfig: Option<String>,
+    /// `$KUBECONFIG` is set but is not UTF-8: kubefix cannot name its files yet, and must not
+    /// fall back to `~/.kube/config` (kubectl would read the named files instead).
+    pub kubeconfig_not_unicode: bool,
     pub home: Option<PathBuf>,
     /// `SUDO_USER`, honoured only when running as root.
     pub sudo_user: Option<String>,
@@ -23,6 +26,10 @@ impl Env {
     pub fn from_process() -> Env {
         Env {
             kubeconfig: std::env::var("KUBECONFIG").ok(),
+            kubeconfig_not_unicode: matches!(
+                std::env::var("KUBECONFIG"),
+                Err(std::env::VarError::NotUnicode(_))
+            ),
             home: dirs::home_dir(),
             sudo_user: std::env::var("SUDO_USER")
                 .ok()
@@ -57,6 +64,14 @@ fn home_of(user: &str) -> Option<PathBuf> {
 pub fn select(explicit: Option<&Path>, env: &Env) -> Result<Vec<PathBuf>> {
     if let Some(p) = explicit {
         return Ok(vec![p.to_path_buf()]);
+    }
+    if env.kubeconfig_not_unicode {
+        return Err(Error::Usage(
+            "$KUBECONFIG names files whose paths are not UTF-8, which kubefix cannot read yet; \
+             pass each file with --kubeconfig PATH (kubefix does not fall back to \
+             ~/.kube/config, since kubectl reads the files $KUBECONFIG names)"
+                .into(),
+        ));
     }
     if let Some(list) = env.kubeconfig.as_deref().filter(|s| !s.is_empty()) {
         let mut out: Vec<PathBuf> = Vec::new();
@@ -378,6 +393,25 @@ mod tests {
             ..Env::default()
         };
         assert_eq!(select(None, &env).unwrap(), vec![a, b]);
+    }
+
+    /// Found in review: a `$KUBECONFIG` that is not UTF-8 was ignored and kubefix worked on
+    /// `~/.kube/config`, a file kubectl was not using.
+    #[test]
+    fn kubeconfig_that_is_not_unicode_is_an_error_not_a_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".kube")).unwrap();
+        std::fs::write(dir.path().join(".kube/config"), "").unwrap();
+        let env = Env {
+            kubeconfig_not_unicode: true,
+            home: Some(dir.path().to_path_buf()),
+            ..Env::default()
+        };
+        let e = select(None, &env).unwrap_err();
+        assert!(e.to_string().contains("not UTF-8"), "{e}");
+        // --kubeconfig still works.
+        let p = Path::new("/x/config");
+        assert_eq!(select(Some(p), &env).unwrap(), vec![p.to_path_buf()]);
     }
 
     #[test]

@@ -353,7 +353,7 @@ fn name_mismatch_lists_the_sans_and_offers_a_tls_server_name_that_verifies() {
     assert_lines(&r, &[
         "test: the server's certificate is not valid for 127.0.0.1; it names kubernetes, kubernetes.default, 10.43.0.1 [name-mismatch]",
         "  kubectl says: Unable to connect to the server: tls: failed to verify certificate: x509: certificate is valid for 10.43.0.1, not 127.0.0.1",
-        &format!("  fix: verify the server as kubernetes, a name its certificate has: kubectl --kubeconfig {} config set-cluster test --tls-server-name=kubernetes (or `{} probe --context test --apply`)", s.kc.display(), kubefix_cmd(&s, None)),
+        &format!("  fix: verify the server as kubernetes, a name its certificate has: kubectl --kubeconfig {} config set-cluster --tls-server-name=kubernetes -- test (or `{} probe --context=test --apply`)", s.kc.display(), kubefix_cmd(&s, None)),
     ]);
     assert!(server.requests().is_empty());
     if let Some(k) = kubectl_says(&s) {
@@ -680,7 +680,7 @@ fn nothing_listening_on_loopback_is_the_copied_k3s_yaml() {
     assert_lines(&r, &[
         &format!("test: nothing listens on 127.0.0.1:{port} on this machine (connection refused) [refused]"),
         &format!("  kubectl says: The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?"),
-        &format!("  fix: a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl --kubeconfig {} config set-cluster test --server=https://NODE-ADDRESS:{port}", s.kc.display()),
+        &format!("  fix: a k3s.yaml (or rke2.yaml) copied from a node keeps https://127.0.0.1:6443, which points at this machine: replace 127.0.0.1 with the node's address: kubectl --kubeconfig {} config set-cluster --server=https://NODE-ADDRESS:{port} -- test", s.kc.display()),
     ]);
     if let Some(k) = kubectl_says(&s) {
         assert_eq!(k, format!("The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?"));
@@ -1220,7 +1220,7 @@ fn no_tls_server_name_is_offered_but_the_names_every_api_server_has() {
     let r = probe(&s, &[], &[]);
     assert!(
         r.stdout
-            .contains("config set-cluster test --tls-server-name=kubernetes.default.svc"),
+            .contains("config set-cluster --tls-server-name=kubernetes.default.svc -- test"),
         "{}",
         r.stdout
     );
@@ -1351,8 +1351,9 @@ fn probe_advice_names_the_users_file_and_pastes_as_is() {
             s.kc.to_str().unwrap(),
             "config",
             "set-cluster",
-            "test",
-            "--tls-server-name=kubernetes"
+            "--tls-server-name=kubernetes",
+            "--",
+            "test"
         ]
     );
     // ~/.kube/config is what kubectl edits anyway: no --kubeconfig.
@@ -1367,7 +1368,7 @@ fn probe_advice_names_the_users_file_and_pastes_as_is() {
     let r = probe_env(&d, &[("HOME", d.dir.path().to_str().unwrap())], &[]);
     assert!(
         r.stdout
-            .contains(": kubectl config set-cluster test --tls-server-name=kubernetes (or `"),
+            .contains(": kubectl config set-cluster --tls-server-name=kubernetes -- test (or `"),
         "{}",
         r.stdout
     );

@@ -53,8 +53,10 @@ pub fn set_cluster(file: Option<&std::path::Path>, cluster: &str, args: &[&str])
         words.push(quote(&f.to_string_lossy()));
     }
     words.extend(["config", "set-cluster"].map(String::from));
-    words.push(quote(cluster));
     words.extend(args.iter().map(|a| quote(a)));
+    // `--` first: a cluster named `-x` is a name, not a flag.
+    words.push("--".into());
+    words.push(quote(cluster));
     words.join(" ")
 }
 
@@ -646,7 +648,7 @@ fn name_mismatch(ctx: &Ctx<'_>, rec: &Record) -> Failure {
             "verify the server as {n}, a name its certificate has: {} (or `{}`)",
             set_cluster(ctx.file, ctx.cluster, &[&format!("--tls-server-name={n}")]),
             ctx.command
-                .with(&["probe", "--context", ctx.context, "--apply"])
+                .with(&["probe", &format!("--context={}", ctx.context), "--apply"])
         ),
         None => format!(
             "dial the server by a name its certificate has, or add {} to the server certificate's SANs (K3s/RKE2: --tls-san {}; kubeadm: apiServer.certSANs)",
@@ -982,4 +984,40 @@ pub fn forbidden(ctx: &Ctx<'_>, body: &str) -> Box<Failure> {
         kubectl: Some(format!("Error from server (Forbidden): {msg}")),
         remedy: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found in review: a cluster named `-x` was read by kubectl as a flag. After `--` it is
+    /// the name, which the real kubectl (when installed) confirms.
+    #[test]
+    fn set_cluster_keeps_a_dash_name_a_name() {
+        let cmd = set_cluster(None, "-x", &["--tls-server-name=kubernetes"]);
+        assert_eq!(
+            cmd,
+            "kubectl config set-cluster --tls-server-name=kubernetes -- -x"
+        );
+        let Ok(o) = std::process::Command::new("kubectl")
+            .arg("version")
+            .arg("--client")
+            .output()
+        else {
+            eprintln!("skipped the kubectl half: kubectl not found");
+            return;
+        };
+        assert!(o.status.success());
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("config");
+        let o = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&cmd)
+            .env("KUBECONFIG", &kc)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(&kc).unwrap();
+        assert!(text.contains("name: -x"), "{text}");
+    }
 }

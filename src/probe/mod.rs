@@ -352,10 +352,10 @@ fn apply_remedies(
 
 /// The command that probes the same contexts again, as the user ran it (without `--apply`).
 fn probe_again(args: &Args) -> String {
+    // `--context=NAME`: a context named `-x` stays the flag's value.
+    let context = args.context.as_ref().map(|c| format!("--context={c}"));
     let mut extra = vec!["probe"];
-    if let Some(c) = &args.context {
-        extra.extend(["--context", c.as_str()]);
-    }
+    extra.extend(context.as_deref());
     if args.all_contexts {
         extra.push("--all-contexts");
     }
