@@ -21,7 +21,32 @@
 use x509_parser::prelude::FromDer;
 
 /// `encoding/base64.StdEncoding.Decode`: the bytes, or the offset Go reports.
+///
+/// Fast path: every input the base64 crate's standard engine accepts (padded, canonical
+/// trailing bits) Go decodes to the same bytes, once the line breaks Go skips are removed.
+/// Anything else takes the exact walk of Go's decoder, for its leniency (non-zero trailing
+/// bits) and its error offset. (The walk alone made this 27% of a 15 MB dry run.)
 pub fn go_base64(src: &[u8]) -> Result<Vec<u8>, usize> {
+    use base64::Engine as _;
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let fast = if memchr::memchr2(b'\n', b'\r', src).is_some() {
+        let joined: Vec<u8> = src
+            .iter()
+            .copied()
+            .filter(|b| *b != b'\n' && *b != b'\r')
+            .collect();
+        engine.decode(joined)
+    } else {
+        engine.decode(src)
+    };
+    match fast {
+        Ok(bytes) => Ok(bytes),
+        Err(_) => go_base64_walk(src),
+    }
+}
+
+/// Go's decoder, quantum by quantum.
+fn go_base64_walk(src: &[u8]) -> Result<Vec<u8>, usize> {
     let mut out = Vec::with_capacity(src.len() / 4 * 3);
     let mut si = 0;
     while si < src.len() {
@@ -577,6 +602,40 @@ fn check_escapes(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast path never answers differently from Go's walk: 20,000 pseudo-random inputs
+    /// over the alphabet, padding, line breaks and a few strangers.
+    #[test]
+    fn fast_base64_agrees_with_the_go_walk() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n\r -_*";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    // Mostly the plain alphabet, sometimes padding, breaks or strangers.
+                    if r % 5 == 0 {
+                        alphabet[64 + (r as usize / 5) % (alphabet.len() - 64)]
+                    } else {
+                        alphabet[(r as usize / 5) % 64]
+                    }
+                })
+                .collect();
+            assert_eq!(
+                go_base64(&input),
+                go_base64_walk(&input),
+                "{:?}",
+                String::from_utf8_lossy(&input)
+            );
+        }
+    }
     use base64::Engine as _;
 
     fn b64(b: &[u8]) -> String {
