@@ -456,8 +456,7 @@ impl Document<'_> {
         let byte_limit = self.src.len() as u64 + MAX_ALIAS_EXPANDED_BYTES;
         let mut size = vec![0u64; self.nodes.len()];
         let mut bytes = vec![0u64; self.nodes.len()];
-        let mut stack = vec![(root, false)];
-        while let Some((id, children_done)) = stack.pop() {
+        for id in self.post_order(root) {
             let (s, b) = match self.kind(id) {
                 NodeKind::Scalar { .. } => (1, self.node(id).span().len() as u64),
                 NodeKind::Alias { target } => {
@@ -470,19 +469,6 @@ impl Document<'_> {
                         });
                     }
                     (size[target as usize], bytes[target as usize])
-                }
-                NodeKind::Mapping { entries, .. } if !children_done => {
-                    stack.push((id, true));
-                    for &(k, v) in entries.iter().rev() {
-                        stack.push((v, false));
-                        stack.push((k, false));
-                    }
-                    continue;
-                }
-                NodeKind::Sequence { items, .. } if !children_done => {
-                    stack.push((id, true));
-                    stack.extend(items.iter().rev().map(|&i| (i, false)));
-                    continue;
                 }
                 NodeKind::Mapping { entries, .. } => {
                     entries.iter().fold((1u64, 0u64), |(n, b), &(k, v)| {

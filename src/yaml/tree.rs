@@ -161,6 +161,31 @@ pub struct Document<'a> {
 }
 
 impl<'a> Document<'a> {
+    /// Every node under `root` (itself last), children before their parent, in document
+    /// order otherwise: an alias comes after the node it refers to unless that node contains
+    /// it. Iterative, so any nesting depth is safe. The bottom-up passes over the tree
+    /// (alias expansion, "does this hold a target") are folds over this order.
+    pub fn post_order(&self, root: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let mut stack = vec![(root, false)];
+        std::iter::from_fn(move || loop {
+            let (id, children_done) = stack.pop()?;
+            match self.kind(id) {
+                NodeKind::Mapping { entries, .. } if !children_done => {
+                    stack.push((id, true));
+                    for &(k, v) in entries.iter().rev() {
+                        stack.push((v, false));
+                        stack.push((k, false));
+                    }
+                }
+                NodeKind::Sequence { items, .. } if !children_done => {
+                    stack.push((id, true));
+                    stack.extend(items.iter().rev().map(|&i| (i, false)));
+                }
+                _ => return Some(id),
+            }
+        })
+    }
+
     /// Number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()

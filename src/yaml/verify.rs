@@ -81,24 +81,10 @@ pub fn occurrences(doc: &Document<'_>, targets: &HashSet<NodeId>) -> Vec<Occurre
 /// iterative post-order pass in document order (an alias's target is complete before it).
 fn containing(doc: &Document<'_>, root: NodeId, targets: &HashSet<NodeId>) -> Vec<bool> {
     let mut contains = vec![false; doc.len()];
-    let mut stack = vec![(root, false)];
-    while let Some((id, children_done)) = stack.pop() {
+    for id in doc.post_order(root) {
         let c = match doc.kind(id) {
             NodeKind::Scalar { .. } => false,
             NodeKind::Alias { target } => contains[target as usize],
-            NodeKind::Mapping { entries, .. } if !children_done => {
-                stack.push((id, true));
-                for &(k, v) in entries.iter().rev() {
-                    stack.push((v, false));
-                    stack.push((k, false));
-                }
-                continue;
-            }
-            NodeKind::Sequence { items, .. } if !children_done => {
-                stack.push((id, true));
-                stack.extend(items.iter().rev().map(|&i| (i, false)));
-                continue;
-            }
             NodeKind::Mapping { entries, .. } => entries.iter().any(|&(_, v)| contains[v as usize]),
             NodeKind::Sequence { items, .. } => items.iter().any(|&i| contains[i as usize]),
         };
