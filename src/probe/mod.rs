@@ -114,12 +114,13 @@ pub struct ContextReport {
 }
 
 impl ContextReport {
-    fn new(t: &Target) -> ContextReport {
+    /// An `ok` report for a context: what failed, if anything, is filled in later.
+    fn named(name: String) -> ContextReport {
         ContextReport {
-            name: t.context.clone(),
-            cluster: t.cluster_name.clone(),
-            user: t.user_name.clone(),
-            server: t.cluster.as_ref().and_then(|c| c.server.clone()),
+            name,
+            cluster: None,
+            user: None,
+            server: None,
             status: "ok",
             stage: None,
             code: None,
@@ -133,6 +134,15 @@ impl ContextReport {
             applied: None,
             elapsed_ms: 0,
             remedy: None,
+        }
+    }
+
+    fn new(t: &Target) -> ContextReport {
+        ContextReport {
+            cluster: t.cluster_name.clone(),
+            user: t.user_name.clone(),
+            server: t.cluster.as_ref().and_then(|c| c.server.clone()),
+            ..ContextReport::named(t.context.clone())
         }
     }
 
@@ -1022,25 +1032,7 @@ mod tests {
     use super::*;
 
     fn report() -> ContextReport {
-        ContextReport {
-            name: "c".into(),
-            cluster: None,
-            user: None,
-            server: None,
-            status: "ok",
-            stage: None,
-            code: None,
-            cause: None,
-            fix: None,
-            kubectl_says: None,
-            identity: None,
-            server_version: None,
-            proxy: None,
-            warnings: Vec::new(),
-            applied: None,
-            elapsed_ms: 0,
-            remedy: None,
-        }
+        ContextReport::named("c".into())
     }
 
     #[test]
