@@ -8,6 +8,7 @@
 //! touched and paths are never shortened to `~`.
 
 mod support;
+use support::expect_code;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -69,18 +70,6 @@ fn stdout(out: &Output) -> String {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8(out.stderr.clone()).expect("stderr is UTF-8")
-}
-
-/// Assert the exit code, showing the whole output when it is wrong.
-#[track_caller]
-fn expect_code(out: &Output, want: i32) {
-    assert_eq!(
-        code(out),
-        want,
-        "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// stdout must be exactly one JSON document.

@@ -16,6 +16,7 @@
 //! (a real disk, where `chattr` works), never in the developer's files.
 
 mod support;
+use support::expect_code;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -91,18 +92,6 @@ fn apply(path: &Path, extra: &[&str]) -> Output {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn expect_code(out: &Output, want: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(want),
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        stderr(out)
-    );
 }
 
 fn temps(dir: &Path) -> Vec<String> {

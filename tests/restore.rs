@@ -1,6 +1,7 @@
 //! `kubefix restore`, `restore --list` and `--keep-backups`, on the real binary.
 
 mod support;
+use support::expect_code;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -45,17 +46,6 @@ fn run(args: &[&str], path: &Path) -> std::process::Output {
         .arg(path)
         .output()
         .unwrap()
-}
-
-#[track_caller]
-fn expect_code(out: &std::process::Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A valid kubeconfig (restore refuses anything else) that says `tag` in a comment.

@@ -10,6 +10,7 @@
 //! ```
 
 mod support;
+use support::expect_code;
 
 use std::fs;
 use std::io::Write;
@@ -77,18 +78,6 @@ fn kubefix(args: &[&str], path: &Path) -> Output {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn expect_code(out: &Output, want: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(want),
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        stderr(out)
-    );
 }
 
 fn chmod(p: &Path, mode: u32) {

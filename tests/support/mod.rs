@@ -59,6 +59,17 @@ pub fn stdout_and_stderr(o: &std::process::Output) -> String {
     )
 }
 
+/// Assert a process's exit code, showing its whole output when it is wrong.
+#[track_caller]
+pub fn expect_code(out: &std::process::Output, want: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(want),
+        "unexpected exit code\n{}",
+        output_text(out)
+    );
+}
+
 /// A process's exit status, stdout and stderr, for assertion messages.
 pub fn output_text(o: &std::process::Output) -> String {
     format!(
