@@ -239,7 +239,9 @@ pub struct Sources {
     loaded: Arc<OnceLock<Vec<Loaded>>>,
     /// Answers of [`Sources::owner_can_read`], so the user switch it takes as root happens
     /// once per (user, source), on the thread that first asks.
-    readable_by: Arc<Mutex<HashMap<(u32, PathBuf), bool>>>,
+    /// Keyed by the whole identity (uid, gid, groups): a uid the user database does not know
+    /// takes its group from each file, so the uid alone does not decide.
+    readable_by: Arc<Mutex<HashMap<(u32, u32, Vec<u32>, PathBuf), bool>>>,
 }
 
 impl Sources {
@@ -256,7 +258,12 @@ impl Sources {
     /// credentials gives them nothing they do not have). Checked by trying it as them
     /// ([`privilege::owner_can_read`]), once per user and source.
     pub fn owner_can_read(&self, owner: &privilege::Owner, path: &Path) -> bool {
-        let key = (owner.uid, path.to_path_buf());
+        let key = (
+            owner.uid,
+            owner.gid,
+            owner.groups.clone(),
+            path.to_path_buf(),
+        );
         let mut cache = self.readable_by.lock().unwrap_or_else(|e| e.into_inner());
         *cache
             .entry(key)
