@@ -52,17 +52,6 @@ impl FilePlan {
     }
 }
 
-/// Read and plan one file.
-pub fn plan_file(path: &Path, options: &RuleOptions) -> Result<FilePlan> {
-    refuse_force_identity(
-        path,
-        options,
-        crate::privilege::foreign_owner(path).as_ref(),
-    )?;
-    let bytes = read(path)?;
-    plan_owned(path, bytes, options)
-}
-
 /// Swapping in another identity (`--force-identity`) is the owner's choice alone, never
 /// root's for them: refused when `owner` (another user, kubefix running as root) is set.
 pub fn refuse_force_identity(
