@@ -230,6 +230,9 @@ pub struct Target<'a> {
     pub ca: &'a [Cert],
 }
 
+/// Who (uid, gid, groups) and which source: the key of [`Sources::owner_can_read`]'s answers.
+type ReadableKey = (u32, u32, Vec<u32>, PathBuf);
+
 /// The credential sources of this run, read once on first use (clones share the reading).
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
@@ -241,7 +244,7 @@ pub struct Sources {
     /// once per (user, source), on the thread that first asks.
     /// Keyed by the whole identity (uid, gid, groups): a uid the user database does not know
     /// takes its group from each file, so the uid alone does not decide.
-    readable_by: Arc<Mutex<HashMap<(u32, u32, Vec<u32>, PathBuf), bool>>>,
+    readable_by: Arc<Mutex<HashMap<ReadableKey, bool>>>,
 }
 
 impl Sources {
