@@ -682,16 +682,14 @@ fn shells_complete_rule_ids() {
     // bash: what the completion function offers after `--rule ins` and `--skip `.
     let (bash_script, _) = script("bash", "kubefix.bash");
     let complete_bash = |line: &str| -> Vec<String> {
-        let program = format!(
-            "source \"$1\"\nCOMP_LINE=\"$2\"; COMP_POINT=${{#COMP_LINE}}\n\
+        let program = "source \"$1\"\nCOMP_LINE=\"$2\"; COMP_POINT=${#COMP_LINE}\n\
              read -ra COMP_WORDS <<<\"$2\"\n\
              case $2 in *' ') COMP_WORDS+=(''); esac\n\
-             COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
-             _kubefix kubefix \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
-             printf '%s\\n' \"${{COMPREPLY[@]}}\""
-        );
+             COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n\
+             _kubefix kubefix \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\"\n\
+             printf '%s\\n' \"${COMPREPLY[@]}\"";
         let o = Command::new("bash")
-            .args(["-c", &program, "bash"])
+            .args(["-c", program, "bash"])
             .arg(&bash_script)
             .arg(line)
             .current_dir(dir.path())
