@@ -561,3 +561,52 @@ pub fn complete(words: &[String]) -> (Vec<String>, u32) {
     }
     (out, DIRECTIVE_NO_FILES)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_names_are_read_as_kubectl_runs_them() {
+        for (argv0, name, completes_for) in [
+            ("kubefix", "kubefix", "kubefix"),
+            ("/usr/local/bin/kubefix", "kubefix", "kubefix"),
+            (
+                "/home/a/.local/bin/kubectl-fix",
+                "kubectl fix",
+                "kubectl-fix",
+            ),
+            (
+                "/root/.krew/bin/kubectl-fix_kubeconfig",
+                "kubectl fix-kubeconfig",
+                "kubectl-fix_kubeconfig",
+            ),
+            // `kubectl fix kubeconfig` runs kubectl-fix-kubeconfig.
+            (
+                "kubectl-fix-kubeconfig",
+                "kubectl fix kubeconfig",
+                "kubectl-fix-kubeconfig",
+            ),
+            // Not a name kubectl runs as a plugin.
+            ("kubectl-", "kubefix", "kubefix"),
+            ("kubectl-fix--x", "kubefix", "kubefix"),
+            ("kubectl-fix me", "kubefix", "kubefix"),
+            ("kubectl", "kubefix", "kubefix"),
+        ] {
+            assert_eq!(program_name(argv0), name, "{argv0}");
+            assert_eq!(completion_name(argv0), completes_for, "{argv0}");
+            assert!(!is_plugin_completion(argv0), "{argv0}");
+        }
+        assert!(is_plugin_completion("/x/kubectl_complete-fix"));
+        assert!(is_plugin_completion("kubectl_complete-fix_kubeconfig"));
+    }
+
+    #[test]
+    fn examples_line_up_after_renaming() {
+        let text = "Examples:\n  kubectl fix-kubeconfig    show\n  kubectl fix-kubeconfig --check  exit 1\n  kubectl fix-kubeconfig --apply --exec-api-version v1\nmore";
+        assert_eq!(
+            align_examples(text, "  kubectl fix-kubeconfig "),
+            "Examples:\n  kubectl fix-kubeconfig          show\n  kubectl fix-kubeconfig --check  exit 1\n  kubectl fix-kubeconfig --apply --exec-api-version v1\nmore"
+        );
+    }
+}

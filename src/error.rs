@@ -168,3 +168,35 @@ impl Drop for Diagnostics<'_> {
         let _ = io::Write::flush(self);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn through(program: &str, writes: &[&str]) -> String {
+        let mut sink = Vec::new();
+        {
+            let mut d = Diagnostics::new(&mut sink, program);
+            for w in writes {
+                d.write_all(w.as_bytes()).unwrap();
+            }
+        }
+        String::from_utf8(sink).unwrap()
+    }
+
+    #[test]
+    fn diagnostics_name_the_plugin_at_line_starts_only() {
+        let writes = [
+            "kubefix: error: a: cannot read\nkub",
+            "efix: note: kubefix: stays\n",
+            "not kubefix: here\nkubefix: last, unterminated",
+        ];
+        assert_eq!(
+            through("kubectl fix", &writes),
+            "kubectl fix: error: a: cannot read\nkubectl fix: note: kubefix: stays\n\
+             not kubefix: here\nkubectl fix: last, unterminated"
+        );
+        assert_eq!(through("kubefix", &writes), writes.concat());
+    }
+}

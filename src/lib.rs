@@ -198,7 +198,12 @@ fn write_man(argv0: &str, w: &mut dyn Write) -> std::io::Result<()> {
             }
         }
     }
-    let after = cli::AFTER_HELP;
+    // Exit codes, files and examples as `--help` shows them (under the plugin's name as one).
+    let after = cmd
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| cli::AFTER_HELP.to_string());
+    let after = after.as_str();
     let part = |head: &str| -> String {
         let start = after
             .find(head)
