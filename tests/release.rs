@@ -260,10 +260,18 @@ fn check_krew_manifest(path: &Path, host: &str, sha256: &str) {
         "krew.googlecontainertools.github.com/v1alpha2"
     );
     assert_eq!(at(&doc, root, &["kind"]), "Plugin");
-    assert_eq!(at(&doc, root, &["metadata", "name"]), "fix-kubeconfig");
+    // krew's checks (internal/index/validation): the file is named after the plugin, the short
+    // description is one line, every sha256 is 64 lowercase hex digits.
+    let plugin = at(&doc, root, &["metadata", "name"]);
+    assert_eq!(plugin, "fix-kubeconfig");
+    assert_eq!(
+        path.file_name().unwrap().to_str(),
+        Some("fix-kubeconfig.yaml")
+    );
     let spec = doc.get(root, "spec").unwrap();
     assert_eq!(at(&doc, spec, &["version"]), format!("v{}", version()));
-    assert!(!at(&doc, spec, &["shortDescription"]).is_empty());
+    let short = at(&doc, spec, &["shortDescription"]);
+    assert!(!short.is_empty() && !short.contains('\n'), "{short:?}");
     assert!(at(&doc, spec, &["description"]).contains("--apply"));
     let caveats = at(&doc, spec, &["caveats"]);
     assert!(
@@ -287,6 +295,12 @@ fn check_krew_manifest(path: &Path, host: &str, sha256: &str) {
     let name = format!("kubefix-{}-{host}", version());
     assert_eq!(at(&doc, p, &["uri"]), format!("{BASE_URL}/{name}.tar.gz"));
     assert_eq!(at(&doc, p, &["sha256"]), sha256);
+    assert!(
+        sha256.len() == 64
+            && sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    );
     assert_eq!(at(&doc, p, &["bin"]), "kubefix");
     let files = doc.items(doc.get(p, "files").unwrap()).unwrap();
     let pairs: Vec<(&str, &str)> = files
