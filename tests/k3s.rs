@@ -533,7 +533,7 @@ fn unreadable_source_names_three_ways_out() {
         "{err}"
     );
     assert!(
-        err.contains("3. pass --k3s-config PATH with a readable copy"),
+        err.contains("3. pass --k3s-config PATH with a copy only you can read"),
         "{err}"
     );
 }
