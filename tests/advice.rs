@@ -624,3 +624,140 @@ fn token_advice_in_the_default_file() {
     paste_token_advice(&sh, &hint, &real);
     assert_eq!(token_of(&sh, &file, "bot"), "new-token-for-bot");
 }
+
+/// A kubeconfig with the contexts `names` (all on cluster `c`, user `u`) and `current`.
+fn contexts_config(names: &[&str], current: &str) -> String {
+    let mut s = String::from("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n");
+    for n in names {
+        s.push_str(&format!("- name: {n}\n  context:\n    cluster: c\n    user: u\n"));
+    }
+    s.push_str(&format!(
+        "current-context: {current}\nusers:\n- name: u\n  user:\n    token: opaque\n"
+    ));
+    s
+}
+
+/// current-context names nothing (#14): the hint lists the contexts that exist, nearest
+/// first, at most five, and its `kubectl config use-context` works when pasted.
+#[test]
+fn dangling_current_context_lists_what_exists() {
+    let Some(real) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let sh = Shell::new();
+    let names = [
+        "staging",
+        "dev",
+        "production",
+        "qa",
+        "prod-eu",
+        "test",
+        "my laptop",
+    ];
+    let file = sh.write("my configs/k.yaml", &contexts_config(&names, "prodution"));
+    let o = sh.sh("kubefix --kubeconfig 'my configs/k.yaml' -o json", &[]);
+    let hint = json_hint(&o, "dangling-reference");
+    assert!(hint.contains("the contexts: production, prod-eu, "), "{hint}");
+    assert!(hint.ends_with(", … 2 more"), "{hint}");
+    std::fs::remove_file(sh.bin.join("kubectl")).unwrap();
+    std::os::unix::fs::symlink(&real, sh.bin.join("kubectl")).unwrap();
+    let cmd = hint_command(&hint);
+    assert_eq!(
+        cmd,
+        "kubectl --kubeconfig 'my configs/k.yaml' config use-context production"
+    );
+    let o = sh.sh(&cmd, &[]);
+    assert_eq!(o.status.code(), Some(0), "`{cmd}`: {}", text(&o));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("current-context: production\n"));
+    let again = sh.sh("kubefix --kubeconfig 'my configs/k.yaml' -o json", &[]);
+    assert!(!stdout(&again).contains("dangling-reference"), "{}", text(&again));
+}
+
+/// A context's user names nothing: the users that exist, and a `kubectl config set-context`
+/// that points the context at the nearest one.
+#[test]
+fn dangling_user_points_at_the_nearest() {
+    let Some(real) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let sh = Shell::new();
+    let text_ = contexts_config(&["ci"], "ci")
+        .replace("    user: u\n", "    user: deploy-bto\n")
+        .replace(
+            "- name: u\n  user:\n    token: opaque\n",
+            "- name: admin\n  user:\n    token: a\n- name: deploy-bot\n  user:\n    token: b\n",
+        );
+    let file = sh.write("k.yaml", &text_);
+    let o = sh.sh("kubefix --kubeconfig k.yaml -o json", &[]);
+    let hint = json_hint(&o, "dangling-reference");
+    assert!(hint.ends_with("the users: deploy-bot, admin"), "{hint}");
+    std::fs::remove_file(sh.bin.join("kubectl")).unwrap();
+    std::os::unix::fs::symlink(&real, sh.bin.join("kubectl")).unwrap();
+    let cmd = hint_command(&hint);
+    assert_eq!(
+        cmd,
+        "kubectl --kubeconfig k.yaml config set-context ci --user=deploy-bot"
+    );
+    let o = sh.sh(&cmd, &[]);
+    assert_eq!(o.status.code(), Some(0), "`{cmd}`: {}", text(&o));
+    assert!(std::fs::read_to_string(&file)
+        .unwrap()
+        .contains("    user: deploy-bot\n"));
+}
+
+/// AKS on the removed azure auth-provider (#14): the fix names `kubelogin get-token`, the hint
+/// says how to install kubelogin when it is not on PATH, and how to sign in another way
+/// (`--azure-login`), which works when pasted.
+#[test]
+fn aks_advice_names_get_token_the_install_and_the_login_method() {
+    let sh = Shell::new();
+    let aks = std::fs::read_to_string(support::testdata("aks-azure-auth-provider.yaml")).unwrap();
+    let file = sh.write("aks.yaml", &aks);
+    let o = sh.sh("kubefix --kubeconfig aks.yaml", &[]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("fix: replace the auth-provider with exec: kubelogin get-token --login devicecode"),
+        "{}",
+        text(&o)
+    );
+    let o = sh.sh("kubefix --kubeconfig aks.yaml -o json", &[]);
+    let hint = json_hint(&o, "azure-auth-provider");
+    assert!(hint.contains("kubelogin is not on PATH"), "{hint}");
+    for install in [
+        "`az aks install-cli`",
+        "`brew install Azure/kubelogin/kubelogin`",
+        "`winget install --id=Microsoft.Azure.Kubelogin -e`",
+    ] {
+        assert!(hint.contains(install), "{hint}");
+    }
+    assert!(hint.contains("workloadidentity"), "{hint}");
+    let advice = hint_command(&hint);
+    assert_eq!(
+        advice,
+        "kubefix --kubeconfig aks.yaml --apply --azure-login azurecli"
+    );
+    follow(&sh, &advice, &[]);
+    let fixed = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        fixed.contains("      - get-token\n      - --login\n      - azurecli\n"),
+        "{fixed}"
+    );
+    // With kubelogin installed, and the method chosen, neither is said again.
+    sh.write("aks2.yaml", &aks);
+    stub(&sh, "kubelogin", "#!/bin/sh\nexit 0\n");
+    let o = sh.sh(
+        "kubefix --kubeconfig aks2.yaml --azure-login msi -o json",
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "azure-auth-provider")
+        .unwrap()
+        .clone();
+    assert!(f["hint"].is_null(), "{f:#}");
+}

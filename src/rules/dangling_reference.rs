@@ -76,7 +76,7 @@ impl Rule for DanglingReferenceRule {
                         .hint(match nearest(&contexts, &cc.name) {
                             None => "this file defines no context: add one, or load the file that defines it (KUBECONFIG=a:b)".to_string(),
                             Some(n) => format!(
-                                "switch to a context that exists: `{}`; the contexts: {}",
+                                "switch to a context that exists: run `{}`; the contexts: {}",
                                 command.kubectl(&["config", "use-context", n.first]),
                                 n.list
                             ),
@@ -116,7 +116,7 @@ impl Rule for DanglingReferenceRule {
                     .hint(match nearest(defined, &t.name) {
                         None => format!("no {what} is defined: add the {what}, or load the file that defines it (KUBECONFIG=a:b)"),
                         Some(n) => format!(
-                            "point it at a {what} that exists: `{}`, or add the {what}, or load the file that defines it (KUBECONFIG=a:b); the {what}s: {}",
+                            "point it at a {what} that exists: run `{}`, or add the {what}, or load the file that defines it (KUBECONFIG=a:b); the {what}s: {}",
                             command.kubectl(&[
                                 "config",
                                 "set-context",
