@@ -386,8 +386,8 @@ fn unreadable_source_copy_is_private_and_the_follow_up_works() {
 
 /// The hint of the finding of `rule` in a JSON report.
 fn json_hint(o: &Output, rule: &str) -> String {
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", text(o)));
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)));
     v["files"][0]["findings"]
         .as_array()
         .unwrap()
@@ -400,7 +400,11 @@ fn json_hint(o: &Output, rule: &str) -> String {
 
 /// The backquoted commands of a hint, in order.
 fn backquoted(hint: &str) -> Vec<String> {
-    hint.split('`').skip(1).step_by(2).map(String::from).collect()
+    hint.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(String::from)
+        .collect()
 }
 
 /// Follow the new-certificate advice for `CN=jane, O=developers`: the request carries jane's
@@ -418,7 +422,10 @@ fn follow_new_certificate_advice(sh: &Shell, hint: &str, file: &std::path::Path,
     let req = find("openssl req");
     let o = sh.sh(&req, &[]);
     assert_eq!(o.status.code(), Some(0), "`{req}`: {}", text(&o));
-    let subject = sh.sh("openssl req -in jane.csr -noout -subject -nameopt RFC2253", &[]);
+    let subject = sh.sh(
+        "openssl req -in jane.csr -noout -subject -nameopt RFC2253",
+        &[],
+    );
     assert_eq!(stdout(&subject).trim(), "subject=O=developers,CN=jane");
     // 2. The CertificateSigningRequest, as kubectl would receive it on stdin.
     stub(
@@ -433,10 +440,16 @@ fn follow_new_certificate_advice(sh: &Shell, hint: &str, file: &std::path::Path,
         serde_json::from_slice(&std::fs::read(sh.home.join("csr.json")).unwrap()).unwrap();
     assert_eq!(csr["kind"], "CertificateSigningRequest");
     assert_eq!(csr["metadata"]["name"], "jane");
-    assert_eq!(csr["spec"]["signerName"], "kubernetes.io/kube-apiserver-client");
+    assert_eq!(
+        csr["spec"]["signerName"],
+        "kubernetes.io/kube-apiserver-client"
+    );
     let pem = std::fs::read_to_string(sh.path("jane.csr")).unwrap();
     assert_eq!(csr["spec"]["request"], support::b64(pem.as_bytes()));
-    assert!(hint.contains("`kubectl certificate approve jane`"), "{hint}");
+    assert!(
+        hint.contains("`kubectl certificate approve jane`"),
+        "{hint}"
+    );
     // 3. The approved certificate (here: one the test signs) into the file, by kubectl.
     let Some(real) = support::require_or_skip("kubectl") else {
         return;
@@ -510,7 +523,10 @@ fn credential_expiry_advice_follows_the_identity() {
     );
     let o = sh.sh("kubefix --kubeconfig admin.yaml -o json", &[]);
     let hint = json_hint(&o, "credential-expiry");
-    assert!(hint.contains("copy of a K3s, RKE2 or kubeadm admin kubeconfig"), "{hint}");
+    assert!(
+        hint.contains("copy of a K3s, RKE2 or kubeadm admin kubeconfig"),
+        "{hint}"
+    );
     assert!(!hint.contains("openssl"), "{hint}");
 }
 
@@ -524,7 +540,9 @@ fn expired_sa_token() -> String {
     format!(
         "{}.{}.c2ln",
         b64url(r#"{"alg":"RS256"}"#),
-        b64url(r#"{"exp":1600000000,"iat":1500000000,"kubernetes.io":{"namespace":"ci","serviceaccount":{"name":"build-bot","uid":"0f"}},"sub":"system:serviceaccount:ci:build-bot"}"#)
+        b64url(
+            r#"{"exp":1600000000,"iat":1500000000,"kubernetes.io":{"namespace":"ci","serviceaccount":{"name":"build-bot","uid":"0f"}},"sub":"system:serviceaccount:ci:build-bot"}"#
+        )
     )
 }
 
@@ -629,7 +647,9 @@ fn token_advice_in_the_default_file() {
 fn contexts_config(names: &[&str], current: &str) -> String {
     let mut s = String::from("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n");
     for n in names {
-        s.push_str(&format!("- name: {n}\n  context:\n    cluster: c\n    user: u\n"));
+        s.push_str(&format!(
+            "- name: {n}\n  context:\n    cluster: c\n    user: u\n"
+        ));
     }
     s.push_str(&format!(
         "current-context: {current}\nusers:\n- name: u\n  user:\n    token: opaque\n"
@@ -657,7 +677,10 @@ fn dangling_current_context_lists_what_exists() {
     let file = sh.write("my configs/k.yaml", &contexts_config(&names, "prodution"));
     let o = sh.sh("kubefix --kubeconfig 'my configs/k.yaml' -o json", &[]);
     let hint = json_hint(&o, "dangling-reference");
-    assert!(hint.contains("the contexts: production, prod-eu, "), "{hint}");
+    assert!(
+        hint.contains("the contexts: production, prod-eu, "),
+        "{hint}"
+    );
     assert!(hint.ends_with(", … 2 more"), "{hint}");
     std::fs::remove_file(sh.bin.join("kubectl")).unwrap();
     std::os::unix::fs::symlink(&real, sh.bin.join("kubectl")).unwrap();
@@ -672,7 +695,11 @@ fn dangling_current_context_lists_what_exists() {
         .unwrap()
         .contains("current-context: production\n"));
     let again = sh.sh("kubefix --kubeconfig 'my configs/k.yaml' -o json", &[]);
-    assert!(!stdout(&again).contains("dangling-reference"), "{}", text(&again));
+    assert!(
+        !stdout(&again).contains("dangling-reference"),
+        "{}",
+        text(&again)
+    );
 }
 
 /// A context's user names nothing: the users that exist, and a `kubectl config set-context`
@@ -718,7 +745,9 @@ fn aks_advice_names_get_token_the_install_and_the_login_method() {
     let o = sh.sh("kubefix --kubeconfig aks.yaml", &[]);
     let out = stdout(&o);
     assert!(
-        out.contains("fix: replace the auth-provider with exec: kubelogin get-token --login devicecode"),
+        out.contains(
+            "fix: replace the auth-provider with exec: kubelogin get-token --login devicecode"
+        ),
         "{}",
         text(&o)
     );

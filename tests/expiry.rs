@@ -246,7 +246,10 @@ fn certificates_inline_and_in_files_and_the_cluster_ca_are_in_the_table() {
         .starts_with("client certificate (O=devs, CN=jane) expires on "));
     // jane's own certificate: a new one for jane, not an admin kubeconfig's (#14).
     let hint = f[0]["hint"].as_str().unwrap();
-    assert!(hint.contains("`kubectl certificate approve jane`"), "{hint}");
+    assert!(
+        hint.contains("`kubectl certificate approve jane`"),
+        "{hint}"
+    );
     assert!(!hint.contains("--k3s-config PATH"), "{hint}");
     let printed = v.to_string();
     assert!(!printed.contains(&expiring.key_b64()) && !printed.contains(&expiring.cert_b64()));

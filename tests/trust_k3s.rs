@@ -410,7 +410,9 @@ fn a_readable_file_that_receives_credentials_ends_0600() {
 fn force_identity_names_an_entry_and_is_refused_on_another_users_file() {
     let m = Machine::new();
     // An admin identity under another name, to which --force-identity is offered.
-    let alice = m.node.client("alice", &["system:masters"], Validity::Expired);
+    let alice = m
+        .node
+        .client("alice", &["system:masters"], Validity::Expired);
     let original = stale_copy("https://localhost:6443", &m.server_ca.cert_pem, &alice);
     let config = m.kube.join("config");
     std::fs::write(&config, &original).unwrap();

@@ -158,9 +158,8 @@ fn token_round_trip(
         .filter_map(|c| c.body.and_then(|b| kc.str_of(b, "cluster")))
         .collect();
     let other = clusters.iter().find_map(|cluster| {
-        kc.contexts_using(Section::Clusters, cluster).find(|c| {
-            c.name.is_some() && c.body.and_then(|b| kc.str_of(b, "user")) != Some(user)
-        })
+        kc.contexts_using(Section::Clusters, cluster)
+            .find(|c| c.name.is_some() && c.body.and_then(|b| kc.str_of(b, "user")) != Some(user))
     });
     let mut create: Vec<&str> = Vec::new();
     if let Some(c) = other.and_then(|c| c.name.as_deref()) {

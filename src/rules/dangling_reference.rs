@@ -149,10 +149,8 @@ struct Nearest<'n> {
 /// there are none. Names are compared on their first [`CMP_CHARS`] characters, so a hostile
 /// file's huge names cost no more than short ones.
 fn nearest<'n>(defined: &HashSet<&'n str>, missing: &str) -> Option<Nearest<'n>> {
-    let mut ranked: Vec<(usize, &str)> = defined
-        .iter()
-        .map(|n| (distance(n, missing), *n))
-        .collect();
+    let mut ranked: Vec<(usize, &str)> =
+        defined.iter().map(|n| (distance(n, missing), *n)).collect();
     ranked.sort_unstable();
     let first = ranked.first()?.1;
     let mut list: Vec<String> = ranked

@@ -127,7 +127,10 @@ mod tests {
     fn file_names_are_object_names() {
         assert_eq!(file_stem(&id("jane", &[])), "jane");
         assert_eq!(file_stem(&id("Jane Doe", &[])), "jane-doe");
-        assert_eq!(file_stem(&id("system:kube-proxy", &[])), "system-kube-proxy");
+        assert_eq!(
+            file_stem(&id("system:kube-proxy", &[])),
+            "system-kube-proxy"
+        );
         assert_eq!(file_stem(&id("../$(id)", &[])), "id");
         assert_eq!(file_stem(&id("", &[])), "user");
     }
