@@ -352,7 +352,7 @@ fn plan_all(
     // Names shared by all loaded files (dangling references, shadowed duplicates); skipped
     // when a file could not be read, since its names are unknown.
     if errors.is_empty() {
-        plan::cross_file(&mut plans, &inv.rules.selection);
+        plan::cross_file(&mut plans, &inv.rules);
     }
     (plans, owners)
 }

@@ -498,11 +498,11 @@ fn repair(path: &Path, text: &str, fixes: &[rules::RuleFindings]) -> Result<Repa
 
 /// The cross-file rules (names shared by every loaded file), once all files are planned:
 /// their findings join each file's own. Report only; no text changes.
-pub fn cross_file(plans: &mut [FilePlan], selection: &rules::Selection) {
+pub fn cross_file(plans: &mut [FilePlan], options: &rules::RuleOptions) {
     let found = {
         let files: Vec<&crate::kubeconfig::names::FileNames> =
             plans.iter().map(|p| &p.names).collect();
-        rules::run_cross_file(&files, selection)
+        rules::run_cross_file(&files, options)
     };
     let mut per_file: Vec<Vec<Finding>> = plans.iter().map(|_| Vec::new()).collect();
     for (i, f) in found {
