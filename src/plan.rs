@@ -466,7 +466,7 @@ fn anchor_hint(
     }
 }
 
-/// A removed entry takes an anchor with it that an alias elsewhere still uses: the fix also
+/// A removed (or replaced) entry takes an anchor with it that an alias elsewhere still uses: the fix also
 /// writes the value out at the first alias that stays, anchor included (`*t` becomes
 /// `&t true`), so what kubectl sees there does not change. Where that cannot be done, the
 /// finding keeps a hint instead of its fix.
@@ -479,7 +479,7 @@ fn rehome_anchors(doc: &Document<'_>, mut fixes: Vec<&mut Finding>) {
             .iter()
             .flat_map(|x| x.changes.iter())
             .filter_map(|c| match c.intent {
-                yaml::Intent::Remove { map, key } => {
+                yaml::Intent::Remove { map, key } | yaml::Intent::Replace { map, key, .. } => {
                     let value = doc.entries(map)?.iter().find(|&&(k, _)| k == key)?.1;
                     Some((key, value, c.edit.range.clone()))
                 }

@@ -277,7 +277,15 @@ pub fn insert_entry(
                 None => Edit::new(node.span().start + 1..node.span().start + 1, entry),
                 Some(&(k, v)) => {
                     let at = entry_end(doc, k, v);
-                    Edit::new(at..at, format!(", {entry}"))
+                    let lead = key_lead(doc, k);
+                    let close = node.span().end.saturating_sub(1);
+                    if starts_line(doc, lead) && doc.lines.line(close) > doc.lines.line(at) {
+                        // One entry per line: the new one gets a line of its own.
+                        let indent = &doc.src[doc.lines.line_start(doc.lines.line(lead))..lead];
+                        Edit::new(at..at, format!(",{nl}{indent}{entry}"))
+                    } else {
+                        Edit::new(at..at, format!(", {entry}"))
+                    }
                 }
             }
         }
@@ -618,10 +626,27 @@ pub fn replace_entry(
     let (range, text) = match layout {
         Layout::Flow => {
             let json = json_style(doc, map, entries);
-            (
-                lead..end,
-                format!("{}: {}", flow_key(new_key, json), value.flow(json)),
-            )
+            let entry = format!("{}: {}", flow_key(new_key, json), value.flow(json));
+            let comments = comments_in(doc, k, v, lead..end);
+            let nl = doc.newline;
+            let line_start = doc.lines.line_start(doc.lines.line(lead));
+            let text = if comments.is_empty() {
+                entry
+            } else if starts_line(doc, lead) {
+                // Comments inside the old value go on lines of their own above the new entry.
+                let pad = &doc.src[line_start..lead];
+                let above: String = comments.iter().map(|c| format!("{c}{nl}{pad}")).collect();
+                format!("{above}{entry}")
+            } else {
+                // The entry shares its line: the comments follow it, and what came after the
+                // old value continues on the next line, indented past the line's own start.
+                let indent = doc.src[line_start..lead].len()
+                    - doc.src[line_start..lead].trim_start_matches(' ').len();
+                let pad = " ".repeat(indent + 2);
+                let after: String = comments.iter().map(|c| format!(" {c}{nl}{pad}")).collect();
+                format!("{entry}{after}")
+            };
+            (lead..end, text)
         }
         Layout::Block => {
             let key_text = render_scalar(new_key, Style::Plain).0;

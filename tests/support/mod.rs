@@ -11,6 +11,7 @@
 pub mod apiserver;
 pub mod pki;
 pub mod proxy;
+pub mod styles;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
