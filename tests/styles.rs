@@ -53,9 +53,18 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "gcp-auth-provider/explicit-keys/merge-key",
         "as gcp-auth-provider/block/merge-key",
     ),
-    ("gcp-auth-provider/tags/merge-key", "as gcp-auth-provider/block/merge-key"),
-    ("gcp-auth-provider/comments/merge-key", "as gcp-auth-provider/block/merge-key"),
-    ("gcp-auth-provider/flow-bodies/merge-key", "as gcp-auth-provider/block/merge-key"),
+    (
+        "gcp-auth-provider/tags/merge-key",
+        "as gcp-auth-provider/block/merge-key",
+    ),
+    (
+        "gcp-auth-provider/comments/merge-key",
+        "as gcp-auth-provider/block/merge-key",
+    ),
+    (
+        "gcp-auth-provider/flow-bodies/merge-key",
+        "as gcp-auth-provider/block/merge-key",
+    ),
     (
         "gcp-auth-provider/flow-document-lines/merge-key",
         "as gcp-auth-provider/block/merge-key",
@@ -179,7 +188,13 @@ fn tree(b: Broken, sh: Sharing, env: &Env) -> V {
         if sh == Sharing::Merge {
             top.push((
                 "x-exec",
-                anchor("base", m(vec![("command", s(command)), ("args", V::L(vec![s("token")]))])),
+                anchor(
+                    "base",
+                    m(vec![
+                        ("command", s(command)),
+                        ("args", V::L(vec![s("token")])),
+                    ]),
+                ),
             ));
             m(vec![("<<", V::Alias("base")), ("apiVersion", version)])
         } else {
@@ -195,7 +210,10 @@ fn tree(b: Broken, sh: Sharing, env: &Env) -> V {
             "x-cluster",
             anchor(
                 "base",
-                m(vec![("server", server()), ("certificate-authority-data", ca())]),
+                m(vec![
+                    ("server", server()),
+                    ("certificate-authority-data", ca()),
+                ]),
             ),
         ));
         let mut entries = vec![("<<", V::Alias("base"))];
@@ -261,10 +279,16 @@ fn tree(b: Broken, sh: Sharing, env: &Env) -> V {
                     "x-gcloud",
                     anchor(
                         "base",
-                        m(vec![("cmd-path", s("/usr/lib/google-cloud-sdk/bin/gcloud"))]),
+                        m(vec![(
+                            "cmd-path",
+                            s("/usr/lib/google-cloud-sdk/bin/gcloud"),
+                        )]),
                     ),
                 ));
-                m(vec![("<<", V::Alias("base")), ("access-token", s("ya29.fake"))])
+                m(vec![
+                    ("<<", V::Alias("base")),
+                    ("access-token", s("ya29.fake")),
+                ])
             } else {
                 m(vec![
                     ("cmd-path", s("/usr/lib/google-cloud-sdk/bin/gcloud")),
@@ -393,7 +417,16 @@ fn variants(env: &Env) -> Vec<Variant> {
             for sh in SHARINGS {
                 // JSON has no anchors; the sharings are written in a few styles only.
                 if sh != Sharing::None
-                    && (style.json || !["block", "flow-bodies", "explicit-keys", "tags", "comments", "flow-document-lines"].contains(&style.name.as_str()))
+                    && (style.json
+                        || ![
+                            "block",
+                            "flow-bodies",
+                            "explicit-keys",
+                            "tags",
+                            "comments",
+                            "flow-document-lines",
+                        ]
+                        .contains(&style.name.as_str()))
                 {
                     continue;
                 }
@@ -469,7 +502,12 @@ fn gap_variants(env: &Env) -> Vec<Variant> {
 
 /// kubectl's verdict, as in tests/parity.rs: accepted when it got as far as dialing the
 /// closed loopback port.
-fn kubectl_accepts(kubectl: &Path, config: &Path, cache: &Path, path_env: &std::ffi::OsStr) -> Result<(), String> {
+fn kubectl_accepts(
+    kubectl: &Path,
+    config: &Path,
+    cache: &Path,
+    path_env: &std::ffi::OsStr,
+) -> Result<(), String> {
     let out = support::kubectl_command(kubectl, config, cache)
         .env("PATH", path_env)
         .args(["get", "--raw", "/version", "--request-timeout=5s"])
@@ -488,15 +526,24 @@ fn kubectl_accepts(kubectl: &Path, config: &Path, cache: &Path, path_env: &std::
 }
 
 /// kubectl's reading of the file.
-fn kubectl_view(kubectl: &Path, config: &Path, cache: &Path, path_env: &std::ffi::OsStr) -> Result<serde_json::Value, String> {
+fn kubectl_view(
+    kubectl: &Path,
+    config: &Path,
+    cache: &Path,
+    path_env: &std::ffi::OsStr,
+) -> Result<serde_json::Value, String> {
     let out = support::kubectl_command(kubectl, config, cache)
         .env("PATH", path_env)
         .args(["config", "view", "--raw", "-o", "json"])
         .stdin(Stdio::null())
         .output()
         .expect("run kubectl");
-    serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("kubectl config view: {e}: {}", support::stdout_and_stderr(&out)))
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "kubectl config view: {e}: {}",
+            support::stdout_and_stderr(&out)
+        )
+    })
 }
 
 /// The original's lines that name none of `touched` are all in `new`, in order and byte
@@ -526,9 +573,8 @@ fn untouched_lines_kept(old: &str, new: &str, touched: &[&str]) -> Result<(), St
     let mut entry: Option<usize> = None;
     for line in old.split_inclusive('\n') {
         let indent = line.len() - line.trim_start().len();
-        let inside = entry.is_some_and(|e| {
-            indent > e || (indent == e && line.trim_start().starts_with(':'))
-        });
+        let inside = entry
+            .is_some_and(|e| indent > e || (indent == e && line.trim_start().starts_with(':')));
         if touched.iter().any(|t| line.contains(t)) {
             entry = Some(if inside { entry.unwrap() } else { indent });
             continue;
@@ -569,7 +615,12 @@ fn write_plugins(dir: &Path) -> PathBuf {
 }
 
 /// Run one variant; `Err` says what went wrong.
-fn judge(v: &Variant, dir: &Path, kubectl: &Path, path_env: &std::ffi::OsStr) -> Result<(), String> {
+fn judge(
+    v: &Variant,
+    dir: &Path,
+    kubectl: &Path,
+    path_env: &std::ffi::OsStr,
+) -> Result<(), String> {
     let file = dir.join(v.name.replace('/', "__"));
     let cache = dir.join(format!("cache-{}", v.name.replace('/', "__")));
     fs::write(&file, &v.bytes).unwrap();
@@ -586,7 +637,10 @@ fn judge(v: &Variant, dir: &Path, kubectl: &Path, path_env: &std::ffi::OsStr) ->
         .output()
         .unwrap();
     if out.status.code() == Some(2) {
-        return Err(format!("kubefix exit 2: {}", support::stdout_and_stderr(&out)));
+        return Err(format!(
+            "kubefix exit 2: {}",
+            support::stdout_and_stderr(&out)
+        ));
     }
     let new = fs::read(&file).unwrap();
     if new == v.bytes {
@@ -602,7 +656,8 @@ fn judge(v: &Variant, dir: &Path, kubectl: &Path, path_env: &std::ffi::OsStr) ->
     let with_text = |e: String| format!("{e}\n--- before\n{old}\n--- after\n{new}");
     kubectl_accepts(kubectl, &file, &cache, path_env).map_err(with_text)?;
     let view = kubectl_view(kubectl, &file, &cache, path_env).map_err(with_text)?;
-    means_the_fix(v.broken, v.sharing, &view).map_err(|e| with_text(format!("kubectl does not see the fix: {e}")))?;
+    means_the_fix(v.broken, v.sharing, &view)
+        .map_err(|e| with_text(format!("kubectl does not see the fix: {e}")))?;
     untouched_lines_kept(&old, &new, v.broken.touched()).map_err(with_text)?;
     if v.json {
         serde_json::from_str::<serde_json::Value>(new.trim_start_matches('\u{feff}'))
@@ -626,9 +681,12 @@ fn every_style_kubectl_reads_is_repaired() {
         ca_file: ca_file.to_str().unwrap().to_string(),
         plugins: write_plugins(dir.path()),
     };
-    let path_env =
-        std::env::join_paths([env.plugins.as_path(), Path::new("/usr/bin"), Path::new("/bin")])
-            .unwrap();
+    let path_env = std::env::join_paths([
+        env.plugins.as_path(),
+        Path::new("/usr/bin"),
+        Path::new("/bin"),
+    ])
+    .unwrap();
     fs::create_dir(dir.path().join("backups")).unwrap();
     let all = variants(&env);
     for (gap, _) in KNOWN_GAPS {
@@ -681,7 +739,10 @@ fn every_style_kubectl_reads_is_repaired() {
             (Err(why), true) => {
                 gaps += 1;
                 let first = why.lines().next().unwrap_or("");
-                eprintln!("  known gap {name}: {}", first.chars().take(200).collect::<String>());
+                eprintln!(
+                    "  known gap {name}: {}",
+                    first.chars().take(200).collect::<String>()
+                );
             }
             (Err(why), false) => failures.push(format!("{name}: {why}")),
             (Ok(()), true) => failures.push(format!(
@@ -695,6 +756,11 @@ fn every_style_kubectl_reads_is_repaired() {
         failures.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(failures.is_empty(), "{}\n\n{} failures", failures.join("\n\n"), failures.len());
+    assert!(
+        failures.is_empty(),
+        "{}\n\n{} failures",
+        failures.join("\n\n"),
+        failures.len()
+    );
     assert!(passed >= 100, "only {passed} variants ran");
 }

@@ -498,8 +498,8 @@ pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change
             } else {
                 next_line(src, last)
             };
-            let start = own_comment_above(doc, entries, start, &src[start..lead], key)
-                .unwrap_or(start);
+            let start =
+                own_comment_above(doc, entries, start, &src[start..lead], key).unwrap_or(start);
             if end == src.len() && start > 0 && !src.ends_with('\n') {
                 // Last line without a final newline: drop the preceding line break instead.
                 let prev = if src[..start].ends_with("\r\n") {
@@ -643,8 +643,15 @@ pub fn replace_entry(
                 let indent = doc.src[line_start..lead].len()
                     - doc.src[line_start..lead].trim_start_matches(' ').len();
                 let pad = " ".repeat(indent + 2);
-                let after: String = comments.iter().map(|c| format!(" {c}{nl}{pad}")).collect();
-                format!("{entry}{after}")
+                let mut after = String::new();
+                for (i, c) in comments.iter().enumerate() {
+                    after.push_str(&if i == 0 {
+                        format!(" {c}")
+                    } else {
+                        format!("{nl}{pad}{c}")
+                    });
+                }
+                format!("{entry}{after}{nl}{pad}")
             };
             (lead..end, text)
         }
@@ -792,4 +799,159 @@ pub fn rehome_anchors(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{equivalent, Patch};
+    use super::*;
+
+    /// `src` with `changes` applied (flow removals joined, as the plan does), checked to
+    /// mean the original plus exactly the changes.
+    fn apply(src: &str, changes: impl FnOnce(&Document<'_>) -> Vec<Change>) -> String {
+        let doc = Document::parse(src).unwrap();
+        let changes = changes(&doc);
+        let (edits, intents) = join_flow_removals(
+            &doc,
+            changes.into_iter().map(|c| (c.edit, c.intent)).collect(),
+        );
+        let mut patch = Patch::new();
+        edits.into_iter().for_each(|e| patch.push(e));
+        let out = patch.apply(src).unwrap();
+        let new = Document::parse(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        equivalent(&doc, &new, &intents).unwrap_or_else(|e| panic!("{e}\n{out}"));
+        out
+    }
+
+    fn at(doc: &Document<'_>, path: &[&str]) -> NodeId {
+        path.iter()
+            .fold(doc.root.unwrap(), |n, k| doc.get(n, k).unwrap())
+    }
+
+    fn mode() -> NewValue {
+        NewValue::str("IfAvailable")
+    }
+
+    #[test]
+    fn inserts_beside_explicit_keys_and_empty_values() {
+        let src = "exec:\n  ? apiVersion\n  : v1\n  command: aws\n";
+        let out = apply(src, |d| {
+            vec![insert_entry(d, at(d, &["exec"]), "interactiveMode", &mode()).unwrap()]
+        });
+        assert_eq!(out, format!("{src}  interactiveMode: IfAvailable\n"));
+        let src = "exec:\n  apiVersion: v1\n  ? command\n";
+        let out = apply(src, |d| {
+            vec![insert_entry(d, at(d, &["exec"]), "interactiveMode", &mode()).unwrap()]
+        });
+        assert_eq!(out, format!("{src}  interactiveMode: IfAvailable\n"));
+        let src = "exec: {apiVersion: v1, command: aws,\n  env: }\n";
+        let out = apply(src, |d| {
+            vec![insert_entry(d, at(d, &["exec"]), "interactiveMode", &mode()).unwrap()]
+        });
+        assert_eq!(
+            out,
+            "exec: {apiVersion: v1, command: aws,\n  env:, interactiveMode: IfAvailable }\n"
+        );
+    }
+
+    #[test]
+    fn json_stays_json() {
+        let src = "{\"exec\": {\"apiVersion\": \"v1\"}, \"auth-provider\": {\"name\": \"gcp\"}}\n";
+        let value = NewValue::Map(vec![
+            ("command".into(), NewValue::str("p")),
+            ("on".into(), NewValue::Bool(true)),
+        ]);
+        let out = apply(src, |d| {
+            vec![
+                insert_entry(d, at(d, &["exec"]), "interactiveMode", &mode()).unwrap(),
+                replace_entry(d, d.root.unwrap(), "auth-provider", "exec2", &value).unwrap(),
+            ]
+        });
+        assert_eq!(out, "{\"exec\": {\"apiVersion\": \"v1\", \"interactiveMode\": \"IfAvailable\"}, \"exec2\": {\"command\": \"p\", \"on\": true}}\n");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap();
+    }
+
+    #[test]
+    fn replaces_an_explicit_key_and_keeps_its_comments() {
+        let src = "user:\n  ? auth-provider  # legacy\n  : name: gcp\n    # cached\n    config: {}\n  token: t\n";
+        let value = NewValue::Map(vec![("command".into(), NewValue::str("p"))]);
+        let out = apply(src, |d| {
+            vec![replace_entry(d, at(d, &["user"]), "auth-provider", "exec", &value).unwrap()]
+        });
+        assert_eq!(
+            out,
+            "user:\n  # legacy\n  # cached\n  exec:\n    command: p\n  token: t\n"
+        );
+    }
+
+    #[test]
+    fn neighbouring_flow_removals_join() {
+        let src = "c: {server: s, data: d, insecure: true, file: /x}\n";
+        let out = apply(src, |d| {
+            let c = at(d, &["c"]);
+            vec![
+                remove_entry(d, c, "insecure").unwrap(),
+                remove_entry(d, c, "file").unwrap(),
+            ]
+        });
+        assert_eq!(out, "c: {server: s, data: d}\n");
+        let src = "c: {insecure: true, file: /x, server: s}\n";
+        let out = apply(src, |d| {
+            let c = at(d, &["c"]);
+            vec![
+                remove_entry(d, c, "insecure").unwrap(),
+                remove_entry(d, c, "file").unwrap(),
+            ]
+        });
+        assert_eq!(out, "c: {server: s}\n");
+    }
+
+    #[test]
+    fn removing_the_last_line_of_a_flow_map_keeps_the_comment_above_it() {
+        let src = "c: {\n  server: s,\n  # the CA file\n  file: /x\n}\n";
+        let out = apply(src, |d| {
+            vec![remove_entry(d, at(d, &["c"]), "file").unwrap()]
+        });
+        assert_eq!(out, "c: {\n  server: s\n  # the CA file\n}\n");
+    }
+
+    #[test]
+    fn a_comment_above_goes_only_when_it_names_the_removed_key_alone() {
+        let src =
+            "c:\n  server: s\n  # insecure: until the CA is fixed\n  insecure: true\n  file: /x\n";
+        let out = apply(src, |d| {
+            vec![remove_entry(d, at(d, &["c"]), "insecure").unwrap()]
+        });
+        assert_eq!(out, "c:\n  server: s\n  file: /x\n");
+        let src = "c:\n  server: s\n  # TLS: insecure and file\n  insecure: true\n  file: /x\n";
+        let out = apply(src, |d| {
+            vec![remove_entry(d, at(d, &["c"]), "insecure").unwrap()]
+        });
+        assert_eq!(
+            out,
+            "c:\n  server: s\n  # TLS: insecure and file\n  file: /x\n"
+        );
+    }
+
+    #[test]
+    fn a_removed_anchor_moves_to_its_first_remaining_alias() {
+        let src = "a:\n  x: &t !!bool true\n  y: 1\nb:\n  x: *t\nc: [*t]\n";
+        let out = apply(src, |d| {
+            let a = at(d, &["a"]);
+            let mut changes = vec![remove_entry(d, a, "x").unwrap()];
+            let key = d.get_key(a, "x").unwrap();
+            let removed = [changes[0].edit.range.clone()];
+            changes.extend(
+                rehome_anchors(d, &alias_index(d), key, d.get(a, "x").unwrap(), &removed).unwrap(),
+            );
+            changes
+        });
+        assert_eq!(out, "a:\n  y: 1\nb:\n  x: &t !!bool true\nc: [*t]\n");
+        // A mapping anchor is not moved: the removal is refused with a reason.
+        let doc = Document::parse("a:\n  x: &m {k: v}\n  y: 1\nb: *m\n").unwrap();
+        let a = at(&doc, &["a"]);
+        let (key, value) = (doc.get_key(a, "x").unwrap(), doc.get(a, "x").unwrap());
+        let e = rehome_anchors(&doc, &alias_index(&doc), key, value, &[]).unwrap_err();
+        assert!(e.to_string().contains("anchored as &m"), "{e}");
+    }
 }

@@ -336,9 +336,10 @@ impl Walk<'_, '_, '_, '_> {
         match (value, self.new.kind(n)) {
             (NewValue::Map(want), NodeKind::Mapping { entries, .. }) => {
                 want.len() == entries.len()
-                    && want.iter().zip(entries).all(|((k, v), &(nk, nv))| {
-                        self.string_is(nk, k) && self.is_new(nv, v)
-                    })
+                    && want
+                        .iter()
+                        .zip(entries)
+                        .all(|((k, v), &(nk, nv))| self.string_is(nk, k) && self.is_new(nv, v))
             }
             (NewValue::List(want), NodeKind::Sequence { items, .. }) => {
                 want.len() == items.len() && want.iter().zip(items).all(|(v, &i)| self.is_new(i, v))

@@ -21,7 +21,12 @@ pub fn s(text: &str) -> V {
 }
 
 pub fn m(entries: Vec<(&str, V)>) -> V {
-    V::M(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    V::M(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
 
 pub fn anchor(name: &'static str, v: V) -> V {
@@ -108,9 +113,13 @@ impl Style {
     }
 
     fn plain_ok(text: &str) -> bool {
-        let special = ["true", "false", "yes", "no", "on", "off", "null", "y", "n", "~", ""];
+        let special = [
+            "true", "false", "yes", "no", "on", "off", "null", "y", "n", "~", "",
+        ];
         !special.contains(&text.to_ascii_lowercase().as_str())
-            && text.chars().all(|c| c.is_ascii_alphanumeric() || "-./:_+=".contains(c))
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-./:_+=".contains(c))
             && text.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '/')
             && !text.chars().all(|c| c.is_ascii_digit() || c == '.')
     }
