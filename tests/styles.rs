@@ -58,10 +58,6 @@ const KNOWN_GAPS: &[(&str, &str)] = &[
         "as gcp-auth-provider/block/merge-key",
     ),
     (
-        "gcp-auth-provider/comments/merge-key",
-        "as gcp-auth-provider/block/merge-key",
-    ),
-    (
         "gcp-auth-provider/flow-bodies/merge-key",
         "as gcp-auth-provider/block/merge-key",
     ),
@@ -161,11 +157,6 @@ struct Env {
     ca_b64: String,
     ca_file: String,
     plugins: PathBuf,
-}
-
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    l.local_addr().unwrap().port()
 }
 
 const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
@@ -423,7 +414,6 @@ fn variants(env: &Env) -> Vec<Variant> {
                             "flow-bodies",
                             "explicit-keys",
                             "tags",
-                            "comments",
                             "flow-document-lines",
                         ]
                         .contains(&style.name.as_str()))
@@ -514,14 +504,13 @@ fn kubectl_accepts(
         .stdin(Stdio::null())
         .output()
         .expect("run kubectl");
-    let text = support::stdout_and_stderr(&out);
-    let dialed = ["connection refused", "was refused", "dial tcp"]
-        .iter()
-        .any(|p| text.contains(p));
-    if dialed && !out.status.success() {
+    if support::kubectl_dialed(&out) {
         Ok(())
     } else {
-        Err(format!("kubectl rejects it: {}", text.trim()))
+        Err(format!(
+            "kubectl rejects it: {}",
+            support::stdout_and_stderr(&out).trim()
+        ))
     }
 }
 
@@ -676,7 +665,7 @@ fn every_style_kubectl_reads_is_repaired() {
     let ca_file = dir.path().join("ca.crt");
     fs::write(&ca_file, &ca.cert_pem).unwrap();
     let env = Env {
-        port: closed_port(),
+        port: support::closed_port(),
         ca_b64: ca.cert_b64(),
         ca_file: ca_file.to_str().unwrap().to_string(),
         plugins: write_plugins(dir.path()),
