@@ -384,18 +384,8 @@ fn flow_removal(
         // goes, and so do their lines; comment lines in between stay.
         Some(comma) if starts_line(doc, start_a) && rest_of_line_blank(src, end_b) => {
             let keep = &src[comma + 1..doc.lines.line_start(doc.lines.line(start_a))];
-            let to = if line_end(src, end_b) == src.len() {
-                end_b
-            } else {
-                // Keep the line of the closing bracket: drop up to the end of the line.
-                let e = line_end(src, end_b);
-                let rest = src[end_b..e].trim_start_matches([' ', '\t']);
-                if rest.starts_with('#') {
-                    end_b
-                } else {
-                    next_line(src, end_b)
-                }
-            };
+            // The entries' lines go, with a comment after the last one.
+            let to = next_line(src, end_b);
             Edit::new(comma..to, keep)
         }
         Some(comma) if starts_line(doc, start_a) => {
