@@ -11,22 +11,37 @@
 //!   `tls.X509KeyPair` messages), `tls: private key does not match public key`.
 //!
 //! Detection: Go's decoders re-done in `support_data`. Messages give byte offsets and PEM
-//! block types only, never the data. Report only.
+//! block types only, never the data.
+//!
+//! Fixes, only where the intended value is certain and checked by decoding it as client-go
+//! does (the new value decodes with Go's standard base64, the decoded bytes are a CA bundle,
+//! a client certificate or a private key client-go loads, and a user's certificate and key
+//! still belong together):
+//! - `credential-data`: spaces, tabs and line breaks inside the value removed (a value
+//!   wrapped over several lines in a plain scalar reads as one line with spaces in it);
+//!   raw PEM pasted into the field (`certificate-authority-data: -----BEGIN CERTIFICATE-----…`)
+//!   encoded as base64.
+//! - `credential-pem`: base64 applied twice undone (the once-decoded value is base64 of PEM
+//!   that loads).
+//!
+//! The value is replaced in its own quoting style (a block scalar becomes a plain one).
 
 use base64::Engine as _;
 
-use super::support::data::{ca_pool_error, go_base64, key_pair_error, pem_blocks};
-use super::support::view::key_line;
+use super::support::data::{
+    ca_pool_error, cert_loads, go_base64, key_loads, key_pair_error, pem_blocks,
+};
+use super::support::view::{has, key_line, set_value};
 use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Entry;
 use crate::source::Kind;
 
-rule!(CredentialDataRule, "credential-data", reports, "certificate-authority-data, client-certificate-data and client-key-data that are not valid base64, not PEM, or a key that does not match its certificate");
+rule!(CredentialDataRule, "credential-data", fixes, "certificate-authority-data, client-certificate-data and client-key-data that are not valid base64 (fixes whitespace inside the value and raw PEM pasted in)");
 
 rule!(
 /// The PEM half (`unable to load root certificates`, `tls: …`): data that decodes but that
 /// client-go cannot use.
-CredentialPemRule as PEM_ID, "credential-pem", reports, "certificate-authority-data and client certificates that are not PEM, or a key that does not match its certificate");
+CredentialPemRule as PEM_ID, "credential-pem", fixes, "certificate-authority-data and client certificates that are not PEM (fixes base64 applied twice), or a key that does not match its certificate");
 
 /// Whether `bytes` is itself base64 of something with a PEM block (base64 applied twice).
 fn encoded_twice(bytes: &[u8]) -> bool {
@@ -38,6 +53,211 @@ fn encoded_twice(bytes: &[u8]) -> bool {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .is_ok_and(|inner| !pem_blocks(&inner).is_empty())
+}
+
+/// A `*-data` field, and what client-go must load from it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Field {
+    Ca,
+    Cert,
+    Key,
+}
+
+impl Field {
+    fn key(self) -> &'static str {
+        match self {
+            Field::Ca => "certificate-authority-data",
+            Field::Cert => "client-certificate-data",
+            Field::Key => "client-key-data",
+        }
+    }
+
+    fn file_key(self) -> &'static str {
+        match self {
+            Field::Ca => "certificate-authority",
+            Field::Cert => "client-certificate",
+            Field::Key => "client-key",
+        }
+    }
+
+    fn loads(self, pem: &[u8]) -> bool {
+        match self {
+            Field::Ca => !pem.is_empty() && ca_pool_error(pem).is_none(),
+            Field::Cert => cert_loads(pem),
+            Field::Key => key_loads(pem),
+        }
+    }
+}
+
+/// How a value was repaired.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum How {
+    Whitespace,
+    RawPem,
+    Twice,
+}
+
+impl How {
+    fn title(self, key: &str) -> String {
+        match self {
+            How::Whitespace => format!("remove the spaces, tabs and line breaks inside {key}"),
+            How::RawPem => format!("encode the PEM text in {key} as base64"),
+            How::Twice => format!("decode {key} once (it was base64 of base64)"),
+        }
+    }
+}
+
+/// A repaired value: the new base64 text and what it decodes to.
+struct Repair {
+    field: Field,
+    value: String,
+    bytes: Vec<u8>,
+    how: How,
+}
+
+/// A value Go cannot decode, repaired: whitespace removed, or raw PEM encoded. `None` when
+/// neither gives bytes the field loads.
+fn repair_undecodable(value: &str, field: Field) -> Option<Repair> {
+    let (value, how) = if value.contains("-----BEGIN ") {
+        let pem = pem_from_text(value)?;
+        (
+            base64::engine::general_purpose::STANDARD.encode(pem),
+            How::RawPem,
+        )
+    } else {
+        let joined: String = value
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        if joined.len() == value.len() {
+            return None; // not a whitespace problem (`*`, URL-safe, padding)
+        }
+        (joined, How::Whitespace)
+    };
+    let bytes = go_base64(value.as_bytes()).ok()?;
+    field.loads(&bytes).then_some(Repair {
+        field,
+        value,
+        bytes,
+        how,
+    })
+}
+
+/// A value that decodes to base64 of PEM, decoded once. `None` unless that PEM loads.
+fn repair_twice(decoded: &[u8], field: Field) -> Option<Repair> {
+    if decoded.len() < 16 || decoded.contains(&b'-') {
+        return None;
+    }
+    let value: String = std::str::from_utf8(decoded)
+        .ok()?
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    let bytes = go_base64(value.as_bytes()).ok()?;
+    field.loads(&bytes).then_some(Repair {
+        field,
+        value,
+        bytes,
+        how: How::Twice,
+    })
+}
+
+/// PEM text whose line breaks were lost or mangled (a plain scalar folds them into spaces),
+/// rebuilt: each `-----BEGIN T-----` … `-----END T-----` block with its base64 body
+/// re-wrapped at 64 columns. `None` when anything but whitespace sits between blocks, a
+/// block has headers, or a body is not base64.
+fn pem_from_text(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let mut out = String::new();
+    let mut rest = text.trim_start();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        rest = rest.strip_prefix("-----BEGIN ")?;
+        let (label, after) = rest.split_once("-----")?;
+        if label.is_empty()
+            || label.len() > 64
+            || !label.bytes().all(|b| b.is_ascii_uppercase() || b == b' ')
+        {
+            return None;
+        }
+        let end = format!("-----END {label}-----");
+        let (body, after) = after.split_once(end.as_str())?;
+        let body: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let der = engine.decode(body).ok()?;
+        out.push_str(&format!("-----BEGIN {label}-----\n"));
+        let encoded = engine.encode(der);
+        for line in encoded.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(line).ok()?);
+            out.push('\n');
+        }
+        out.push_str(&end);
+        out.push('\n');
+        rest = after.trim_start();
+    }
+    Some(out.into_bytes())
+}
+
+/// The repairs of one entry's `*-data` values that leave client-go able to load the entry:
+/// each repaired value loads, and a user's certificate and key (repaired or not, inline or
+/// from a file) belong together. Called only for an entry with a problem.
+fn entry_repairs(cx: &Context<'_, '_, '_>, entry: &Entry, fields: &[Field]) -> Vec<Repair> {
+    let kc = cx.config;
+    let Some(body) = entry.body else {
+        return Vec::new();
+    };
+    let mut repairs = Vec::new();
+    let mut final_bytes: Vec<Option<Vec<u8>>> = Vec::new();
+    for &field in fields {
+        let now = match kc.str_of(body, field.key()).filter(|v| !v.is_empty()) {
+            Some(value) => match go_base64(value.as_bytes()) {
+                Ok(bytes) if field.loads(&bytes) => Some(bytes),
+                Ok(bytes) => match repair_twice(&bytes, field) {
+                    Some(r) => {
+                        let b = r.bytes.clone();
+                        repairs.push(r);
+                        Some(b)
+                    }
+                    None => Some(bytes),
+                },
+                Err(_) => repair_undecodable(value, field).map(|r| {
+                    let b = r.bytes.clone();
+                    repairs.push(r);
+                    b
+                }),
+            },
+            None => {
+                let kind = if field == Field::Key {
+                    Kind::Key
+                } else {
+                    Kind::Certificate
+                };
+                load(cx, entry, field.key(), field.file_key(), kind).map(|l| l.bytes)
+            }
+        };
+        final_bytes.push(now);
+    }
+    if let [Some(cert), Some(key)] = final_bytes.as_slice() {
+        if key_pair_error(cert, key).is_some() {
+            return Vec::new();
+        }
+    }
+    repairs
+}
+
+/// `finding` with the fix of `repair`, or a by-hand hint when the YAML layer cannot make it.
+fn with_repair(cx: &Context<'_, '_, '_>, entry: &Entry, finding: Finding, r: &Repair) -> Finding {
+    let key = r.field.key();
+    let Some(body) = entry.body else {
+        return finding;
+    };
+    finding.fix_or_hint(
+        r.how.title(key),
+        set_value(cx.config, body, key, &r.value).map(|c| vec![c]),
+        r.how.title(key),
+    )
 }
 
 impl Rule for CredentialDataRule {
@@ -56,29 +276,32 @@ impl Rule for CredentialPemRule {
 fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
     {
         let kc = cx.config;
-        // The decoded value of `key`, or a finding for invalid base64.
-        let decode = |entry: &Entry, key: &str, out: &mut Vec<Finding>| -> Option<Vec<u8>> {
+        // The decoded value of `field`, or a finding for invalid base64 (with its repair).
+        let decode = |entry: &Entry, fields: &[Field], field: Field, out: &mut Vec<Finding>| -> Option<Vec<u8>> {
             let body = entry.body?;
+            let key = field.key();
             let value = kc.str_of(body, key).filter(|v| !v.is_empty())?;
             match go_base64(value.as_bytes()) {
                 Ok(bytes) => Some(bytes),
                 Err(_) if pem => None,
                 Err(at) => {
-                    out.push(
-                        Finding::new(
-                            ID,
-                            Severity::Error,
-                            key_line(kc, body, key),
-                            format!("{key} is not valid base64 at byte {at} of {}; kubectl cannot load this file at all", value.len()),
-                        )
-                        .entry(entry)
-                        .code("bad-base64")
-                        .kubectl_says(format!(
-                            "error loading config file {:?}: illegal base64 data at input byte {at}",
-                            cx.path.display().to_string()
-                        ))
-                        .hint("re-encode the PEM file with `base64 -w0 FILE` and paste it as one line (line breaks are fine; spaces, tabs and URL-safe characters are not)"),
-                    );
+                    let f = Finding::new(
+                        ID,
+                        Severity::Error,
+                        key_line(kc, body, key),
+                        format!("{key} is not valid base64 at byte {at} of {}; kubectl cannot load this file at all", value.len()),
+                    )
+                    .entry(entry)
+                    .code("bad-base64")
+                    .kubectl_says(format!(
+                        "error loading config file {:?}: illegal base64 data at input byte {at}",
+                        cx.path.display().to_string()
+                    ));
+                    let repairs = entry_repairs(cx, entry, fields);
+                    out.push(match repairs.iter().find(|r| r.field == field && r.how != How::Twice) {
+                        Some(r) => with_repair(cx, entry, f, r),
+                        None => f.hint("re-encode the PEM file with `base64 -w0 FILE` and paste it as one line (line breaks are fine; spaces, tabs and URL-safe characters are not)"),
+                    });
                     None
                 }
             }
@@ -86,11 +309,11 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
         let mut found = Vec::new();
         if !pem {
             for cluster in &kc.clusters {
-                decode(cluster, "certificate-authority-data", &mut found);
+                decode(cluster, &[Field::Ca], Field::Ca, &mut found);
             }
             for user in &kc.users {
-                decode(user, "client-certificate-data", &mut found);
-                decode(user, "client-key-data", &mut found);
+                decode(user, &[Field::Cert, Field::Key], Field::Cert, &mut found);
+                decode(user, &[Field::Cert, Field::Key], Field::Key, &mut found);
             }
             out.extend(found);
             return;
@@ -117,26 +340,30 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
             };
             let twice = encoded_twice(&ca.bytes);
             let what = ca.what();
-            found.push(
-                Finding::new(
-                    PEM_ID,
-                    Severity::Error,
-                    ca.line,
-                    if twice {
-                        format!("{what} is base64 of base64: decoded once it is still base64 ({} bytes), not a PEM certificate", ca.bytes.len())
-                    } else {
-                        format!("{what} holds {} bytes but no usable PEM certificate", ca.bytes.len())
-                    },
-                )
-                .entry(cluster)
-                .code("bad-ca")
-                .kubectl_says(format!("unable to load root certificates: {e}"))
-                .hint(if twice {
+            let f = Finding::new(
+                PEM_ID,
+                Severity::Error,
+                ca.line,
+                if twice {
+                    format!("{what} is base64 of base64: decoded once it is still base64 ({} bytes), not a PEM certificate", ca.bytes.len())
+                } else {
+                    format!("{what} holds {} bytes but no usable PEM certificate", ca.bytes.len())
+                },
+            )
+            .entry(cluster)
+            .code("bad-ca")
+            .kubectl_says(format!("unable to load root certificates: {e}"));
+            let repair = (twice && !ca.file)
+                .then(|| entry_repairs(cx, cluster, &[Field::Ca]))
+                .and_then(|r| r.into_iter().find(|r| r.how == How::Twice));
+            found.push(match repair {
+                Some(r) => with_repair(cx, cluster, f, &r),
+                None => f.hint(if twice {
                     "decode the value once (`base64 -d`) and put that in its place"
                 } else {
                     "put the cluster's CA certificate there: base64 of the PEM file (-----BEGIN CERTIFICATE-----)"
                 }),
-            );
+            });
         }
         for user in &kc.users {
             let cert = load(
@@ -147,6 +374,39 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
                 Kind::Certificate,
             );
             let key = load(cx, user, "client-key-data", "client-key", Kind::Key);
+            // Data that does not decode is `credential-data`'s; when that is repaired, a
+            // value encoded twice next to it must be repaired in the same run.
+            let undecodable = |loaded: &Option<Loaded>, key: &str| {
+                loaded.is_none() && user.body.is_some_and(|b| has(kc, b, key))
+            };
+            if undecodable(&cert, "client-certificate-data") || undecodable(&key, "client-key-data")
+            {
+                let twice: Vec<Repair> = entry_repairs(cx, user, &[Field::Cert, Field::Key])
+                    .into_iter()
+                    .filter(|r| r.how == How::Twice)
+                    .collect();
+                for r in &twice {
+                    let body = user.body.expect("has data");
+                    let key = r.field.key();
+                    let f = Finding::new(
+                        PEM_ID,
+                        Severity::Error,
+                        key_line(kc, body, key),
+                        format!("{key} is base64 of base64: decoded once it is still base64, not PEM"),
+                    )
+                    .entry(user)
+                    .code("bad-client-cert")
+                    .kubectl_says(if r.field == Field::Cert {
+                        "tls: failed to find any PEM data in certificate input"
+                    } else {
+                        "tls: failed to find any PEM data in key input"
+                    });
+                    found.push(with_repair(cx, user, f, r));
+                }
+                if !twice.is_empty() {
+                    continue;
+                }
+            }
             let Some(cert) = cert else { continue };
             let Some(key) = key else {
                 // No key: auth-methods reports that; kubefix still says when it cannot read
@@ -164,6 +424,42 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
             let Some(e) = key_pair_error(&cert.bytes, &key.bytes) else {
                 continue;
             };
+            // Inline data is loaded with the kubeconfig; files are read when kubectl connects
+            // (client-go reloads them for each handshake), so the same error comes then
+            // (verified with kubectl 1.32 against a TLS server).
+            let said = if cert.file || key.file {
+                format!("Unable to connect to the server: {e}")
+            } else {
+                e.clone()
+            };
+            // Base64 applied twice, to the certificate, the key or both: one finding each,
+            // with its repair.
+            let twice: Vec<Repair> = if (!cert.file && encoded_twice(&cert.bytes))
+                || (!key.file && encoded_twice(&key.bytes))
+            {
+                entry_repairs(cx, user, &[Field::Cert, Field::Key])
+                    .into_iter()
+                    .filter(|r| r.how == How::Twice)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if !twice.is_empty() {
+                for r in &twice {
+                    let at = if r.field == Field::Cert { &cert } else { &key };
+                    let f = Finding::new(
+                        PEM_ID,
+                        Severity::Error,
+                        at.line,
+                        format!("{} is base64 of base64: decoded once it is still base64 ({} bytes), not PEM", at.what(), at.bytes.len()),
+                    )
+                    .entry(user)
+                    .code("bad-client-cert")
+                    .kubectl_says(said.clone());
+                    found.push(with_repair(cx, user, f, r));
+                }
+                continue;
+            }
             let (at, what, hint) = if e.contains("certificate input") {
                 (&cert, format!("{} holds no usable PEM certificate", cert.what()), "put the client certificate there: base64 of the PEM file (-----BEGIN CERTIFICATE-----)")
             } else if e.starts_with("x509:") {
@@ -172,14 +468,6 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
                 (&key, format!("{} is not the private key of {}", key.what(), cert.what()), "put the key that belongs to this certificate (or the certificate that belongs to this key); they were probably copied from different kubeconfigs")
             } else {
                 (&key, format!("{} holds no usable PEM private key", key.what()), "put the private key there: base64 of the PEM file (-----BEGIN … PRIVATE KEY-----)")
-            };
-            // Inline data is loaded with the kubeconfig; files are read when kubectl connects
-            // (client-go reloads them for each handshake), so the same error comes then
-            // (verified with kubectl 1.32 against a TLS server).
-            let said = if cert.file || key.file {
-                format!("Unable to connect to the server: {e}")
-            } else {
-                e
             };
             found.push(
                 Finding::new(PEM_ID, Severity::Error, at.line, what)
@@ -362,13 +650,86 @@ users:
                 (17, "tls: failed to find any PEM data in certificate input".to_string()),
             ]
         );
-        assert!(f[1]
-            .hint
-            .as_deref()
-            .unwrap()
-            .contains("decode the value once"));
+        assert_eq!(
+            f[1].fix.as_ref().unwrap().title,
+            "decode certificate-authority-data once (it was base64 of base64)"
+        );
         for f in &f {
             assert!(!f.message.contains(&ca[..10]) && !f.message.contains("aGVsbG8"));
         }
+    }
+
+    fn user_config(cluster: &str, user: &str) -> String {
+        format!("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://h\n{cluster}users:\n- name: u\n  user:\n{user}")
+    }
+
+    #[test]
+    fn repairs_whitespace_raw_pem_and_double_base64() {
+        use super::super::support::testutil::fixed;
+        let o = RuleOptions::default();
+        let (ca, cert, key) = (b64(CERT.as_bytes()), b64(CERT.as_bytes()), b64(KEY.as_bytes()));
+        // A value wrapped over lines in a plain scalar (read with spaces), a tab in a
+        // double-quoted one, base64 twice, raw PEM in a block scalar.
+        let src = user_config(
+            &format!("    certificate-authority-data: {}\n      {}\n", &ca[..40], &ca[40..]),
+            &format!(
+                "    client-certificate-data: {}\n    client-key-data: \"{}\\t{}\"\n",
+                b64(cert.as_bytes()),
+                &key[..8],
+                &key[8..]
+            ),
+        );
+        let f = findings(&src, &o);
+        let fixes: Vec<_> = f
+            .iter()
+            .filter_map(|f| f.fix.as_ref().map(|x| (f.rule, x.title.clone())))
+            .collect();
+        assert_eq!(
+            fixes,
+            vec![
+                (ID, "remove the spaces, tabs and line breaks inside certificate-authority-data".to_string()),
+                (ID, "remove the spaces, tabs and line breaks inside client-key-data".to_string()),
+                (PEM_ID, "decode client-certificate-data once (it was base64 of base64)".to_string()),
+            ]
+        );
+        assert_eq!(
+            fixed(&src, &o),
+            user_config(
+                &format!("    certificate-authority-data: {ca}\n"),
+                &format!("    client-certificate-data: {cert}\n    client-key-data: \"{key}\"\n"),
+            )
+        );
+        // Raw PEM in a literal block and in a folded plain scalar.
+        let block: String = CERT.lines().map(|l| format!("      {l}\n")).collect();
+        for cluster in [
+            format!("    certificate-authority-data: |\n{block}"),
+            format!("    certificate-authority-data: {}", block.trim_start()),
+        ] {
+            let src = user_config(&cluster, &format!("    client-certificate-data: {cert}\n    client-key-data: {key}\n"));
+            let out = fixed(&src, &o);
+            assert!(out.contains(&format!("    certificate-authority-data: {ca}\n")), "{out}");
+        }
+    }
+
+    #[test]
+    fn no_repair_when_the_result_would_not_load() {
+        let o = RuleOptions::default();
+        let (cert, other) = (b64(CERT.as_bytes()), b64(OTHER_KEY.as_bytes()));
+        // The key's whitespace is certain, but the key does not belong to the certificate:
+        // the repair would trade one kubectl error for another.
+        let src = user_config(
+            "",
+            &format!("    client-certificate-data: {cert}\n    client-key-data: {} {}\n", &other[..8], &other[8..]),
+        );
+        let f = findings(&src, &o);
+        assert!(f.iter().all(|f| f.fix.is_none()), "{f:?}");
+        // Whitespace around a `*`: not a whitespace problem alone.
+        let ca = b64(CERT.as_bytes());
+        let src = user_config(&format!("    certificate-authority-data: '{} *{}'\n", &ca[..8], &ca[9..]), "    token: t\n");
+        assert!(findings(&src, &o).iter().all(|f| f.fix.is_none()));
+        // Base64 twice of something that is not PEM: reported, not repaired.
+        let src = user_config(&format!("    certificate-authority-data: {}\n", b64(b64(b"hello world, not pem").as_bytes())), "    token: t\n");
+        let f = findings(&src, &o);
+        assert!(f.iter().any(|f| f.rule == PEM_ID) && f.iter().all(|f| f.fix.is_none()));
     }
 }
