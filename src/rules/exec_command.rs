@@ -9,9 +9,15 @@
 //! empty and relative `PATH` entries are skipped (Go refuses a program found through them);
 //! the plugin is never run. A command with a `/` is not looked up here. With
 //! `--probe-exec`, `exec-plugin-version` runs plugins and reports a missing one itself, so
-//! this rule leaves those users to it. Report only, with the plugin's `installHint`.
+//! this rule leaves those users to it. Reported with the plugin's `installHint`.
+//!
+//! Fix (`exec-on-path`): two plugins that were renamed, with the same arguments, are pointed
+//! at their new name when that name is on `PATH` (looked up, never run):
+//! `heptio-authenticator-aws` → `aws-iam-authenticator` (the project's rename, 2018) and
+//! `aws2` → `aws` (AWS CLI v2's preview binary; the released v2 is `aws`). When the new name
+//! is not on `PATH` either, the finding says to install it.
 
-use super::support::view::key_line;
+use super::support::view::{key_line, set_value};
 use super::support::{Context, Finding, Rule, Severity};
 
 rule!(
@@ -23,7 +29,13 @@ rule!(
 
 rule!(
 /// The PATH half (`exec: executable NAME not found`): the plugin is looked up, never run.
-ExecOnPathRule as PATH_ID, "exec-on-path", reports, "exec plugins whose command is not on PATH (looked up, never run)");
+ExecOnPathRule as PATH_ID, "exec-on-path", fixes, "exec plugins whose command is not on PATH (looked up, never run); fixes heptio-authenticator-aws and aws2 to their new names when those are on PATH");
+
+/// Plugins renamed with the same command line: old name, new name.
+const RENAMED: [(&str, &str); 2] = [
+    ("heptio-authenticator-aws", "aws-iam-authenticator"),
+    ("aws2", "aws"),
+];
 
 /// API versions `exec-plugin-version` probes under `--probe-exec`.
 const PROBED: [&str; 3] = [
@@ -115,20 +127,37 @@ fn check(cx: &Context<'_, '_, '_>, on_path: bool, out: &mut Vec<Finding>) {
                 continue;
             }
             let hint = crate::rules::support::view::install_hint(kc, exec, command);
-            out.push(
-                Finding::new(
-                    PATH_ID,
-                    Severity::Error,
-                    key_line(kc, exec, "command"),
-                    format!("exec plugin {command:?} is not installed (not found on PATH)"),
-                )
-                .entry(user)
-                .code("not-on-path")
-                .kubectl_says(format!(
-                    "getting credentials: exec: executable {command} not found"
-                ))
-                .hint(hint),
-            );
+            let f = Finding::new(
+                PATH_ID,
+                Severity::Error,
+                key_line(kc, exec, "command"),
+                format!("exec plugin {command:?} is not installed (not found on PATH)"),
+            )
+            .entry(user)
+            .code("not-on-path")
+            .kubectl_says(format!(
+                "getting credentials: exec: executable {command} not found"
+            ));
+            let renamed = RENAMED.iter().find(|(old, _)| *old == command);
+            out.push(match renamed {
+                Some((old, new)) => {
+                    let here = *found
+                        .entry(new.to_string())
+                        .or_insert_with(|| look_path(new, &path).is_some());
+                    if here {
+                        f.fix_or_hint(
+                            format!("use {new} ({old} was renamed; same arguments)"),
+                            set_value(kc, exec, "command", new).map(|c| vec![c]),
+                            format!("change command to {new}"),
+                        )
+                    } else {
+                        f.hint(format!(
+                            "{old} was renamed {new} (same arguments): install {new} and change command to {new}; {hint}"
+                        ))
+                    }
+                }
+                None => f.hint(hint),
+            });
         }
     }
 }
