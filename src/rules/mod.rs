@@ -57,6 +57,7 @@ pub mod k3s_credentials;
 mod missing_file;
 mod oidc_auth_provider;
 pub mod support;
+mod unknown_key;
 
 use crate::kubeconfig::names::FileNames;
 
@@ -100,6 +101,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &exec_command::ExecCommandRule,
         &exec_command::ExecOnPathRule,
         &file_permissions::FilePermissionsRule,
+        &unknown_key::UnknownKeyRule,
     ]
 }
 
