@@ -100,6 +100,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &credential_data::CredentialPemRule,
         &exec_command::ExecCommandRule,
         &exec_command::ExecOnPathRule,
+        &exec_command::ExecRenamedRule,
         &file_permissions::FilePermissionsRule,
         &unknown_key::UnknownKeyRule,
     ]
