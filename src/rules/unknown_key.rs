@@ -160,6 +160,23 @@ fn shown(key: &str) -> String {
     }
 }
 
+/// The cluster, context or user a place is in (`users[3].user.exec` → the fourth user):
+/// the view has one entry per list item, in order.
+fn entry_of<'k>(
+    kc: &'k crate::kubeconfig::Kubeconfig<'_, '_>,
+    place: &str,
+) -> Option<&'k crate::kubeconfig::Entry> {
+    let (section, rest) = place.split_once('[')?;
+    let index: usize = rest.split_once(']')?.0.parse().ok()?;
+    let entries = match section {
+        "clusters" => &kc.clusters,
+        "contexts" => &kc.contexts,
+        "users" => &kc.users,
+        _ => return None,
+    };
+    entries.get(index)
+}
+
 impl Rule for UnknownKeyRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
@@ -183,6 +200,9 @@ impl Rule for UnknownKeyRule {
                 ),
             )
             .code("unknown-key");
+            if let Some(entry) = entry_of(kc, &u.place) {
+                f = f.entry(entry);
+            }
             if n < SUGGEST_AT_MOST {
                 if let Some(home) = belongs(key, &u.place) {
                     f.message.push_str(&format!(" (it belongs {})", at(home)));
@@ -268,6 +288,8 @@ users:
             ]
         );
         assert!(f.iter().all(|f| f.severity == Severity::Warning));
+        assert_eq!(f[2].entry.as_ref().unwrap().to_string(), "users/u");
+        assert_eq!(f[1].entry.as_ref().unwrap().to_string(), "clusters/flat");
         // The error act-as leaves (as-groups without as) is still reported.
         let all = findings(src, &RuleOptions::default());
         assert!(all.iter().any(|f| f.severity == Severity::Error
