@@ -534,7 +534,14 @@ fn walk_unknown(
                 Ty::Obj(inner) => walk_unknown(doc, v, inner, Where::Field(&what, key), seen, out),
                 Ty::List(inner) => {
                     for (i, &item) in doc.items(doc.resolve(v)).unwrap_or(&[]).iter().enumerate() {
-                        walk_unknown(doc, item, inner, Where::Index(&Where::Field(&what, key), i), seen, out);
+                        walk_unknown(
+                            doc,
+                            item,
+                            inner,
+                            Where::Index(&Where::Field(&what, key), i),
+                            seen,
+                            out,
+                        );
                     }
                 }
                 _ => {}

@@ -797,7 +797,11 @@ fn repair_catalogue(b: &Base) -> Vec<RepairCase> {
     let indented = |pem: &str| -> String { pem.lines().map(|l| format!("      {l}\n")).collect() };
     add(
         "repair-ca-data-with-space",
-        format!("{s}    certificate-authority-data: {} {}\n", &ca[..10], &ca[10..]),
+        format!(
+            "{s}    certificate-authority-data: {} {}\n",
+            &ca[..10],
+            &ca[10..]
+        ),
         b.user(),
         "illegal base64 data at input byte 10",
         vec![key.clone()],
@@ -826,7 +830,10 @@ fn repair_catalogue(b: &Base) -> Vec<RepairCase> {
     );
     add(
         "repair-ca-data-raw-pem-literal",
-        format!("{s}    certificate-authority-data: |\n{}", indented(&pem_of(ca))),
+        format!(
+            "{s}    certificate-authority-data: |\n{}",
+            indented(&pem_of(ca))
+        ),
         b.user(),
         "illegal base64 data at input byte 0",
         vec![key.clone()],
@@ -843,7 +850,10 @@ fn repair_catalogue(b: &Base) -> Vec<RepairCase> {
     );
     add(
         "repair-ca-data-base64-twice",
-        format!("{s}    certificate-authority-data: {}\n", b64(ca.as_bytes())),
+        format!(
+            "{s}    certificate-authority-data: {}\n",
+            b64(ca.as_bytes())
+        ),
         b.user(),
         "unable to load root certificates: unable to parse bytes as PEM block",
         vec![key.clone()],
@@ -1026,21 +1036,33 @@ fn kubefix_apply_satisfies_kubectl() {
         let p = write(c.name, &c.yaml);
         match kubectl_says(c.name, &p) {
             Verdict::Rejected(k) if k.contains(&c.said) => {}
-            v => failures.push(format!("{}: kubectl should reject with {:?}: {v:?}", c.name, c.said)),
+            v => failures.push(format!(
+                "{}: kubectl should reject with {:?}: {v:?}",
+                c.name, c.said
+            )),
         }
         let before = errors(&kubefix_findings(&p, &path));
         if !before.iter().any(|e| e.contains(&c.said)) {
-            failures.push(format!("{}: kubefix does not say {:?}: {before:?}", c.name, c.said));
+            failures.push(format!(
+                "{}: kubefix does not say {:?}: {before:?}",
+                c.name, c.said
+            ));
         }
         let (dry_code, dry) = kubefix_on(&p, &path, &[]);
         let (code, applied) = kubefix_on(&p, &path, &["--apply"]);
         if code != Some(0) || dry_code != Some(0) {
-            failures.push(format!("{}: kubefix (dry run {dry_code:?}, --apply {code:?}):\n{dry}\n{applied}", c.name));
+            failures.push(format!(
+                "{}: kubefix (dry run {dry_code:?}, --apply {code:?}):\n{dry}\n{applied}",
+                c.name
+            ));
             continue;
         }
         for secret in &c.secrets {
             if dry.contains(secret.as_str()) || applied.contains(secret.as_str()) {
-                failures.push(format!("{}: a secret is in kubefix's output:\n{dry}", c.name));
+                failures.push(format!(
+                    "{}: a secret is in kubefix's output:\n{dry}",
+                    c.name
+                ));
             }
         }
         let fixed = fs::read_to_string(&p).unwrap();
@@ -1049,11 +1071,17 @@ fn kubefix_apply_satisfies_kubectl() {
         }
         match kubectl_says(c.name, &p) {
             Verdict::Accepted => {}
-            v => failures.push(format!("{}: kubectl refuses the repaired file: {v:?}\n{fixed}", c.name)),
+            v => failures.push(format!(
+                "{}: kubectl refuses the repaired file: {v:?}\n{fixed}",
+                c.name
+            )),
         }
         let after = errors(&kubefix_findings(&p, &path));
         if !after.is_empty() {
-            failures.push(format!("{}: kubefix still finds errors after --apply: {after:?}", c.name));
+            failures.push(format!(
+                "{}: kubefix still finds errors after --apply: {after:?}",
+                c.name
+            ));
         }
     }
     let warns = warn_catalogue(&base);
@@ -1066,13 +1094,21 @@ fn kubefix_apply_satisfies_kubectl() {
             (Expect::Accepted, Verdict::Accepted) if errs.is_empty() => {}
             (Expect::Rejected(said), Verdict::Rejected(k))
                 if k.contains(said.as_str()) && errs.iter().any(|e| e.contains(said.as_str())) => {}
-            _ => failures.push(format!("{}: expected {:?}; kubectl {k:?}; kubefix errors {errs:?}", c.name, c.expect)),
+            _ => failures.push(format!(
+                "{}: expected {:?}; kubectl {k:?}; kubefix errors {errs:?}",
+                c.name, c.expect
+            )),
         }
         let warned = found.iter().any(|f| {
-            f[0] == c.rule && f[1] == "warning" && (f[2].contains(c.warns) || f[3].contains(c.warns))
+            f[0] == c.rule
+                && f[1] == "warning"
+                && (f[2].contains(c.warns) || f[3].contains(c.warns))
         });
         if !warned {
-            failures.push(format!("{}: no {} warning with {:?}: {found:?}", c.name, c.rule, c.warns));
+            failures.push(format!(
+                "{}: no {} warning with {:?}: {found:?}",
+                c.name, c.rule, c.warns
+            ));
         }
         // kubectl's own words for what it then does, where the warning quotes them.
         if let (Verdict::Accepted, true) = (&k, c.warns.starts_with("The connection")) {
@@ -1083,7 +1119,10 @@ fn kubefix_apply_satisfies_kubectl() {
                     .unwrap(),
             );
             if !out.contains(c.warns) {
-                failures.push(format!("{}: kubectl does not say {:?}: {out}", c.name, c.warns));
+                failures.push(format!(
+                    "{}: kubectl does not say {:?}: {out}",
+                    c.name, c.warns
+                ));
             }
         }
     }

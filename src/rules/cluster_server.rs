@@ -117,14 +117,16 @@ impl Rule for ClusterServerRule {
             if let Some(proxy) = kc.str_of(body, "proxy-url").filter(|p| !p.is_empty()) {
                 if let Some(e) = proxy_error(proxy) {
                     let f = Finding::new(
-                            ID,
-                            Severity::Error,
-                            key_line(kc, body, "proxy-url"),
-                            "kubectl cannot use this proxy-url".into(),
-                        )
-                        .entry(cluster)
-                        .code("bad-proxy-url")
-                        .kubectl_says(format!("invalid 'proxy-url' {proxy:?} for cluster {name:?}: {e}"));
+                        ID,
+                        Severity::Error,
+                        key_line(kc, body, "proxy-url"),
+                        "kubectl cannot use this proxy-url".into(),
+                    )
+                    .entry(cluster)
+                    .code("bad-proxy-url")
+                    .kubectl_says(format!(
+                        "invalid 'proxy-url' {proxy:?} for cluster {name:?}: {e}"
+                    ));
                     out.push(match socks5_for_socks5h(proxy) {
                         Some(socks5) => f.fix_or_hint(
                             "use socks5:// (client-go's socks5 already lets the proxy resolve names)",

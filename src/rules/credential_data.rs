@@ -125,10 +125,7 @@ fn repair_undecodable(value: &str, field: Field) -> Option<Repair> {
             How::RawPem,
         )
     } else {
-        let joined: String = value
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
+        let joined: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
         if joined.len() == value.len() {
             return None; // not a whitespace problem (`*`, URL-safe, padding)
         }
@@ -277,7 +274,11 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
     {
         let kc = cx.config;
         // The decoded value of `field`, or a finding for invalid base64 (with its repair).
-        let decode = |entry: &Entry, fields: &[Field], field: Field, out: &mut Vec<Finding>| -> Option<Vec<u8>> {
+        let decode = |entry: &Entry,
+                      fields: &[Field],
+                      field: Field,
+                      out: &mut Vec<Finding>|
+         -> Option<Vec<u8>> {
             let body = entry.body?;
             let key = field.key();
             let value = kc.str_of(body, key).filter(|v| !v.is_empty())?;
@@ -392,7 +393,9 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
                         PEM_ID,
                         Severity::Error,
                         key_line(kc, body, key),
-                        format!("{key} is base64 of base64: decoded once it is still base64, not PEM"),
+                        format!(
+                            "{key} is base64 of base64: decoded once it is still base64, not PEM"
+                        ),
                     )
                     .entry(user)
                     .code("bad-client-cert")
@@ -667,11 +670,19 @@ users:
     fn repairs_whitespace_raw_pem_and_double_base64() {
         use super::super::support::testutil::fixed;
         let o = RuleOptions::default();
-        let (ca, cert, key) = (b64(CERT.as_bytes()), b64(CERT.as_bytes()), b64(KEY.as_bytes()));
+        let (ca, cert, key) = (
+            b64(CERT.as_bytes()),
+            b64(CERT.as_bytes()),
+            b64(KEY.as_bytes()),
+        );
         // A value wrapped over lines in a plain scalar (read with spaces), a tab in a
         // double-quoted one, base64 twice, raw PEM in a block scalar.
         let src = user_config(
-            &format!("    certificate-authority-data: {}\n      {}\n", &ca[..40], &ca[40..]),
+            &format!(
+                "    certificate-authority-data: {}\n      {}\n",
+                &ca[..40],
+                &ca[40..]
+            ),
             &format!(
                 "    client-certificate-data: {}\n    client-key-data: \"{}\\t{}\"\n",
                 b64(cert.as_bytes()),
@@ -687,9 +698,19 @@ users:
         assert_eq!(
             fixes,
             vec![
-                (ID, "remove the spaces, tabs and line breaks inside certificate-authority-data".to_string()),
-                (ID, "remove the spaces, tabs and line breaks inside client-key-data".to_string()),
-                (PEM_ID, "decode client-certificate-data once (it was base64 of base64)".to_string()),
+                (
+                    ID,
+                    "remove the spaces, tabs and line breaks inside certificate-authority-data"
+                        .to_string()
+                ),
+                (
+                    ID,
+                    "remove the spaces, tabs and line breaks inside client-key-data".to_string()
+                ),
+                (
+                    PEM_ID,
+                    "decode client-certificate-data once (it was base64 of base64)".to_string()
+                ),
             ]
         );
         assert_eq!(
@@ -705,9 +726,15 @@ users:
             format!("    certificate-authority-data: |\n{block}"),
             format!("    certificate-authority-data: {}", block.trim_start()),
         ] {
-            let src = user_config(&cluster, &format!("    client-certificate-data: {cert}\n    client-key-data: {key}\n"));
+            let src = user_config(
+                &cluster,
+                &format!("    client-certificate-data: {cert}\n    client-key-data: {key}\n"),
+            );
             let out = fixed(&src, &o);
-            assert!(out.contains(&format!("    certificate-authority-data: {ca}\n")), "{out}");
+            assert!(
+                out.contains(&format!("    certificate-authority-data: {ca}\n")),
+                "{out}"
+            );
         }
     }
 
@@ -719,16 +746,33 @@ users:
         // the repair would trade one kubectl error for another.
         let src = user_config(
             "",
-            &format!("    client-certificate-data: {cert}\n    client-key-data: {} {}\n", &other[..8], &other[8..]),
+            &format!(
+                "    client-certificate-data: {cert}\n    client-key-data: {} {}\n",
+                &other[..8],
+                &other[8..]
+            ),
         );
         let f = findings(&src, &o);
         assert!(f.iter().all(|f| f.fix.is_none()), "{f:?}");
         // Whitespace around a `*`: not a whitespace problem alone.
         let ca = b64(CERT.as_bytes());
-        let src = user_config(&format!("    certificate-authority-data: '{} *{}'\n", &ca[..8], &ca[9..]), "    token: t\n");
+        let src = user_config(
+            &format!(
+                "    certificate-authority-data: '{} *{}'\n",
+                &ca[..8],
+                &ca[9..]
+            ),
+            "    token: t\n",
+        );
         assert!(findings(&src, &o).iter().all(|f| f.fix.is_none()));
         // Base64 twice of something that is not PEM: reported, not repaired.
-        let src = user_config(&format!("    certificate-authority-data: {}\n", b64(b64(b"hello world, not pem").as_bytes())), "    token: t\n");
+        let src = user_config(
+            &format!(
+                "    certificate-authority-data: {}\n",
+                b64(b64(b"hello world, not pem").as_bytes())
+            ),
+            "    token: t\n",
+        );
         let f = findings(&src, &o);
         assert!(f.iter().any(|f| f.rule == PEM_ID) && f.iter().all(|f| f.fix.is_none()));
     }

@@ -115,8 +115,11 @@ impl Rule for DanglingReferenceRule {
                     .collect();
                 if !set_later && !names.is_empty() {
                     warned_empty = true;
-                    let listed: Vec<String> =
-                        names.iter().take(SHOWN).map(|n| crate::shell::quote(n)).collect();
+                    let listed: Vec<String> = names
+                        .iter()
+                        .take(SHOWN)
+                        .map(|n| crate::shell::quote(n))
+                        .collect();
                     let more = if names.len() > SHOWN {
                         format!(", … {} more", names.len() - SHOWN)
                     } else {

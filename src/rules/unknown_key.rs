@@ -68,8 +68,8 @@ fn distance(a: &[u8], b: &[u8]) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -142,7 +142,8 @@ fn belongs(key: &str, place: &str) -> Option<&'static str> {
         .filter(|(p, keys)| *p != here && keys.contains(&key))
         .map(|(p, _)| p)
         .collect();
-    homes.sort_by_key(|p| !(!section.is_empty() && p.starts_with(section)));
+    // The place's own section first (false sorts before true).
+    homes.sort_by_key(|p| section.is_empty() || !p.starts_with(section));
     homes.first().copied()
 }
 
@@ -242,9 +243,18 @@ mod tests {
         assert_eq!(belongs("proxy-url", ""), Some("clusters[].cluster"));
         assert_eq!(belongs("token", ""), Some("users[].user"));
         assert_eq!(belongs("server", "clusters[2]"), Some("clusters[].cluster"));
-        assert_eq!(belongs("server", "contexts[0].context"), Some("clusters[].cluster"));
-        assert_eq!(belongs("command", "users[0].user"), Some("users[].user.exec"));
-        assert_eq!(pattern("users[12].user.exec.env[3]"), "users[].user.exec.env[]");
+        assert_eq!(
+            belongs("server", "contexts[0].context"),
+            Some("clusters[].cluster")
+        );
+        assert_eq!(
+            belongs("command", "users[0].user"),
+            Some("users[].user.exec")
+        );
+        assert_eq!(
+            pattern("users[12].user.exec.env[3]"),
+            "users[].user.exec.env[]"
+        );
     }
 
     #[test]
@@ -294,16 +304,23 @@ users:
         let all = findings(src, &RuleOptions::default());
         assert!(all.iter().any(|f| f.severity == Severity::Error
             && f.kubectl_error.as_deref()
-                == Some("requesting uid, groups or user-extra for u without impersonating a user")));
+                == Some(
+                    "requesting uid, groups or user-extra for u without impersonating a user"
+                )));
     }
 
     #[test]
     fn an_aliased_mapping_is_walked_once() {
         // 2,000 users sharing one aliased user body with an unknown key: one finding.
-        let mut src = String::from("apiVersion: v1\nkind: Config\nusers:\n- name: u0\n  user: &b {token: t, tokne: x}\n");
+        let mut src = String::from(
+            "apiVersion: v1\nkind: Config\nusers:\n- name: u0\n  user: &b {token: t, tokne: x}\n",
+        );
         for i in 1..2000 {
             src.push_str(&format!("- name: u{i}\n  user: *b\n"));
         }
-        assert_eq!(rule_findings(&UnknownKeyRule, &src, &RuleOptions::default()).len(), 1);
+        assert_eq!(
+            rule_findings(&UnknownKeyRule, &src, &RuleOptions::default()).len(),
+            1
+        );
     }
 }
