@@ -17,12 +17,14 @@
 //! does (the new value decodes with Go's standard base64, the decoded bytes are a CA bundle,
 //! a client certificate or a private key client-go loads, and a user's certificate and key
 //! still belong together):
-//! - `credential-data`: spaces, tabs and line breaks inside the value removed (a value
-//!   wrapped over several lines in a plain scalar reads as one line with spaces in it);
-//!   raw PEM pasted into the field (`certificate-authority-data: -----BEGIN CERTIFICATE-----…`)
-//!   encoded as base64.
-//! - `credential-pem`: base64 applied twice undone (the once-decoded value is base64 of PEM
-//!   that loads).
+//! - spaces, tabs and line breaks inside the value removed (a value wrapped over several
+//!   lines in a plain scalar reads as one line with spaces in it);
+//! - raw PEM pasted into the field (`certificate-authority-data: -----BEGIN CERTIFICATE-----…`)
+//!   encoded as base64;
+//! - base64 applied twice undone (the once-decoded value is base64 of PEM that loads).
+//!
+//! These are `credential-encoding`'s findings (with kubectl's words as the other two
+//! give them); `credential-data` and `credential-pem` report the rest.
 //!
 //! The value is replaced in its own quoting style (a block scalar becomes a plain one).
 
@@ -31,17 +33,24 @@ use base64::Engine as _;
 use super::support::data::{
     ca_pool_error, cert_loads, go_base64, key_loads, key_pair_error, pem_blocks,
 };
-use super::support::view::{has, key_line, set_value};
+use super::support::view::{key_line, set_value};
 use super::support::{Context, Finding, Rule, Severity};
 use crate::kubeconfig::Entry;
 use crate::source::Kind;
 
-rule!(CredentialDataRule, "credential-data", fixes, "certificate-authority-data, client-certificate-data and client-key-data that are not valid base64 (fixes whitespace inside the value and raw PEM pasted in)");
+rule!(CredentialDataRule, "credential-data", reports, "certificate-authority-data, client-certificate-data and client-key-data that are not valid base64, not PEM, or a key that does not match its certificate");
 
 rule!(
 /// The PEM half (`unable to load root certificates`, `tls: …`): data that decodes but that
 /// client-go cannot use.
-CredentialPemRule as PEM_ID, "credential-pem", fixes, "certificate-authority-data and client certificates that are not PEM (fixes base64 applied twice), or a key that does not match its certificate");
+CredentialPemRule as PEM_ID, "credential-pem", reports, "certificate-authority-data and client certificates that are not PEM, or a key that does not match its certificate");
+
+rule!(
+/// The repairs: whitespace inside the value, raw PEM pasted in, base64 applied twice. A rule
+/// of its own because fixers run again on the repaired text: this one looks only at values
+/// that can be one of these ([`suspect`]), so the second run costs a scan, not a decode of
+/// every certificate.
+CredentialEncodingRule as ENCODING_ID, "credential-encoding", fixes, "certificate-authority-data, client-certificate-data and client-key-data with spaces or tabs inside, raw PEM pasted in, or base64 applied twice; fixes them when the result loads");
 
 /// Whether `bytes` is itself base64 of something with a PEM block (base64 applied twice).
 fn encoded_twice(bytes: &[u8]) -> bool {
@@ -257,6 +266,97 @@ fn with_repair(cx: &Context<'_, '_, '_>, entry: &Entry, finding: Finding, r: &Re
     )
 }
 
+/// Whether a value can be one [`entry_repairs`] repairs, by a scan: a space, tab or form
+/// feed (Go skips only `\r` and `\n`), PEM text, or the start of base64 applied twice to
+/// PEM (`TFMwdExTMUNSVWRK` is base64 of `LS0tLS1CRUdJ`, itself base64 of `-----BEGI`).
+fn suspect(value: &str) -> bool {
+    let b = value.as_bytes();
+    memchr::memchr3(b' ', b'\t', b'\x0c', b).is_some()
+        || memchr::memmem::find(b, b"-----BEGIN ").is_some()
+        || value.trim_start().starts_with("TFMwdExTMUNSVWRK")
+}
+
+/// The repairs `credential-encoding` makes for an entry: none unless one of its values is
+/// [`suspect`].
+fn fixer_repairs(cx: &Context<'_, '_, '_>, entry: &Entry, fields: &[Field]) -> Vec<Repair> {
+    let Some(body) = entry.body else {
+        return Vec::new();
+    };
+    let any = fields
+        .iter()
+        .any(|f| cx.config.str_of(body, f.key()).is_some_and(suspect));
+    if !any {
+        return Vec::new();
+    }
+    entry_repairs(cx, entry, fields)
+}
+
+/// `credential-encoding`'s finding for one repair, in kubectl's words.
+fn repair_finding(cx: &Context<'_, '_, '_>, entry: &Entry, r: &Repair) -> Option<Finding> {
+    let kc = cx.config;
+    let body = entry.body?;
+    let key = r.field.key();
+    let value = kc.str_of(body, key)?;
+    let (message, code, said) = match (r.how, go_base64(value.as_bytes())) {
+        (How::Whitespace | How::RawPem, Err(at)) => (
+            format!(
+                "{key} is not valid base64 at byte {at} of {}: {}; kubectl cannot load this file at all",
+                value.len(),
+                if r.how == How::RawPem {
+                    "it holds PEM text, not base64 of it"
+                } else {
+                    "spaces or tabs inside it"
+                }
+            ),
+            "bad-base64",
+            format!(
+                "error loading config file {:?}: illegal base64 data at input byte {at}",
+                cx.path.display().to_string()
+            ),
+        ),
+        (How::Twice, Ok(once)) => (
+            format!("{key} is base64 of base64: decoded once it is still base64, not PEM"),
+            if r.field == Field::Ca { "bad-ca" } else { "bad-client-cert" },
+            match r.field {
+                Field::Ca => format!(
+                    "unable to load root certificates: {}",
+                    ca_pool_error(&once).unwrap_or_default()
+                ),
+                Field::Cert => "tls: failed to find any PEM data in certificate input".into(),
+                Field::Key => "tls: failed to find any PEM data in key input".into(),
+            },
+        ),
+        _ => return None,
+    };
+    let f = Finding::new(
+        ENCODING_ID,
+        Severity::Error,
+        key_line(kc, body, key),
+        message,
+    )
+    .entry(entry)
+    .code(code)
+    .kubectl_says(said);
+    Some(with_repair(cx, entry, f, r))
+}
+
+impl Rule for CredentialEncodingRule {
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        let kc = cx.config;
+        let sections: [(&[Entry], &[Field]); 2] = [
+            (&kc.clusters, &[Field::Ca]),
+            (&kc.users, &[Field::Cert, Field::Key]),
+        ];
+        for (entries, fields) in sections {
+            for entry in entries {
+                for r in fixer_repairs(cx, entry, fields) {
+                    out.extend(repair_finding(cx, entry, &r));
+                }
+            }
+        }
+    }
+}
+
 impl Rule for CredentialDataRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         check(cx, false, out)
@@ -269,11 +369,12 @@ impl Rule for CredentialPemRule {
     }
 }
 
-/// Base64 findings (`pem: false`) or PEM findings of data that decodes (`pem: true`).
+/// Base64 findings (`pem: false`) or PEM findings of data that decodes (`pem: true`), except
+/// what `credential-encoding` repairs.
 fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
     {
         let kc = cx.config;
-        // The decoded value of `field`, or a finding for invalid base64 (with its repair).
+        // The decoded value of `field`, or a finding for invalid base64.
         let decode = |entry: &Entry,
                       fields: &[Field],
                       field: Field,
@@ -285,24 +386,29 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
             match go_base64(value.as_bytes()) {
                 Ok(bytes) => Some(bytes),
                 Err(_) if pem => None,
+                Err(_)
+                    if fixer_repairs(cx, entry, fields)
+                        .iter()
+                        .any(|r| r.field == field) =>
+                {
+                    None
+                }
                 Err(at) => {
-                    let f = Finding::new(
-                        ID,
-                        Severity::Error,
-                        key_line(kc, body, key),
-                        format!("{key} is not valid base64 at byte {at} of {}; kubectl cannot load this file at all", value.len()),
-                    )
-                    .entry(entry)
-                    .code("bad-base64")
-                    .kubectl_says(format!(
-                        "error loading config file {:?}: illegal base64 data at input byte {at}",
-                        cx.path.display().to_string()
-                    ));
-                    let repairs = entry_repairs(cx, entry, fields);
-                    out.push(match repairs.iter().find(|r| r.field == field && r.how != How::Twice) {
-                        Some(r) => with_repair(cx, entry, f, r),
-                        None => f.hint("re-encode the PEM file with `base64 -w0 FILE` and paste it as one line (line breaks are fine; spaces, tabs and URL-safe characters are not)"),
-                    });
+                    out.push(
+                        Finding::new(
+                            ID,
+                            Severity::Error,
+                            key_line(kc, body, key),
+                            format!("{key} is not valid base64 at byte {at} of {}; kubectl cannot load this file at all", value.len()),
+                        )
+                        .entry(entry)
+                        .code("bad-base64")
+                        .kubectl_says(format!(
+                            "error loading config file {:?}: illegal base64 data at input byte {at}",
+                            cx.path.display().to_string()
+                        ))
+                        .hint("re-encode the PEM file with `base64 -w0 FILE` and paste it as one line (line breaks are fine; spaces, tabs and URL-safe characters are not)"),
+                    );
                     None
                 }
             }
@@ -339,32 +445,31 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
                 }
                 continue;
             };
+            if !ca.file && !fixer_repairs(cx, cluster, &[Field::Ca]).is_empty() {
+                continue;
+            }
             let twice = encoded_twice(&ca.bytes);
             let what = ca.what();
-            let f = Finding::new(
-                PEM_ID,
-                Severity::Error,
-                ca.line,
-                if twice {
-                    format!("{what} is base64 of base64: decoded once it is still base64 ({} bytes), not a PEM certificate", ca.bytes.len())
-                } else {
-                    format!("{what} holds {} bytes but no usable PEM certificate", ca.bytes.len())
-                },
-            )
-            .entry(cluster)
-            .code("bad-ca")
-            .kubectl_says(format!("unable to load root certificates: {e}"));
-            let repair = (twice && !ca.file)
-                .then(|| entry_repairs(cx, cluster, &[Field::Ca]))
-                .and_then(|r| r.into_iter().find(|r| r.how == How::Twice));
-            found.push(match repair {
-                Some(r) => with_repair(cx, cluster, f, &r),
-                None => f.hint(if twice {
+            found.push(
+                Finding::new(
+                    PEM_ID,
+                    Severity::Error,
+                    ca.line,
+                    if twice {
+                        format!("{what} is base64 of base64: decoded once it is still base64 ({} bytes), not a PEM certificate", ca.bytes.len())
+                    } else {
+                        format!("{what} holds {} bytes but no usable PEM certificate", ca.bytes.len())
+                    },
+                )
+                .entry(cluster)
+                .code("bad-ca")
+                .kubectl_says(format!("unable to load root certificates: {e}"))
+                .hint(if twice {
                     "decode the value once (`base64 -d`) and put that in its place"
                 } else {
                     "put the cluster's CA certificate there: base64 of the PEM file (-----BEGIN CERTIFICATE-----)"
                 }),
-            });
+            );
         }
         for user in &kc.users {
             let cert = load(
@@ -375,58 +480,29 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
                 Kind::Certificate,
             );
             let key = load(cx, user, "client-key-data", "client-key", Kind::Key);
-            // Data that does not decode is `credential-data`'s; when that is repaired, a
-            // value encoded twice next to it must be repaired in the same run.
-            let undecodable = |loaded: &Option<Loaded>, key: &str| {
-                loaded.is_none() && user.body.is_some_and(|b| has(kc, b, key))
-            };
-            if undecodable(&cert, "client-certificate-data") || undecodable(&key, "client-key-data")
-            {
-                let twice: Vec<Repair> = entry_repairs(cx, user, &[Field::Cert, Field::Key])
-                    .into_iter()
-                    .filter(|r| r.how == How::Twice)
-                    .collect();
-                for r in &twice {
-                    let body = user.body.expect("has data");
-                    let key = r.field.key();
-                    let f = Finding::new(
-                        PEM_ID,
-                        Severity::Error,
-                        key_line(kc, body, key),
-                        format!(
-                            "{key} is base64 of base64: decoded once it is still base64, not PEM"
-                        ),
-                    )
-                    .entry(user)
-                    .code("bad-client-cert")
-                    .kubectl_says(if r.field == Field::Cert {
-                        "tls: failed to find any PEM data in certificate input"
-                    } else {
-                        "tls: failed to find any PEM data in key input"
-                    });
-                    found.push(with_repair(cx, user, f, r));
-                }
-                if !twice.is_empty() {
-                    continue;
-                }
-            }
             let Some(cert) = cert else { continue };
             let Some(key) = key else {
                 // No key: auth-methods reports that; kubefix still says when it cannot read
                 // the certificate.
                 if let Err(why) = crate::inspect::cert::parse_bundle(&cert.bytes) {
-                    found.push(unreadable(
-                        user,
-                        &cert,
-                        &why,
-                        "kubectl will refuse it too once the key is there",
-                    ));
+                    if fixer_repairs(cx, user, &[Field::Cert, Field::Key]).is_empty() {
+                        found.push(unreadable(
+                            user,
+                            &cert,
+                            &why,
+                            "kubectl will refuse it too once the key is there",
+                        ));
+                    }
                 }
                 continue;
             };
             let Some(e) = key_pair_error(&cert.bytes, &key.bytes) else {
                 continue;
             };
+            // What credential-encoding repairs leaves the pair loading.
+            if !fixer_repairs(cx, user, &[Field::Cert, Field::Key]).is_empty() {
+                continue;
+            }
             // Inline data is loaded with the kubeconfig; files are read when kubectl connects
             // (client-go reloads them for each handshake), so the same error comes then
             // (verified with kubectl 1.32 against a TLS server).
@@ -435,34 +511,6 @@ fn check(cx: &Context<'_, '_, '_>, pem: bool, out: &mut Vec<Finding>) {
             } else {
                 e.clone()
             };
-            // Base64 applied twice, to the certificate, the key or both: one finding each,
-            // with its repair.
-            let twice: Vec<Repair> = if (!cert.file && encoded_twice(&cert.bytes))
-                || (!key.file && encoded_twice(&key.bytes))
-            {
-                entry_repairs(cx, user, &[Field::Cert, Field::Key])
-                    .into_iter()
-                    .filter(|r| r.how == How::Twice)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            if !twice.is_empty() {
-                for r in &twice {
-                    let at = if r.field == Field::Cert { &cert } else { &key };
-                    let f = Finding::new(
-                        PEM_ID,
-                        Severity::Error,
-                        at.line,
-                        format!("{} is base64 of base64: decoded once it is still base64 ({} bytes), not PEM", at.what(), at.bytes.len()),
-                    )
-                    .entry(user)
-                    .code("bad-client-cert")
-                    .kubectl_says(said.clone());
-                    found.push(with_repair(cx, user, f, r));
-                }
-                continue;
-            }
             let (at, what, hint) = if e.contains("certificate input") {
                 (&cert, format!("{} holds no usable PEM certificate", cert.what()), "put the client certificate there: base64 of the PEM file (-----BEGIN CERTIFICATE-----)")
             } else if e.starts_with("x509:") {
@@ -631,13 +679,22 @@ users:
         );
         let mut f: Vec<_> = findings(&src, &RuleOptions::default())
             .into_iter()
-            .filter(|f| f.rule == ID || f.rule == PEM_ID)
+            .filter(|f| f.rule == ID || f.rule == PEM_ID || f.rule == ENCODING_ID)
             .collect();
-        assert_eq!(f.iter().filter(|f| f.rule == ID).count(), 1, "base64 only");
-        // The PEM half alone says the same as in the registry.
+        assert_eq!(
+            f.iter().filter(|f| f.code == Some("bad-base64")).count(),
+            1,
+            "base64 only"
+        );
+        // The halves alone say the same as in the registry: the repairable two (the space,
+        // base64 twice) are credential-encoding's.
         assert_eq!(
             rule_findings(&CredentialPemRule, &src, &RuleOptions::default()).len(),
-            3
+            2
+        );
+        assert_eq!(
+            rule_findings(&CredentialEncodingRule, &src, &RuleOptions::default()).len(),
+            2
         );
         f.sort_by_key(|f| f.line);
         let got: Vec<_> = f
@@ -699,20 +756,22 @@ users:
             fixes,
             vec![
                 (
-                    ID,
+                    ENCODING_ID,
                     "remove the spaces, tabs and line breaks inside certificate-authority-data"
                         .to_string()
                 ),
                 (
-                    ID,
-                    "remove the spaces, tabs and line breaks inside client-key-data".to_string()
+                    ENCODING_ID,
+                    "decode client-certificate-data once (it was base64 of base64)".to_string()
                 ),
                 (
-                    PEM_ID,
-                    "decode client-certificate-data once (it was base64 of base64)".to_string()
+                    ENCODING_ID,
+                    "remove the spaces, tabs and line breaks inside client-key-data".to_string()
                 ),
             ]
         );
+        // Nothing else reports them.
+        assert!(f.iter().all(|f| f.rule != ID && f.rule != PEM_ID), "{f:?}");
         assert_eq!(
             fixed(&src, &o),
             user_config(

@@ -98,6 +98,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &cluster_server::ClusterServerRule,
         &credential_data::CredentialDataRule,
         &credential_data::CredentialPemRule,
+        &credential_data::CredentialEncodingRule,
         &exec_command::ExecCommandRule,
         &exec_command::ExecOnPathRule,
         &exec_command::ExecRenamedRule,
