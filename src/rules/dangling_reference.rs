@@ -26,6 +26,7 @@
 
 use std::collections::HashSet;
 
+use super::support::spelling::distance;
 use super::support::{Finding, Rule, RuleOptions, Severity};
 use crate::kubeconfig::names::FileNames;
 use crate::kubeconfig::Section;
@@ -197,7 +198,7 @@ struct Nearest<'n> {
 }
 
 /// The existing names nearest to `missing` (edit distance, then name), or `None` when
-/// there are none. Names are compared on their first [`CMP_CHARS`] characters, so a hostile
+/// there are none. Names are compared on their first [`CMP_CHARS`](super::support::spelling::CMP_CHARS) characters, so a hostile
 /// file's huge names cost no more than short ones.
 fn nearest<'n>(defined: &HashSet<&'n str>, missing: &str) -> Option<Nearest<'n>> {
     let mut ranked: Vec<(usize, &str)> =
@@ -216,26 +217,6 @@ fn nearest<'n>(defined: &HashSet<&'n str>, missing: &str) -> Option<Nearest<'n>>
         first,
         list: list.join(", "),
     })
-}
-
-/// How many characters of a name [`distance`] looks at.
-const CMP_CHARS: usize = 128;
-
-/// Levenshtein distance between the first [`CMP_CHARS`] characters of `a` and `b`.
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().take(CMP_CHARS).collect();
-    let b: Vec<char> = b.chars().take(CMP_CHARS).collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -330,9 +311,6 @@ mod tests {
 
     #[test]
     fn nearest_names_first_capped_and_quoted() {
-        assert_eq!(distance("prodution", "production"), 1);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("kitten", "sitting"), 3);
         let names: HashSet<&str> = [
             "production",
             "prod-eu",

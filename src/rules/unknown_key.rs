@@ -19,6 +19,7 @@
 //!
 //! Warning, report only: the intended key is a guess.
 
+use super::support::spelling::distance;
 use super::support::{Context, Finding, Rule, Severity};
 
 rule!(
@@ -62,30 +63,6 @@ fn fold(s: &str) -> String {
         .collect()
 }
 
-/// Optimal string alignment distance (adjacent swaps count one), for short strings.
-fn distance(a: &[u8], b: &[u8]) -> usize {
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
 /// The known key `key` most likely stands for, among `known`.
 fn did_you_mean(key: &str, known: &[&'static str]) -> Option<&'static str> {
     if key.len() > 64 {
@@ -105,7 +82,7 @@ fn did_you_mean(key: &str, known: &[&'static str]) -> Option<&'static str> {
     };
     known
         .iter()
-        .map(|k| (distance(folded.as_bytes(), fold(k).as_bytes()), *k))
+        .map(|k| (distance(&folded, &fold(k)), *k))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)

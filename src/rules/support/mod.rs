@@ -5,6 +5,7 @@ pub mod auth_provider;
 pub mod data;
 pub mod renew;
 pub mod rule;
+pub mod spelling;
 #[cfg(test)]
 pub mod testutil;
 pub mod vendor_hints;
