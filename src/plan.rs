@@ -686,6 +686,13 @@ fn verify(
         ))
     };
     let new_doc = load(path, new_text).map_err(load_failed)?;
+    // Later YAML documents (which kubectl ignores) are kept byte for byte.
+    let old_rest = old.rest.map(|at| &old.src[at..]);
+    if old_rest != new_doc.rest.map(|at| &new_text[at..]) {
+        return Err(fail(
+            "the repaired text changes what follows the first YAML document; this is a kubefix bug, please report it".into(),
+        ));
+    }
     yaml::equivalent(old, &new_doc, intents).map_err(|where_| {
         fail(format!(
             "the repaired text differs from the original in more than the intended values ({where_}); this is a kubefix bug, please report it"

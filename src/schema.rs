@@ -5,7 +5,7 @@
 //! belongs), fails the whole file. This module reports the same mistakes with their line and
 //! column, without a second parse. Unknown fields are ignored, as client-go ignores them.
 
-use crate::yaml::{Document, NodeId, NodeKind, Style};
+use crate::yaml::{Document, NodeId, NodeKind, Style, TagClass};
 
 /// What a field must hold.
 #[derive(Clone, Copy)]
@@ -128,8 +128,35 @@ fn resolve_plain(s: &str) -> Scalar {
         | "-.inf" | "-.Inf" | "-.INF" => return Scalar::Number,
         _ => {}
     }
-    let number = match s.as_bytes()[0] {
-        b'.' => go::parse_float(s),
+    if number_kind(s).is_some() {
+        Scalar::Number
+    } else {
+        Scalar::Str
+    }
+}
+
+/// A plain scalar go-yaml v2 resolves to a number: `Some(true)` for an integer, `Some(false)`
+/// for a float.
+fn number_kind(s: &str) -> Option<bool> {
+    if matches!(
+        s,
+        ".nan"
+            | ".NaN"
+            | ".NAN"
+            | ".inf"
+            | ".Inf"
+            | ".INF"
+            | "+.inf"
+            | "+.Inf"
+            | "+.INF"
+            | "-.inf"
+            | "-.Inf"
+            | "-.INF"
+    ) {
+        return Some(false);
+    }
+    match s.as_bytes().first()? {
+        b'.' => go::parse_float(s).then_some(false),
         b'+' | b'-' | b'0'..=b'9' => {
             let plain = if s.contains('_') {
                 std::borrow::Cow::Owned(s.replace('_', ""))
@@ -137,23 +164,86 @@ fn resolve_plain(s: &str) -> Scalar {
                 std::borrow::Cow::Borrowed(s)
             };
             let plain = plain.as_ref();
-            go::parse_int(plain, 0).is_some()
+            let int = go::parse_int(plain, 0).is_some()
                 || go::parse_uint(plain, 0).is_some()
-                || (go::yaml_style_float(plain) && go::parse_float(plain))
                 || match (plain.strip_prefix("0b"), plain.strip_prefix("-0b")) {
                     (Some(bits), _) => {
                         go::parse_int(bits, 2).is_some() || go::parse_uint(bits, 2).is_some()
                     }
                     (None, Some(bits)) => go::parse_int(&format!("-{bits}"), 2).is_some(),
                     (None, None) => false,
-                }
+                };
+            if int {
+                Some(true)
+            } else {
+                (go::yaml_style_float(plain) && go::parse_float(plain)).then_some(false)
+            }
         }
-        _ => false,
-    };
-    if number {
-        Scalar::Number
-    } else {
-        Scalar::Str
+        _ => None,
+    }
+}
+
+/// The tag go-yaml v2 resolves a value to, as its messages name it (`!!int`).
+fn resolved_tag(s: &str) -> &'static str {
+    match resolve_plain(s) {
+        Scalar::Null => "!!null",
+        Scalar::Bool => "!!bool",
+        Scalar::Number if number_kind(s) == Some(true) => "!!int",
+        Scalar::Number => "!!float",
+        Scalar::Str => "!!str",
+    }
+}
+
+/// Whether go-yaml v2 accepts `value` under explicit tag `class` (`resolve.go`: the value
+/// must resolve to the tag, an integer passes as a float; `!!str`, `!!binary` and tags it
+/// does not know take anything).
+fn tag_accepts(class: TagClass, value: &str) -> bool {
+    match class {
+        TagClass::None | TagClass::Str | TagClass::Binary => true,
+        TagClass::Bool => resolve_plain(value) == Scalar::Bool,
+        TagClass::Null => resolve_plain(value) == Scalar::Null,
+        TagClass::Int => number_kind(value) == Some(true),
+        TagClass::Float => number_kind(value).is_some(),
+        TagClass::Timestamp => is_timestamp(value),
+    }
+}
+
+/// go-yaml v2's `parseTimestamp`: a date, optionally with a time (`2001-12-14`,
+/// `2001-12-14t21:59:43.10-05:00`), as far as the shape goes.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    b.len() >= 10
+        && digits(0..4)
+        && b[4] == b'-'
+        && (b[5..].iter().take_while(|c| c.is_ascii_digit()).count() >= 1)
+}
+
+/// Tagged scalars whose value go-yaml v2 cannot decode under their tag
+/// (`insecure-skip-tls-verify: !!bool "x"`): kubectl refuses the whole file, wherever the
+/// node is. The first in document order.
+fn check_tags(doc: &Document<'_>) -> Result<(), SchemaError> {
+    let bad = doc
+        .tagged()
+        .filter_map(|(id, class)| match doc.kind(id) {
+            NodeKind::Scalar { value, .. } if !tag_accepts(class, value) => {
+                Some((doc.node(id).span().start, class, resolved_tag(value)))
+            }
+            _ => None,
+        })
+        .min_by_key(|&(at, _, _)| at);
+    match bad {
+        None => Ok(()),
+        Some((at, class, rtag)) => Err(SchemaError {
+            at,
+            // The value itself is not echoed: it may be a token.
+            message: format!(
+                "this value is tagged {} but reads as {rtag}; kubectl refuses the file: yaml: cannot decode {rtag} `…` as a {}",
+                class.short(),
+                class.short()
+            ),
+        }),
     }
 }
 
@@ -333,6 +423,13 @@ impl Checker<'_, '_> {
         )
     }
 
+    /// Whether entry `key: v` of `map` is what kubectl reads: not a key written again later,
+    /// nor one a later merge key overrides (go-yaml v2 decodes the mapping in order).
+    fn read(&self, map: NodeId, key: &str, v: NodeId) -> bool {
+        (self.doc.duplicates.is_empty() && self.doc.merge_value(map).is_none())
+            || self.doc.get(map, key) == Some(v)
+    }
+
     fn fail(&self, id: NodeId, message: String) -> SchemaError {
         SchemaError {
             at: self.doc.node(id).span().start,
@@ -340,15 +437,22 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// What go-yaml v2 hands on for a scalar: by its explicit tag, if any (values the tag
+    /// does not accept were refused by [`check_tags`]), else a plain one by its text and a
+    /// quoted one as a string.
     fn scalar_kind(&self, id: NodeId) -> Option<Scalar> {
-        match self.doc.kind(self.doc.resolve(id)) {
+        let id = self.doc.resolve(id);
+        match self.doc.kind(id) {
             NodeKind::Scalar { null: true, .. } => Some(Scalar::Null),
-            NodeKind::Scalar {
-                value,
-                style: Style::Plain,
-                ..
-            } => Some(resolve_plain(value)),
-            NodeKind::Scalar { .. } => Some(Scalar::Str),
+            NodeKind::Scalar { value, style, .. } => Some(match self.doc.tag_class(id) {
+                TagClass::None if style == Style::Plain => resolve_plain(value),
+                TagClass::None | TagClass::Str | TagClass::Binary | TagClass::Timestamp => {
+                    Scalar::Str
+                }
+                TagClass::Bool => Scalar::Bool,
+                TagClass::Int | TagClass::Float => Scalar::Number,
+                TagClass::Null => Scalar::Null,
+            }),
             _ => None,
         }
     }
@@ -407,6 +511,9 @@ impl Checker<'_, '_> {
                     .ok_or_else(|| self.wrong(id, what, "a mapping"))?;
                 for &(k, v) in entries {
                     let key = doc.scalar(k).unwrap_or("");
+                    if !self.read(id, key, v) {
+                        continue;
+                    }
                     let inner = if matches!(ty, Ty::StrMap) {
                         Ty::Str
                     } else {
@@ -422,12 +529,15 @@ impl Checker<'_, '_> {
                     .ok_or_else(|| self.wrong(id, what, "a mapping"))?;
                 for &(k, v) in entries {
                     let Some(key) = doc.scalar(k) else { continue };
+                    if !self.read(id, key, v) {
+                        continue;
+                    }
                     if let Some(&(_, fty)) = fields.iter().find(|(name, _)| *name == key) {
                         self.check(v, fty, Where::Field(&what, key))?;
                     }
                 }
                 // Merge keys: the merged mappings hold fields of the same object.
-                if let Some(merged) = doc.merge_value(id) {
+                for merged in doc.merge_values(id) {
                     let sources: Vec<NodeId> = match doc.items(merged) {
                         Some(items) => items.to_vec(),
                         None => vec![merged],
@@ -467,6 +577,7 @@ fn show(doc: &Document<'_>, id: NodeId) -> String {
 
 /// Check a parsed kubeconfig against client-go's schema.
 pub fn check(doc: &Document<'_>) -> Result<(), SchemaError> {
+    check_tags(doc)?;
     match doc.root {
         Some(root) => Checker { doc }.check(root, Ty::Obj(CONFIG), Where::Root),
         None => Ok(()),

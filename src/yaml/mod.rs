@@ -17,7 +17,7 @@ mod verify;
 pub use edit::{insert_entry, remove_entry, replace_entry, replace_scalar, Change, EditError};
 pub use emit::{render_scalar, NewValue};
 pub use patch::{splice, Edit, Patch, PatchError};
-pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style};
+pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style, TagClass};
 pub use verify::{equivalent, occurrences, Intent, Occurrence, Step};
 
 use std::fmt;
