@@ -125,6 +125,10 @@ pub fn decode_owned(bytes: Vec<u8>) -> Result<String, YamlError> {
 
 fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> YamlError {
     let at = e.valid_up_to();
+    // go-yaml reads in order: a NUL before the bad byte (UTF-16 without a BOM) is the error.
+    if let Some(Err(nul)) = std::str::from_utf8(&bytes[..at]).ok().map(check_text) {
+        return nul;
+    }
     let idx = LineIndex::new(std::str::from_utf8(&bytes[..at]).unwrap_or(""));
     YamlError {
         position: idx.position(at),
