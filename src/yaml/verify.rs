@@ -392,6 +392,67 @@ impl Walk<'_, '_, '_, '_> {
 mod tests {
     use super::*;
 
+    /// Where each scalar reading `value` is seen in `text`, as kubectl reads it: the key
+    /// paths, one per occurrence.
+    fn seen(text: &str, value: &str) -> Vec<String> {
+        let doc = Document::parse(text).unwrap();
+        let targets: HashSet<NodeId> = (0..doc.len() as NodeId)
+            .filter(|&id| {
+                matches!(doc.kind(id), NodeKind::Scalar { .. })
+                    && doc.node(id).key().is_some()
+                    && doc.scalar(id) == Some(value)
+            })
+            .collect();
+        let mut paths: Vec<String> = occurrences(&doc, &targets)
+            .iter()
+            .map(|o| {
+                let keys: Vec<&str> = o
+                    .path
+                    .iter()
+                    .map(|s| match *s {
+                        Step::Key(k) => doc.scalar(k).unwrap_or("?"),
+                        Step::Index(..) => "#",
+                    })
+                    .collect();
+                format!(
+                    "{}@{}",
+                    keys.join("."),
+                    doc.position(doc.node(o.node).span().start).line
+                )
+            })
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    /// What kubectl sees is go-yaml v2's reading: the last of a key written twice, a merge
+    /// overriding the keys before it and overridden by those after it.
+    #[test]
+    fn occurrences_follow_go_yaml_v2s_order() {
+        let base = "b: &b {y: merged}\n";
+        // The merged value where no own key follows the merge key.
+        assert_eq!(
+            seen(&format!("{base}c:\n  y: own\n  <<: *b\n"), "merged"),
+            ["b.y@1", "c.y@1"]
+        );
+        assert!(seen(&format!("{base}c:\n  y: own\n  <<: *b\n"), "own").is_empty());
+        assert_eq!(
+            seen(&format!("{base}c:\n  <<: *b\n  y: own\n"), "merged"),
+            ["b.y@1"]
+        );
+        assert_eq!(
+            seen(&format!("{base}c:\n  <<: *b\n  y: own\n"), "own"),
+            ["c.y@4"]
+        );
+        // A key written twice: the last one only.
+        assert_eq!(seen("c: {y: one, y: two}\n", "one"), Vec::<String>::new());
+        assert_eq!(seen("c: {y: one, y: two}\n", "two"), ["c.y@1"]);
+        // Of a merge list, the first source wins over the later ones.
+        let two = "a: &a {y: first}\nb: &b {y: second}\nc:\n  <<: [*a, *b]\n";
+        assert_eq!(seen(two, "first"), ["a.y@1", "c.y@1"]);
+        assert_eq!(seen(two, "second"), ["b.y@2"]);
+    }
+
     #[test]
     fn detects_unintended_change() {
         let old = Document::parse("a: 1\nb: [x, y]\n").unwrap();
