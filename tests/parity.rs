@@ -691,10 +691,7 @@ fn catalogue(b: &Base) -> Vec<Case> {
         );
         raw(
             "tag-custom-token",
-            b.config(
-                &b.cluster(),
-                "    token: !vault kubefix-parity-token\n".into(),
-            ),
+            b.config(&b.cluster(), "    token: !vault kubefix-parity-token\n"),
             ok(),
         );
         raw(

@@ -281,7 +281,7 @@ pub fn decode_file(bytes: Vec<u8>) -> Result<(String, Encoding), YamlError> {
             Err(_) => return Err(fail(&text, "unexpected low surrogate area")),
         }
     }
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(fail(&text, "incomplete UTF-16 character"));
     }
     check_text(&text)?;
