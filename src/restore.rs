@@ -90,7 +90,18 @@ fn check_backup(path: &Path, bytes: Vec<u8>) -> Result<(String, crate::yaml::Enc
             let p = doc.position(at);
             invalid(p.line, p.column, m)
         };
-        crate::kubeconfig::Kubeconfig::new(&doc).map_err(|e| at(&doc, e.at, e.message))?;
+        let view =
+            crate::kubeconfig::Kubeconfig::new(&doc).map_err(|e| at(&doc, e.at, e.message))?;
+        // kubectl would read it (as an empty config), but kubefix never backed it up as a
+        // kubeconfig: not one to put back.
+        if view.no_kubeconfig_keys {
+            return Err(at(
+                &doc,
+                0,
+                "none of the kubeconfig keys (apiVersion, kind, clusters, contexts, users, current-context) is present".into(),
+            ));
+        }
+        drop(view);
         crate::schema::check(&doc)
             .map_err(|e| at(&doc, e.at, format!("not a valid kubeconfig: {}", e.message)))?;
     }

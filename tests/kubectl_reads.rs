@@ -71,7 +71,7 @@ fn a_duplicate_key_is_a_warning_and_the_fix_goes_to_the_last_one() {
     expect_code(&out, 1);
     let so = stdout_and_stderr(&out);
     assert!(
-        so.contains("key \"apiVersion\" is written twice in this mapping (lines 7 and 9); kubectl uses the last one (line 9)"),
+        so.contains("key \"apiVersion\" is written twice in this mapping (at line 7 and at line 9); kubectl uses the last one (line 9)"),
         "{so}"
     );
     assert!(so.contains("[exec-api-version]"), "{so}");
@@ -356,6 +356,43 @@ fn merge_keys_apply_in_go_yaml_order() {
     let path = write(dir.path(), "config", &ignored);
     expect_code(&kubefix(dir.path(), &[&path], &["--check"]), 0);
     if let Some(v) = kubectl_view(&path, "{.users[0].user.exec.apiVersion}") {
+        assert_eq!(v, V1BETA1);
+    }
+}
+
+/// The fixtures of files kubectl reads although they look broken (`testdata/quirks`).
+#[test]
+fn the_quirks_fixtures_are_read_as_kubectl_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let dup = write(
+        dir.path(),
+        "dup",
+        fs::read(support::testdata("quirks/duplicate-keys.yaml")).unwrap(),
+    );
+    let out = kubefix(dir.path(), &[&dup], &["--check"]);
+    expect_code(&out, 1);
+    let so = stdout_and_stderr(&out);
+    assert!(
+        so.contains("warning (line 20): key \"apiVersion\" is written twice"),
+        "{so}"
+    );
+    assert!(!so.contains("[exec-api-version]"), "{so}");
+    if let Some(v) = kubectl_view(&dup, "{.users[0].user.exec.apiVersion}") {
+        assert_eq!(v, V1BETA1);
+    }
+
+    let original = fs::read_to_string(support::testdata("quirks/multi-doc.yaml")).unwrap();
+    let multi = write(dir.path(), "multi", &original);
+    let out = kubefix(dir.path(), &[&multi], &["--apply"]);
+    expect_code(&out, 0);
+    let now = fs::read_to_string(&multi).unwrap();
+    let split = original.find("\n---").unwrap();
+    assert_eq!(now[now.find("\n---").unwrap()..], original[split..]);
+    assert_eq!(
+        now[..now.find("\n---").unwrap()],
+        original[..split].replace(V1ALPHA1, V1BETA1)
+    );
+    if let Some(v) = kubectl_view(&multi, "{.users[*].user.exec.apiVersion}") {
         assert_eq!(v, V1BETA1);
     }
 }

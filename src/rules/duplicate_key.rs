@@ -33,7 +33,7 @@ impl Rule for DuplicateKeyRule {
                     Severity::Warning,
                     l2,
                     format!(
-                        "key {key:?} is written twice in this mapping (lines {l1} and {l2}); kubectl uses the last one (line {l2}) and ignores the other"
+                        "key {key:?} is written twice in this mapping (at line {l1} and at line {l2}); kubectl uses the last one (line {l2}) and ignores the other"
                     ),
                 )
                 .hint(format!("remove the entry at line {l1}, or the one at line {l2} if that is the one meant")),
@@ -57,8 +57,8 @@ mod tests {
         assert_eq!(
             messages,
             [
-                (3, "key \"kind\" is written twice in this mapping (lines 2 and 3); kubectl uses the last one (line 3) and ignores the other"),
-                (6, "key \"server\" is written twice in this mapping (lines 6 and 6); kubectl uses the last one (line 6) and ignores the other"),
+                (3, "key \"kind\" is written twice in this mapping (at line 2 and at line 3); kubectl uses the last one (line 3) and ignores the other"),
+                (6, "key \"server\" is written twice in this mapping (at line 6 and at line 6); kubectl uses the last one (line 6) and ignores the other"),
             ]
         );
         assert!(found.iter().all(|f| f.severity == Severity::Warning));
