@@ -6,7 +6,8 @@
 //! first document; `---` followed by another `---` makes the first document empty, and
 //! kubectl reads an empty config.
 //!
-//! Detection: the parser stops at the start of the second document and records where.
+//! Detection: the parser stops at the start of the second document and records where; a
+//! second document of nothing (a trailing `---`, comments) is not worth a word.
 //! kubefix reads and fixes the first document only; the bytes from the second `---` on are
 //! kept exactly as they are.
 //!
@@ -25,6 +26,14 @@ impl Rule for ExtraDocumentsRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let doc = cx.config.doc;
         let Some(at) = doc.rest else { return };
+        // Only markers, comments and blank lines after it (a trailing `---`): nothing lost.
+        let nothing = doc.src[at..].lines().all(|l| {
+            let l = l.trim();
+            l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+        });
+        if nothing {
+            return;
+        }
         out.push(
             Finding::new(
                 ID,
