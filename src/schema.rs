@@ -208,16 +208,91 @@ fn tag_accepts(class: TagClass, value: &str) -> bool {
     }
 }
 
-/// go-yaml v2's `parseTimestamp`: a date, optionally with a time (`2001-12-14`,
-/// `2001-12-14t21:59:43.10-05:00`), as far as the shape goes.
+/// go-yaml v2's `parseTimestamp`: Go's `time.Parse` with one of `2006-1-2T15:4:5.999999999Z07:00`
+/// (`T` or `t`), `2006-1-2 15:4:5.999999999` and `2006-1-2`: a four-digit year, one- or
+/// two-digit fields in range (the day within its month), optional fractional seconds, and a
+/// zone (`Z` or `±hh:mm`) after a `T` only.
 fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    b.len() >= 10
-        && digits(0..4)
-        && b[4] == b'-'
-        && (b[5..].iter().take_while(|c| c.is_ascii_digit()).count() >= 1)
+    let mut i = 0;
+    // One or two digits.
+    let num = |i: &mut usize| -> Option<u32> {
+        let from = *i;
+        while *i < b.len() && *i - from < 2 && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        (*i > from).then(|| s[from..*i].parse().ok()).flatten()
+    };
+    let byte = |i: &mut usize, c: u8| -> bool {
+        let ok = b.get(*i) == Some(&c);
+        *i += usize::from(ok);
+        ok
+    };
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let year: u32 = s[..4].parse().unwrap_or(0);
+    i = 5;
+    let Some(month) = num(&mut i) else {
+        return false;
+    };
+    if !byte(&mut i, b'-') {
+        return false;
+    }
+    let Some(day) = num(&mut i) else { return false };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let sep = b[i];
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return false;
+    }
+    i += 1;
+    let time = [
+        num(&mut i),
+        byte(&mut i, b':').then_some(0),
+        num(&mut i),
+        byte(&mut i, b':').then_some(0),
+        num(&mut i),
+    ];
+    match time {
+        [Some(h), Some(_), Some(m), Some(_), Some(sec)] if h < 24 && m < 60 && sec < 60 => {}
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let from = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == from {
+            return false;
+        }
+    }
+    if sep == b' ' {
+        return i == b.len();
+    }
+    match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            let zone = &b[i + 1..];
+            zone.len() == 5
+                && zone[2] == b':'
+                && [0, 1, 3, 4].iter().all(|&j| zone[j].is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 /// Tagged scalars whose value go-yaml v2 cannot decode under their tag
@@ -729,6 +804,36 @@ mod tests {
             .map(|(s, _)| *s)
             .collect();
         assert!(wrong.is_empty(), "resolved unlike kubectl: {wrong:?}");
+    }
+
+    /// go-yaml v2's explicit tags, as kubectl v1.32 reads them (`kubectl config view` on
+    /// `server: <tag> <value>`): read, or refused with "cannot decode".
+    #[test]
+    fn explicit_tags_are_decoded_as_go_yaml_decodes_them() {
+        for (value, read) in [
+            ("!!timestamp 2001-12-14t21:59:43.10-05:00", true),
+            ("!!timestamp 2001-1-1", true),
+            ("!!timestamp 2001-12-14T21:59:43Z", true),
+            ("!!timestamp '2001-12-14 21:59:43.10'", true),
+            ("!!timestamp x", false),
+            ("!!timestamp 2001-13-45", false),
+            ("!!timestamp 2001-02-29", false),
+            ("!!timestamp '2001-12-14 21:59:43.10 -5'", false),
+            ("!!bool ~", false),
+            ("!!null ~", true),
+            ("!!null x", false),
+            ("!!int 1.5", false),
+            ("!!float 1", false), // a number where a string belongs
+            ("!!str 1", true),
+            ("!foo 1", true),
+        ] {
+            let src = format!("clusters:\n- name: a\n  cluster:\n    server: {value}\n");
+            assert_eq!(err(&src).is_none(), read, "{value}: {:?}", err(&src));
+        }
+        let e = err("x: !!bool maybe\n").unwrap();
+        assert!(e.contains("cannot decode !!str `…` as a !!bool"), "{e}");
+        let e = err("x: !!int true\n").unwrap();
+        assert!(e.contains("cannot decode !!bool `…` as a !!int"), "{e}");
     }
 
     #[test]
