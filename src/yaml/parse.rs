@@ -650,11 +650,11 @@ pub const MAX_ALIAS_EXPANSION: u64 = 2_000_000;
 /// name add 4 GB, which kubefix would hold as entry names and findings.
 pub const MAX_ALIAS_EXPANDED_BYTES: u64 = 256 << 20;
 
-/// go-yaml v2's `!!binary`: standard base64, line breaks and spaces allowed in between;
-/// bytes that are not UTF-8 reach kubectl's JSON decoder as U+FFFD.
+/// go-yaml v2's `!!binary`: Go's standard base64, which skips line breaks (`\r`, `\n`)
+/// and nothing else; bytes that are not UTF-8 reach kubectl's JSON decoder as U+FFFD.
 fn decode_binary(value: &str) -> Option<String> {
     use base64::Engine;
-    let compact: String = value.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let compact: String = value.chars().filter(|&c| c != '\r' && c != '\n').collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact)
         .ok()?;

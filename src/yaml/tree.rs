@@ -588,6 +588,13 @@ mod tests {
         assert_eq!(doc.scalar(v("d")), Some("https://b"));
         assert_eq!(doc.tag_class(v("e")), TagClass::Str);
         assert!(Document::parse("a: !!binary '%%%'\n").is_err());
+        // Go's base64 skips line breaks, not spaces (a plain scalar folds lines to spaces).
+        let block = Document::parse("a: !!binary |\n  aHR0cHM6\n  Ly9i\n").unwrap();
+        assert_eq!(
+            block.scalar(block.get(block.root.unwrap(), "a").unwrap()),
+            Some("https://b")
+        );
+        assert!(Document::parse("a: !!binary aHR0cHM6\n  Ly9i\n").is_err());
     }
 
     #[test]
