@@ -558,6 +558,20 @@ mod tests {
         );
     }
 
+    /// Edits go to the entry kubectl reads, and removing it is refused when an earlier
+    /// entry of the same key would take its place.
+    #[test]
+    fn edits_of_a_key_written_twice_go_to_the_last() {
+        let text = "m:\n  a: 1\n  b: 2\n  a: 3\n";
+        let doc = Document::parse(text).unwrap();
+        let m = doc.get(doc.root.unwrap(), "m").unwrap();
+        let e = crate::yaml::remove_entry(&doc, m, "a").unwrap_err();
+        assert!(e.to_string().contains("also written at line 2"), "{e}");
+        let c = crate::yaml::replace_entry(&doc, m, "a", "a", &crate::yaml::NewValue::str("x"))
+            .unwrap();
+        assert_eq!(doc.lines.line(c.edit.range.start), 4);
+    }
+
     #[test]
     fn only_the_first_document_is_read() {
         let text = "a: 1\n---\na: 2\n: : [ not yaml\n";
