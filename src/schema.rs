@@ -214,7 +214,6 @@ fn tag_accepts(class: TagClass, value: &str) -> bool {
 /// zone (`Z` or `±hh:mm`) after a `T` only.
 fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    let mut i = 0;
     // One or two digits.
     let num = |i: &mut usize| -> Option<u32> {
         let from = *i;
@@ -232,7 +231,7 @@ fn is_timestamp(s: &str) -> bool {
         return false;
     }
     let year: u32 = s[..4].parse().unwrap_or(0);
-    i = 5;
+    let mut i = 5;
     let Some(month) = num(&mut i) else {
         return false;
     };
@@ -240,7 +239,7 @@ fn is_timestamp(s: &str) -> bool {
         return false;
     }
     let Some(day) = num(&mut i) else { return false };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
