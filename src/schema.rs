@@ -497,13 +497,6 @@ impl Checker<'_, '_> {
         )
     }
 
-    /// Whether entry `key: v` of `map` is what kubectl reads: not a key written again later,
-    /// nor one a later merge key overrides (go-yaml v2 decodes the mapping in order).
-    fn read(&self, map: NodeId, key: &str, v: NodeId) -> bool {
-        (self.doc.duplicates.is_empty() && self.doc.merge_value(map).is_none())
-            || self.doc.get(map, key) == Some(v)
-    }
-
     fn fail(&self, id: NodeId, message: String) -> SchemaError {
         SchemaError {
             at: self.doc.node(id).span().start,
@@ -580,14 +573,13 @@ impl Checker<'_, '_> {
                 Ok(())
             }
             Ty::StrMap | Ty::StrListMap => {
-                let entries = doc
-                    .entries(id)
-                    .ok_or_else(|| self.wrong(id, what, "a mapping"))?;
-                for &(k, v) in entries {
+                if doc.entries(id).is_none() {
+                    return Err(self.wrong(id, what, "a mapping"));
+                }
+                // Only the entries kubectl reads (not a key written again, nor one a later
+                // merge key overrides).
+                for &(k, v) in doc.read_entries(id).iter() {
                     let key = doc.scalar(k).unwrap_or("");
-                    if !self.read(id, key, v) {
-                        continue;
-                    }
                     let inner = if matches!(ty, Ty::StrMap) {
                         Ty::Str
                     } else {
@@ -598,14 +590,13 @@ impl Checker<'_, '_> {
                 Ok(())
             }
             Ty::Obj(fields) => {
-                let entries = doc
-                    .entries(id)
-                    .ok_or_else(|| self.wrong(id, what, "a mapping"))?;
-                for &(k, v) in entries {
+                if doc.entries(id).is_none() {
+                    return Err(self.wrong(id, what, "a mapping"));
+                }
+                // Only the entries kubectl reads (not a key written again, nor one a later
+                // merge key overrides).
+                for &(k, v) in doc.read_entries(id).iter() {
                     let Some(key) = doc.scalar(k) else { continue };
-                    if !self.read(id, key, v) {
-                        continue;
-                    }
                     if let Some(&(_, fty)) = fields.iter().find(|(name, _)| *name == key) {
                         self.check(v, fty, Where::Field(&what, key))?;
                     }

@@ -392,6 +392,52 @@ impl<'a> Document<'a> {
         None
     }
 
+    /// The entries written in mapping `map` that kubectl reads, in document order: not an
+    /// entry whose key is written again later, nor one a later merge key overrides (see
+    /// [`Document::get`]). Linear in the mapping and what it merges.
+    pub fn read_entries(&self, map: NodeId) -> Cow<'_, [(NodeId, NodeId)]> {
+        let entries = self.entries(map).unwrap_or(&[]);
+        if self.duplicates.is_empty() && !self.has_merge_keys {
+            return Cow::Borrowed(entries);
+        }
+        let mut set: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for &(k, v) in entries.iter().rev() {
+            if self.is_merge_key(k) {
+                self.merged_keys(v, &mut set, 0);
+            } else if self.scalar(k).is_none_or(|key| set.insert(key)) {
+                out.push((k, v));
+            }
+        }
+        out.reverse();
+        Cow::Owned(out)
+    }
+
+    /// Every key a merge key's value `merged` sets, into `set`.
+    fn merged_keys<'s>(
+        &'s self,
+        merged: NodeId,
+        set: &mut std::collections::HashSet<&'s str>,
+        depth: usize,
+    ) {
+        if depth > 32 {
+            return;
+        }
+        let sources = match self.items(merged) {
+            Some(items) => items,
+            None => std::slice::from_ref(&merged),
+        };
+        for &s in sources {
+            for &(k, v) in self.entries(s).unwrap_or(&[]) {
+                if self.is_merge_key(k) {
+                    self.merged_keys(v, set, depth + 1);
+                } else if let Some(key) = self.scalar(k) {
+                    set.insert(key);
+                }
+            }
+        }
+    }
+
     /// The value of mapping `map`'s first merge key (`<<: *a` or `<<: [*a, *b]`), if any.
     pub fn merge_value(&self, map: NodeId) -> Option<NodeId> {
         self.merge_values(map).next()
