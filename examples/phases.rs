@@ -17,6 +17,12 @@ fn main() {
         .unwrap();
     eprintln!("whole plan  {:?}", t.elapsed());
     let t = Instant::now();
-    let d = kubefix::render::diff(&plan, "x", false, kubefix::render::Style { color: false });
+    let d = kubefix::render::diff(
+        &plan,
+        "x",
+        false,
+        false,
+        kubefix::render::Style { color: false },
+    );
     eprintln!("diff        {:?} ({} bytes)", t.elapsed(), d.len());
 }

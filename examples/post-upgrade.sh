@@ -3,8 +3,8 @@
 #
 # Usage:  post-upgrade.sh [KUBECONFIG ...]
 #
-# Without arguments it repairs every local user's ~/.kube/config (each home under
-# $KUBEFIX_HOME_ROOT, default /home, plus /root). kubefix keeps each file's owner and mode,
+# Without arguments it repairs every local user's ~/.kube/config (each home under /home, plus
+# /root; with KUBEFIX_HOME_ROOT set, each home under it and not /root). kubefix keeps each file's owner and mode,
 # writes a 0600 backup beside it, and never prints secrets, so the log is safe to keep.
 #
 # It runs as root over files their owners control, so it trusts none of them: a config that
@@ -16,7 +16,8 @@
 # Environment:
 #   KUBEFIX          kubefix binary (default: kubefix on PATH)
 #   KUBEFIX_ARGS     extra arguments, e.g. "--k3s-config /etc/rancher/k3s/k3s.yaml"
-#   KUBEFIX_HOME_ROOT  where home directories live (default /home)
+#   KUBEFIX_HOME_ROOT  where home directories live (default /home); when set, /root is
+#                    left out too, so the hook can be tried on a scratch directory
 #   KUBEFIX_STRICT   1: exit 1 when kubefix fails on any file. Default: log and exit 0,
 #                    so kubefix's own errors never fail the upgrade.
 #
@@ -26,6 +27,9 @@ set -u
 
 KUBEFIX=${KUBEFIX:-kubefix}
 KUBEFIX_ARGS=${KUBEFIX_ARGS:-}
+# root's home is a local user's too, unless the homes were moved elsewhere.
+root_home=/root
+[ -n "${KUBEFIX_HOME_ROOT:-}" ] && root_home=
 KUBEFIX_HOME_ROOT=${KUBEFIX_HOME_ROOT:-/home}
 KUBEFIX_STRICT=${KUBEFIX_STRICT:-0}
 
@@ -72,7 +76,7 @@ uid_of() {
 }
 
 if [ "$#" -eq 0 ]; then
-    for home in "$KUBEFIX_HOME_ROOT"/* /root; do
+    for home in "$KUBEFIX_HOME_ROOT"/* ${root_home:+"$root_home"}; do
         config=$home/.kube/config
         if [ -L "$home" ] || [ -L "$home/.kube" ] || [ -L "$config" ]; then
             log "skipping $config: a symlink (it could point at any file)"

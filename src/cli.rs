@@ -138,11 +138,11 @@ pub struct Cli {
     pub probe_exec: bool,
 
     /// Run only this rule (repeatable); `kubefix rules` lists them.
-    #[arg(long = "rule", value_name = "ID", help_heading = "Rules")]
+    #[arg(long = "rule", value_name = "ID", value_parser = RuleId, hide_possible_values = true, help_heading = "Rules")]
     pub rules: Vec<String>,
 
     /// Do not run this rule (repeatable).
-    #[arg(long = "skip", value_name = "ID", help_heading = "Rules")]
+    #[arg(long = "skip", value_name = "ID", value_parser = RuleId, hide_possible_values = true, help_heading = "Rules")]
     pub skip: Vec<String>,
 
     /// Replace a kubeconfig that has other names (hard links) anyway: the name given gets a
@@ -242,6 +242,33 @@ pub enum Command {
     },
 }
 
+/// The values of `--rule` and `--skip`: any text (an unknown id is kubefix's own usage error,
+/// which `-o json` reports as a JSON document), offering the registry's ids with their
+/// descriptions to shell completion (bash, zsh, fish and `kubectl_complete-fix`).
+#[derive(Clone, Copy, Debug)]
+pub struct RuleId;
+
+impl clap::builder::TypedValueParser for RuleId {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::rules::registry().iter().map(|r| {
+            clap::builder::PossibleValue::new(r.id()).help(r.description())
+        })))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     Text,
@@ -327,20 +354,124 @@ impl Cli {
     }
 }
 
-/// The command definition, named as invoked: `kubectl fix` when run as the kubectl plugin
-/// `kubectl-fix`, else `kubefix`.
-pub fn command_for(argv0: &str) -> clap::Command {
-    let base = std::path::Path::new(argv0)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let cmd = Cli::command();
-    if base.starts_with("kubectl-fix") {
-        cmd.bin_name("kubectl fix")
-            .after_help(AFTER_HELP.replace("kubefix ", "kubectl fix "))
-    } else {
-        cmd
+/// The name kubefix answers to, from the name it was invoked by (argv\[0\]): `kubefix`, or for
+/// a kubectl plugin executable the command that runs it. kubectl runs `kubectl-WORDS` for
+/// `kubectl WORDS`, with `-` between words and `_` for a `-` inside one: `kubectl-fix` is
+/// `kubectl fix`, `kubectl-fix_kubeconfig` (krew's link for the plugin `fix-kubeconfig`) is
+/// `kubectl fix-kubeconfig`.
+pub fn program_name(argv0: &str) -> String {
+    match plugin_executable(argv0) {
+        Some(exe) => {
+            let words: Vec<String> = exe["kubectl-".len()..]
+                .split('-')
+                .map(|w| w.replace('_', "-"))
+                .collect();
+            format!("kubectl {}", words.join(" "))
+        }
+        None => "kubefix".to_string(),
     }
+}
+
+/// The file name of `argv0` when it is a kubectl plugin executable (`kubectl-` and a plugin
+/// name kubectl can run: ASCII letters, digits, `-`, `_`).
+fn plugin_executable(argv0: &str) -> Option<String> {
+    let base = std::path::Path::new(argv0).file_name()?.to_str()?;
+    let name = base.strip_prefix("kubectl-")?;
+    let valid = |w: &str| {
+        !w.is_empty()
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    (name.split('-').all(valid)).then(|| base.to_string())
+}
+
+/// Whether kubectl invoked us for a plugin's completions: as `kubectl_complete-PLUGIN`
+/// (`kubectl_complete-fix`, `kubectl_complete-fix_kubeconfig`).
+pub fn is_plugin_completion(argv0: &str) -> bool {
+    std::path::Path::new(argv0)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("kubectl_complete-"))
+}
+
+/// The executable name shell completion scripts are written for: `kubefix`, or the plugin
+/// executable (`kubectl-fix`) when invoked as one.
+pub fn completion_name(argv0: &str) -> String {
+    plugin_executable(argv0).unwrap_or_else(|| "kubefix".to_string())
+}
+
+/// The command definition, named as invoked: `kubectl fix` (or `kubectl fix-kubeconfig`) when
+/// run as a kubectl plugin, else `kubefix`. As a plugin, the usage line and every command the
+/// help quotes (`` `kubefix rules` ``) use the plugin's name.
+pub fn command_for(argv0: &str) -> clap::Command {
+    let name = program_name(argv0);
+    let cmd = Cli::command();
+    if name == "kubefix" {
+        return cmd;
+    }
+    let exe = completion_name(argv0);
+    let rename = |text: &str| -> String {
+        let text = text
+            .replace("`kubefix ", &format!("`{name} "))
+            .replace("completions/kubefix`", &format!("completions/{exe}`"))
+            .replace("\n  kubefix ", &format!("\n  {name} "));
+        align_examples(&text, &format!("  {name} "))
+    };
+    renamed(cmd, &rename).bin_name(&name)
+}
+
+/// The example lines of `text` (those starting with `prefix`) with their explanations, after
+/// two or more spaces, lined up again one column past the longest command.
+fn align_examples(text: &str, prefix: &str) -> String {
+    let split = |line: &str| -> Option<(usize, usize)> {
+        let rest = line.strip_prefix(prefix)?;
+        let gap = rest.find("  ")? + prefix.len();
+        let explanation = gap + line[gap..].len() - line[gap..].trim_start().len();
+        Some((gap, explanation))
+    };
+    let width = text
+        .lines()
+        .filter_map(|l| split(l).map(|(gap, _)| gap))
+        .max();
+    let Some(width) = width else {
+        return text.to_string();
+    };
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| match split(l) {
+            Some((gap, explanation)) => format!("{:width$}  {}", &l[..gap], &l[explanation..]),
+            None => l.to_string(),
+        })
+        .collect();
+    lines.join("\n")
+}
+
+/// `cmd` with `rename` applied to its help texts and its arguments' and subcommands'.
+fn renamed(cmd: clap::Command, rename: &dyn Fn(&str) -> String) -> clap::Command {
+    let text = |s: Option<&clap::builder::StyledStr>| s.map(|s| rename(&s.to_string()));
+    let mut cmd = cmd;
+    if let Some(t) = text(cmd.get_about()) {
+        cmd = cmd.about(t);
+    }
+    if let Some(t) = text(cmd.get_long_about()) {
+        cmd = cmd.long_about(t);
+    }
+    if let Some(t) = text(cmd.get_after_help()) {
+        cmd = cmd.after_help(t);
+    }
+    cmd.mut_args(|a| {
+        let help = a.get_help().map(|h| rename(&h.to_string()));
+        let long = a.get_long_help().map(|h| rename(&h.to_string()));
+        let a = match help {
+            Some(h) => a.help(h),
+            None => a,
+        };
+        match long {
+            Some(h) => a.long_help(h),
+            None => a,
+        }
+    })
+    .mut_subcommands(|s| renamed(s, rename))
 }
 
 /// Cobra's shell-completion directives, as kubectl relays them for plugins.
@@ -386,14 +517,6 @@ pub fn complete(words: &[String]) -> (Vec<String>, u32) {
                 || a.get_short().is_some_and(|s| prev == &format!("-{s}"))
         });
         if let Some(arg) = flag.filter(|a| a.get_action().takes_values()) {
-            if matches!(arg.get_id().as_str(), "rules" | "skip") {
-                let ids = crate::rules::registry()
-                    .iter()
-                    .filter(|r| r.id().starts_with(partial))
-                    .map(|r| format!("{}\t{}", r.id(), r.description()))
-                    .collect();
-                return (ids, DIRECTIVE_NO_FILES);
-            }
             let values: Vec<String> = arg
                 .get_possible_values()
                 .iter()
@@ -437,4 +560,53 @@ pub fn complete(words: &[String]) -> (Vec<String>, u32) {
         }
     }
     (out, DIRECTIVE_NO_FILES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_names_are_read_as_kubectl_runs_them() {
+        for (argv0, name, completes_for) in [
+            ("kubefix", "kubefix", "kubefix"),
+            ("/usr/local/bin/kubefix", "kubefix", "kubefix"),
+            (
+                "/home/a/.local/bin/kubectl-fix",
+                "kubectl fix",
+                "kubectl-fix",
+            ),
+            (
+                "/root/.krew/bin/kubectl-fix_kubeconfig",
+                "kubectl fix-kubeconfig",
+                "kubectl-fix_kubeconfig",
+            ),
+            // `kubectl fix kubeconfig` runs kubectl-fix-kubeconfig.
+            (
+                "kubectl-fix-kubeconfig",
+                "kubectl fix kubeconfig",
+                "kubectl-fix-kubeconfig",
+            ),
+            // Not a name kubectl runs as a plugin.
+            ("kubectl-", "kubefix", "kubefix"),
+            ("kubectl-fix--x", "kubefix", "kubefix"),
+            ("kubectl-fix me", "kubefix", "kubefix"),
+            ("kubectl", "kubefix", "kubefix"),
+        ] {
+            assert_eq!(program_name(argv0), name, "{argv0}");
+            assert_eq!(completion_name(argv0), completes_for, "{argv0}");
+            assert!(!is_plugin_completion(argv0), "{argv0}");
+        }
+        assert!(is_plugin_completion("/x/kubectl_complete-fix"));
+        assert!(is_plugin_completion("kubectl_complete-fix_kubeconfig"));
+    }
+
+    #[test]
+    fn examples_line_up_after_renaming() {
+        let text = "Examples:\n  kubectl fix-kubeconfig    show\n  kubectl fix-kubeconfig --check  exit 1\n  kubectl fix-kubeconfig --apply --exec-api-version v1\nmore";
+        assert_eq!(
+            align_examples(text, "  kubectl fix-kubeconfig "),
+            "Examples:\n  kubectl fix-kubeconfig          show\n  kubectl fix-kubeconfig --check  exit 1\n  kubectl fix-kubeconfig --apply --exec-api-version v1\nmore"
+        );
+    }
 }

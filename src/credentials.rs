@@ -140,7 +140,7 @@ impl SourceKind {
             "it is readable by root only by default. Either\n  \
              1. run kubefix with sudo: `{sudo}` (your kubeconfig is still the one fixed, and it keeps its owner), or\n  \
              2. {second}, or\n  \
-             3. pass {flag} PATH with a readable copy: `sudo cat {src} > ~/{copy} && {with_copy} ~/{copy}`",
+             3. pass {flag} PATH with a copy only you can read: `sudo install -m 600 -o \"$(id -u)\" -g \"$(id -g)\" {src} ~/{copy} && {with_copy} ~/{copy}`",
             sudo = command.with_sudo(&["--apply"]),
             src = quote(&p.to_string()),
             copy = quote(&name),

@@ -104,3 +104,99 @@ pub fn error_path(e: &Error) -> Option<&Path> {
         Error::Usage(_) => None,
     }
 }
+
+/// kubefix's diagnostics (stderr) under the name it was invoked by: a line that starts with
+/// `kubefix:` (an error, a note) starts with `kubectl fix:` instead when kubefix runs as that
+/// kubectl plugin, as kubectl's own messages name the command that was typed. Lines pass
+/// through as soon as they end; a last unterminated one on flush (and drop).
+pub struct Diagnostics<'a> {
+    inner: &'a mut dyn io::Write,
+    /// The prefix that replaces `kubefix`, or `None` to pass everything through.
+    program: Option<String>,
+    line: Vec<u8>,
+}
+
+impl<'a> Diagnostics<'a> {
+    /// Diagnostics to `inner` for `program` (`kubefix`, `kubectl fix`, ...).
+    pub fn new(inner: &'a mut dyn io::Write, program: &str) -> Diagnostics<'a> {
+        Diagnostics {
+            inner,
+            program: (program != "kubefix").then(|| program.to_string()),
+            line: Vec::new(),
+        }
+    }
+
+    fn emit(&mut self, line: &[u8]) -> io::Result<()> {
+        match (&self.program, line.strip_prefix(b"kubefix:")) {
+            (Some(program), Some(rest)) => {
+                self.inner.write_all(program.as_bytes())?;
+                self.inner.write_all(b":")?;
+                self.inner.write_all(rest)
+            }
+            _ => self.inner.write_all(line),
+        }
+    }
+}
+
+impl io::Write for Diagnostics<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.program.is_none() {
+            return self.inner.write(buf);
+        }
+        self.line.extend_from_slice(buf);
+        if let Some(end) = memchr::memrchr(b'\n', &self.line) {
+            let rest = self.line.split_off(end + 1);
+            let done = std::mem::replace(&mut self.line, rest);
+            for line in done.split_inclusive(|&b| b == b'\n') {
+                self.emit(line)?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            self.emit(&line)?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl Drop for Diagnostics<'_> {
+    fn drop(&mut self) {
+        let _ = io::Write::flush(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn through(program: &str, writes: &[&str]) -> String {
+        let mut sink = Vec::new();
+        {
+            let mut d = Diagnostics::new(&mut sink, program);
+            for w in writes {
+                d.write_all(w.as_bytes()).unwrap();
+            }
+        }
+        String::from_utf8(sink).unwrap()
+    }
+
+    #[test]
+    fn diagnostics_name_the_plugin_at_line_starts_only() {
+        let writes = [
+            "kubefix: error: a: cannot read\nkub",
+            "efix: note: kubefix: stays\n",
+            "not kubefix: here\nkubefix: last, unterminated",
+        ];
+        assert_eq!(
+            through("kubectl fix", &writes),
+            "kubectl fix: error: a: cannot read\nkubectl fix: note: kubefix: stays\n\
+             not kubefix: here\nkubectl fix: last, unterminated"
+        );
+        assert_eq!(through("kubefix", &writes), writes.concat());
+    }
+}

@@ -45,7 +45,7 @@ impl Invocation {
             }
         };
         let mode = cli.mode();
-        let command = command_line(cli, env, program_name(argv0));
+        let command = command_line(cli, env, &crate::cli::program_name(argv0));
         let mut rules = cli.rule_options();
         rules.command = command.clone();
         Invocation {
@@ -149,18 +149,6 @@ fn command_line(cli: &Cli, env: &Env, name: &str) -> CommandLine {
             .clone()
             .filter(|k| !k.is_empty() && cli.kubeconfig.is_none()),
         args,
-    }
-}
-
-/// `kubectl fix` when invoked as the kubectl plugin `kubectl-fix`, else `kubefix`.
-pub fn program_name(argv0: &str) -> &'static str {
-    if Path::new(argv0)
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("kubectl-fix"))
-    {
-        "kubectl fix"
-    } else {
-        "kubefix"
     }
 }
 

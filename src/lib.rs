@@ -50,6 +50,9 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> ExitCode {
+    // As a kubectl plugin, errors and notes name the plugin (`kubectl fix: error: ...`).
+    let mut diagnostics = error::Diagnostics::new(err, &cli::program_name(argv0));
+    let err: &mut dyn Write = &mut diagnostics;
     match &cli.command {
         Some(Command::Completions { shell }) => completions(*shell, argv0, out),
         Some(Command::Man) => man(argv0, out, err),
@@ -83,12 +86,39 @@ pub fn run(
 /// `kubefix completions SHELL`.
 fn completions(shell: clap_complete::Shell, argv0: &str, out: &mut dyn Write) -> ExitCode {
     let mut cmd = cli::command_for(argv0);
-    let name = match cmd.get_bin_name().unwrap_or("kubefix") {
-        "kubectl fix" => "kubectl-fix".to_string(),
-        name => name.to_string(),
-    };
-    clap_complete::generate(shell, &mut cmd, name, out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, cli::completion_name(argv0), &mut script);
+    if shell == clap_complete::Shell::Fish {
+        script = fish_completes_values(&String::from_utf8_lossy(&script)).into_bytes();
+    }
+    let _ = out.write_all(&script);
     ExitCode::Ok
+}
+
+/// clap_complete's fish script finds the subcommand typed so far with fish's `argparse`, which
+/// fails while an option still waits for its value (`kubefix --rule <TAB>`): then no
+/// completion applies and fish offers file names instead of the rule ids. Parse the words
+/// before that option instead.
+fn fish_completes_values(script: &str) -> String {
+    let mut fixed = String::with_capacity(script.len() + 200);
+    let mut lines = script.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        fixed.push_str(line);
+        let parse = line.trim_end();
+        if parse.trim_start().starts_with("argparse -s (")
+            && parse.ends_with(" -- $cmd 2>/dev/null")
+            && lines.peek().is_some_and(|l| l.trim() == "or return")
+        {
+            let indent = &parse[..parse.len() - parse.trim_start().len()];
+            let before = parse.replace(" -- $cmd 2>/dev/null", " -- $cmd[1..-2] 2>/dev/null");
+            fixed.push_str(&format!(
+                "{indent}# An option still waiting for its value: parse the words before it.\n\
+                 {indent}or {}\n",
+                before.trim_start()
+            ));
+        }
+    }
+    fixed
 }
 
 /// `kubefix man`.
@@ -168,7 +198,12 @@ fn write_man(argv0: &str, w: &mut dyn Write) -> std::io::Result<()> {
             }
         }
     }
-    let after = cli::AFTER_HELP;
+    // Exit codes, files and examples as `--help` shows them (under the plugin's name as one).
+    let after = cmd
+        .get_after_help()
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| cli::AFTER_HELP.to_string());
+    let after = after.as_str();
     let part = |head: &str| -> String {
         let start = after
             .find(head)
@@ -219,8 +254,9 @@ fn check(
 ) -> ExitCode {
     if let Some(id) = inv.rules.selection.unknown() {
         let e = Error::Usage(format!(
-            "unknown rule {:?}; `kubefix rules` lists them",
-            sanitize::clean_field(id)
+            "unknown rule {:?}; `{} rules` lists them",
+            sanitize::clean_field(id),
+            inv.command.program.join(" ")
         ));
         // A script asking for JSON gets the JSON error document, as for every usage error.
         if inv.output == Output::Json {
@@ -316,7 +352,7 @@ fn plan_all(
     // Names shared by all loaded files (dangling references, shadowed duplicates); skipped
     // when a file could not be read, since its names are unknown.
     if errors.is_empty() {
-        plan::cross_file(&mut plans, &inv.rules.selection);
+        plan::cross_file(&mut plans, &inv.rules);
     }
     (plans, owners)
 }

@@ -4,11 +4,9 @@ use clap::FromArgMatches;
 
 fn main() {
     let argv0 = std::env::args().next().unwrap_or_else(|| "kubefix".into());
-    // Installed (or linked) as `kubectl_complete-fix`, kubectl asks us for completions.
-    if std::path::Path::new(&argv0)
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("kubectl_complete-fix"))
-    {
+    // Installed (or linked) as `kubectl_complete-fix` (or `kubectl_complete-fix_kubeconfig`),
+    // kubectl asks us for completions.
+    if kubefix::cli::is_plugin_completion(&argv0) {
         let words: Vec<String> = std::env::args().skip(1).collect();
         let (candidates, directive) = kubefix::cli::complete(&words);
         for c in candidates {

@@ -172,12 +172,16 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         &doc,
         fixes.iter_mut().flat_map(|(_, f)| f.iter_mut()).collect(),
     );
+    rehome_anchors(
+        &doc,
+        fixes.iter_mut().flat_map(|(_, f)| f.iter_mut()).collect(),
+    );
     // Only a credential refresh changes what the expiry table says after the fix.
     let renews = fixes
         .iter()
         .flat_map(|(_, f)| f)
         .any(|f| f.rule == "k3s-credentials" && f.fix.is_some());
-    let repair = repair(path, text, &fixes);
+    let repair = repair(path, &doc, &fixes);
 
     let verify_job = || match &repair {
         Ok(Repair {
@@ -467,27 +471,83 @@ fn anchor_hint(
     }
 }
 
+/// A removed (or replaced) entry takes an anchor with it that an alias elsewhere still uses: the fix also
+/// writes the value out at the first alias that stays, anchor included (`*t` becomes
+/// `&t true`), so what kubectl sees there does not change. Where that cannot be done, the
+/// finding keeps a hint instead of its fix.
+fn rehome_anchors(doc: &Document<'_>, mut fixes: Vec<&mut Finding>) {
+    if !doc.has_aliases() || doc.anchors.is_empty() {
+        return;
+    }
+    let removals = |f: &Finding| -> Vec<(yaml::NodeId, yaml::NodeId, Range<usize>)> {
+        f.fix
+            .iter()
+            .flat_map(|x| x.changes.iter())
+            .filter_map(|c| match c.intent {
+                yaml::Intent::Remove { map, key } | yaml::Intent::Replace { map, key, .. } => {
+                    let value = doc.entries(map)?.iter().find(|&&(k, _)| k == key)?.1;
+                    Some((key, value, c.edit.range.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let removed: Vec<Range<usize>> = fixes
+        .iter()
+        .flat_map(|f| removals(f))
+        .map(|(_, _, r)| r)
+        .collect();
+    if removed.is_empty() {
+        return;
+    }
+    let aliases = yaml::alias_index(doc);
+    for f in fixes.iter_mut() {
+        let mut extra = Vec::new();
+        for (key, value, _) in removals(f) {
+            match yaml::rehome_anchors(doc, &aliases, key, value, &removed) {
+                Ok(changes) => extra.extend(changes),
+                Err(e) => {
+                    f.hint = Some(match f.hint.take() {
+                        Some(h) => format!("not fixed automatically: {e}; {h}"),
+                        None => format!("not fixed automatically: {e}"),
+                    });
+                    f.fix = None;
+                    break;
+                }
+            }
+        }
+        if let Some(fix) = &mut f.fix {
+            fix.changes.extend(extra);
+        }
+    }
+}
+
 /// Splice every fix's edits into the text (one shared node, say an anchor used by two users,
-/// is fixed once).
-fn repair(path: &Path, text: &str, fixes: &[rules::RuleFindings]) -> Result<Repair> {
+/// is fixed once; removals from one flow mapping are joined).
+fn repair(path: &Path, doc: &Document<'_>, fixes: &[rules::RuleFindings]) -> Result<Repair> {
+    let text = doc.src;
     let fail = |e: yaml::PatchError| Error::Verify {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
     let mut patch = Patch::new();
-    let mut intents = Vec::new();
-    let mut seen: std::collections::HashSet<&Edit> = std::collections::HashSet::new();
+    let mut seen: std::collections::HashSet<(&Edit, &yaml::Intent)> =
+        std::collections::HashSet::new();
+    let mut unique = Vec::new();
     let changes = fixes
         .iter()
         .flat_map(|(_, f)| f)
         .flat_map(|f| f.fix.iter().flat_map(|fix| fix.changes.iter()));
     for change in changes {
-        if seen.insert(&change.edit) {
-            patch.push(change.edit.clone());
-            intents.push(change.intent.clone());
+        if seen.insert((&change.edit, &change.intent)) {
+            unique.push((change.edit.clone(), change.intent.clone()));
         }
     }
     drop(seen);
+    let (edits, intents) = yaml::join_flow_removals(doc, unique);
+    for edit in edits {
+        patch.push(edit);
+    }
     let edits = patch.normalized(text).map_err(fail)?;
     let new_text = if patch.is_empty() {
         None
@@ -503,11 +563,11 @@ fn repair(path: &Path, text: &str, fixes: &[rules::RuleFindings]) -> Result<Repa
 
 /// The cross-file rules (names shared by every loaded file), once all files are planned:
 /// their findings join each file's own. Report only; no text changes.
-pub fn cross_file(plans: &mut [FilePlan], selection: &rules::Selection) {
+pub fn cross_file(plans: &mut [FilePlan], options: &rules::RuleOptions) {
     let found = {
         let files: Vec<&crate::kubeconfig::names::FileNames> =
             plans.iter().map(|p| &p.names).collect();
-        rules::run_cross_file(&files, selection)
+        rules::run_cross_file(&files, options)
     };
     let mut per_file: Vec<Vec<Finding>> = plans.iter().map(|_| Vec::new()).collect();
     for (i, f) in found {

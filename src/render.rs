@@ -8,6 +8,10 @@
 //! in a diff line) is cut to its first 100 and `… (N bytes)`, and a message over 2,000
 //! characters to its first 1,000.
 //!
+//! A context line's long `*-data` blob that is no secret (a `certificate-authority-data` of
+//! 1,500 characters on one line) is shown as kubectl's `kubectl config view` shows it,
+//! `DATA+OMITTED`, unless `--show-secrets` or `-v`; changed lines are shown in full.
+//!
 //! The diff is computed only around the edits: the plan knows every changed byte range, so
 //! each hunk diffs a few lines of context, never the whole file. A 13 MB kubeconfig with
 //! thousands of fixes costs time linear in its size.
@@ -77,7 +81,14 @@ struct Window {
 }
 
 /// Unified diff of a plan, with `---`/`+++` headers; empty when nothing changes.
-pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> String {
+/// `full_data`: show long `*-data` blobs of context lines in full (`--show-secrets`, `-v`).
+pub fn diff(
+    plan: &FilePlan,
+    label: &str,
+    show_secrets: bool,
+    full_data: bool,
+    style: Style,
+) -> String {
     // Headers, then a mode change (as git shows one), then the hunks.
     let mut out = String::new();
     let label = clean(label);
@@ -156,15 +167,67 @@ pub fn diff(plan: &FilePlan, label: &str, show_secrets: bool, style: Style) -> S
             )
         );
         for change in td.iter_all_changes() {
-            diff_line(&mut out, &change, show_secrets, style);
+            diff_line(&mut out, &change, show_secrets, full_data, style);
         }
     }
     out
 }
 
+/// What `kubectl config view` prints for a `*-data` value.
+pub const DATA_OMITTED: &str = "DATA+OMITTED";
+
+/// A `*-data` value at least this long (base64 characters) is omitted from context lines.
+pub const DATA_SHOWN_MAX: usize = 64;
+
+/// `line` with every long `*-data` value (`KEY-data: BASE64`, block or flow style, quoted or
+/// not) replaced by [`DATA_OMITTED`]. Secret values were redacted before (by span), so what
+/// is left to omit is public: cluster CAs, an OIDC provider's CA.
+pub fn omit_data(line: &str) -> std::borrow::Cow<'_, str> {
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let bytes = line.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(i) = line[from..].find("-data:") {
+        let mut start = from + i + "-data:".len();
+        from = start;
+        while start < bytes.len() && bytes[start] == b' ' {
+            start += 1;
+        }
+        let quote = bytes
+            .get(start)
+            .copied()
+            .filter(|b| matches!(b, b'"' | b'\''));
+        let body = start + usize::from(quote.is_some());
+        let mut end = body;
+        while end < bytes.len() && is_b64(bytes[end]) {
+            end += 1;
+        }
+        if end - body < DATA_SHOWN_MAX {
+            continue;
+        }
+        out.push_str(&line[copied..body]);
+        out.push_str(DATA_OMITTED);
+        copied = end;
+        from = end;
+    }
+    if copied == 0 {
+        std::borrow::Cow::Borrowed(line)
+    } else {
+        out.push_str(&line[copied..]);
+        std::borrow::Cow::Owned(out)
+    }
+}
+
 /// One line of a diff, the only way diff lines are printed: secrets redacted by pattern
 /// (unless `show_secrets`), controls escaped, overlong words cut.
-fn diff_line(out: &mut String, change: &similar::Change<&str>, show_secrets: bool, style: Style) {
+fn diff_line(
+    out: &mut String,
+    change: &similar::Change<&str>,
+    show_secrets: bool,
+    full_data: bool,
+    style: Style,
+) {
     let (sign, code) = match change.tag() {
         similar::ChangeTag::Delete => ('-', "31"),
         similar::ChangeTag::Insert => ('+', "32"),
@@ -177,6 +240,11 @@ fn diff_line(out: &mut String, change: &similar::Change<&str>, show_secrets: boo
         std::borrow::Cow::Borrowed(body)
     } else {
         secrets::redact_line(body)
+    };
+    let body = if full_data || change.tag() != similar::ChangeTag::Equal {
+        body
+    } else {
+        std::borrow::Cow::Owned(omit_data(&body).into_owned())
     };
     let text = format!("{sign}{}", clean_diff_line(&body));
     if code.is_empty() {
@@ -221,7 +289,7 @@ pub fn text_diff(
         let _ = writeln!(out, "@@ -{} +{} @@", range(o, ol), range(n, nl));
         for op in &group {
             for change in td.iter_changes(op) {
-                diff_line(&mut out, &change, show_secrets, style);
+                diff_line(&mut out, &change, show_secrets, show_secrets, style);
             }
         }
     }
@@ -496,7 +564,13 @@ fn json_file(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) ->
         })
         .collect();
     JsonFile {
-        diff: diff(p, &label, view.show_secrets, Style { color: false }),
+        diff: diff(
+            p,
+            &label,
+            view.show_secrets,
+            view.show_secrets || view.verbose,
+            Style { color: false },
+        ),
         path: label,
         changed: written,
         backup: backup.map(json_path),
@@ -548,7 +622,13 @@ fn file_block(p: &FilePlan, written: bool, backup: Option<&Path>, view: &View) -
         out.push_str(&table);
     }
     if view.mode != Mode::Check {
-        let d = diff(p, &label, view.show_secrets, view.style);
+        let d = diff(
+            p,
+            &label,
+            view.show_secrets,
+            view.show_secrets || view.verbose,
+            view.style,
+        );
         if !d.is_empty() {
             let _ = write!(out, "\n{d}");
         }
@@ -836,6 +916,39 @@ pub fn restore_report(
                     shown_path(&r.from)
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_data_is_omitted_short_and_other_values_are_not() {
+        let long = "LS0t".repeat(40);
+        let line = format!("    certificate-authority-data: {long}");
+        assert_eq!(
+            omit_data(&line),
+            "    certificate-authority-data: DATA+OMITTED"
+        );
+        let quoted = format!("  idp-certificate-authority-data: \"{long}\"  # ca");
+        assert_eq!(
+            omit_data(&quoted),
+            "  idp-certificate-authority-data: \"DATA+OMITTED\"  # ca"
+        );
+        let flow = format!("  cluster: {{certificate-authority-data: {long}, server: https://a}}");
+        assert_eq!(
+            omit_data(&flow),
+            "  cluster: {certificate-authority-data: DATA+OMITTED, server: https://a}"
+        );
+        for kept in [
+            "    certificate-authority-data: Zm9v".to_string(),
+            format!("    server: {long}"),
+            "    client-key-data: <redacted: under 1 KiB, tag 0f95a24b>".to_string(),
+            "-data:".to_string(),
+        ] {
+            assert_eq!(omit_data(&kept), kept);
         }
     }
 }

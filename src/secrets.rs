@@ -53,9 +53,32 @@ pub const SECRET_KEYS_ANYWHERE: [&str; 8] = [
     "access-token",
 ];
 
-/// An auth-provider `config` key whose value is a secret.
+/// auth-provider `config` keys whose values are secrets (gcp, azure, oidc).
+pub const SECRET_CONFIG_KEYS: [&str; 6] = [
+    "access-token",
+    "refresh-token",
+    "id-token",
+    "client-secret",
+    "password",
+    "token",
+];
+
+/// auth-provider `config` keys whose values are no secret though their names say token or
+/// key: gcp's JSONPath templates into its helper's output (`token-key:
+/// '{.credential.access_token}'`, `expiry-key: '{.credential.token_expiry}'`).
+pub const PUBLIC_CONFIG_KEYS: [&str; 2] = ["token-key", "expiry-key"];
+
+/// An auth-provider `config` key whose value is a secret: one of [`SECRET_CONFIG_KEYS`], not
+/// one of [`PUBLIC_CONFIG_KEYS`], else (a provider kubefix does not know) any name with
+/// token, secret, password or key in it.
 pub fn is_secret_config_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
+    if SECRET_CONFIG_KEYS.contains(&k.as_str()) {
+        return true;
+    }
+    if PUBLIC_CONFIG_KEYS.contains(&k.as_str()) {
+        return false;
+    }
     k.contains("token") || k.contains("secret") || k.contains("password") || k.contains("key")
 }
 
@@ -123,6 +146,9 @@ pub fn is_secret_arg(arg: &str) -> bool {
 /// or key, any `*-data`, and exec env values.
 pub fn is_secret_field(path: &str) -> bool {
     let last = path.rsplit('.').next().unwrap_or(path).to_ascii_lowercase();
+    if path.contains("auth-provider.config.") && PUBLIC_CONFIG_KEYS.contains(&last.as_str()) {
+        return false;
+    }
     ["token", "secret", "password", "key", "-data"]
         .iter()
         .any(|s| last.contains(s))
@@ -510,6 +536,39 @@ pub fn human_size(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_secret_config_keys_are_secret() {
+        for k in [
+            "access-token",
+            "refresh-token",
+            "id-token",
+            "client-secret",
+            "Password",
+        ] {
+            assert!(is_secret_config_key(k), "{k}");
+        }
+        // gcp's JSONPath templates and the providers' ids are shown.
+        for k in [
+            "token-key",
+            "expiry-key",
+            "cmd-path",
+            "client-id",
+            "apiserver-id",
+            "expiry",
+        ] {
+            assert!(!is_secret_config_key(k), "{k}");
+        }
+        // An unknown provider's key named like a secret stays secret.
+        assert!(is_secret_config_key("api-key"));
+        assert!(!is_secret_field(
+            "users[0].user.auth-provider.config.token-key"
+        ));
+        assert!(is_secret_field(
+            "users[0].user.auth-provider.config.access-token"
+        ));
+        assert!(is_secret_field("users[0].user.token-key"));
+    }
+
     use super::*;
 
     #[test]

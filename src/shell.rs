@@ -70,6 +70,23 @@ impl CommandLine {
         }
     }
 
+    /// `kubectl WORDS` on the files this command reads: `$KUBECONFIG` as the user had it, or
+    /// `--kubeconfig FILE`, or neither for the default file. Never with sudo: kubectl runs as
+    /// the user whose files they are. Every word quoted.
+    pub fn kubectl(&self, words: &[&str]) -> String {
+        let mut out: Vec<String> = Vec::new();
+        if let Some(list) = &self.kubeconfig_env {
+            out.push(format!("KUBECONFIG={}", quote(list)));
+        }
+        out.push("kubectl".into());
+        if let Some((_, Some(file))) = self.args.iter().find(|(f, _)| f == "--kubeconfig") {
+            out.push("--kubeconfig".into());
+            out.push(quote(file));
+        }
+        out.extend(words.iter().map(|w| quote(w)));
+        out.join(" ")
+    }
+
     fn render(&self, sudo: bool, extra: &[&str]) -> String {
         let mut words: Vec<String> = Vec::new();
         if let Some(list) = &self.kubeconfig_env {
@@ -190,6 +207,31 @@ mod tests {
             "sudo env KUBECONFIG='a b:c' kubefix --apply"
         );
         assert_eq!(CommandLine::default().with(&["--apply"]), "kubefix --apply");
+    }
+
+    #[test]
+    fn kubectl_reads_the_same_files() {
+        let one = CommandLine {
+            args: vec![("--kubeconfig".into(), Some("my config".into()))],
+            sudo: true,
+            ..CommandLine::default()
+        };
+        assert_eq!(
+            one.kubectl(&["config", "use-context", "a b"]),
+            "kubectl --kubeconfig 'my config' config use-context 'a b'"
+        );
+        let env = CommandLine {
+            kubeconfig_env: Some("a:b c".into()),
+            ..CommandLine::default()
+        };
+        assert_eq!(
+            env.kubectl(&["config", "get-contexts"]),
+            "KUBECONFIG='a:b c' kubectl config get-contexts"
+        );
+        assert_eq!(
+            CommandLine::default().kubectl(&["version"]),
+            "kubectl version"
+        );
     }
 
     #[test]

@@ -118,8 +118,17 @@ fn expiring_service_account_token_warns_with_name_date_and_command() {
         human.contains("(in 20 days) [credential-expiry: token-expiring]"),
         "{human}"
     );
+    // The round trip (#14): minted and put back into the user, in the file checked.
     assert!(
-        human.contains("hint: issue a new token for the service account: `kubectl -n ci create token deployer --duration=8760h`"),
+        human.contains("hint: issue a new token for the service account and put it into user ci-bot: run `kubectl --kubeconfig "),
+        "{human}"
+    );
+    assert!(
+        human.contains(" config set-credentials ci-bot --token=\"$(kubectl --kubeconfig "),
+        "{human}"
+    );
+    assert!(
+        human.contains(" -n ci create token deployer --duration=8760h)\"`"),
         "{human}"
     );
     // The table: entry, kind, expires, days left, status.
@@ -235,7 +244,13 @@ fn certificates_inline_and_in_files_and_the_cluster_ca_are_in_the_table() {
         .as_str()
         .unwrap()
         .starts_with("client certificate (O=devs, CN=jane) expires on "));
-    assert!(f[0]["hint"].as_str().unwrap().contains("--k3s-config PATH"));
+    // jane's own certificate: a new one for jane, not an admin kubeconfig's (#14).
+    let hint = f[0]["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("`kubectl certificate approve jane`"),
+        "{hint}"
+    );
+    assert!(!hint.contains("--k3s-config PATH"), "{hint}");
     let printed = v.to_string();
     assert!(!printed.contains(&expiring.key_b64()) && !printed.contains(&expiring.cert_b64()));
 }

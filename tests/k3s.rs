@@ -241,7 +241,9 @@ fn other_identity_is_refused_unless_forced() {
     let server_ca = Ca::new("k3s-server-ca");
     let node = Node::new(&server_ca.cert_pem);
     let dir = tempfile::tempdir().unwrap();
-    let old = node.client("alice", &["developers"], Validity::Expired);
+    // An admin under another name: --force-identity is offered (a user's own certificate is
+    // told to get a new one instead, see tests/advice.rs).
+    let old = node.client("alice", &["system:masters"], Validity::Expired);
     let fresh_admin = node.admin(Validity::Valid);
     let k3s = dir.path().join("k3s.yaml");
     std::fs::write(&k3s, k3s_yaml(NODE_URL, &server_ca.cert_pem, &fresh_admin)).unwrap();
@@ -269,7 +271,7 @@ fn other_identity_is_refused_unless_forced() {
     let f = findings(&v, "k3s-credentials");
     assert_eq!(f.len(), 1, "{v:#}");
     let msg = f[0]["message"].as_str().unwrap();
-    assert!(msg.contains("CN=alice, O=developers"), "{msg}");
+    assert!(msg.contains("CN=alice, O=system:masters"), "{msg}");
     assert!(msg.contains("CN=system:admin, O=system:masters"), "{msg}");
     assert!(f[0]["hint"]
         .as_str()
@@ -533,7 +535,7 @@ fn unreadable_source_names_three_ways_out() {
         "{err}"
     );
     assert!(
-        err.contains("3. pass --k3s-config PATH with a readable copy"),
+        err.contains("3. pass --k3s-config PATH with a copy only you can read"),
         "{err}"
     );
 }

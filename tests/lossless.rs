@@ -258,7 +258,8 @@ mod structural_edits {
         });
         assert_eq!(
             out,
-            "users:\n- name: gke\n  user:\n    # legacy\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin\n      args:\n      - --flag\n      env:\n      - name: A\n        value: \"true\"\n      provideClusterInfo: true\n    username: me\n"
+            // The comment inside the replaced block (`# old`) moves above the new one.
+            "users:\n- name: gke\n  user:\n    # legacy\n    # old\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: gke-gcloud-auth-plugin\n      args:\n      - --flag\n      env:\n      - name: A\n        value: \"true\"\n      provideClusterInfo: true\n    username: me\n"
         );
     }
 

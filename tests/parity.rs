@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use assert_cmd::prelude::*;
-use support::b64;
 use support::pki::{Ca, Validity};
+use support::{b64, closed_port};
 
 /// Cases kubefix does not agree with kubectl on yet, and why.
 const KNOWN_GAPS: &[(&str, &str)] = &[(
@@ -83,11 +83,6 @@ impl Base {
             "apiVersion: v1\nkind: Config\nclusters:\n- name: c1\n  cluster:\n{cluster}contexts:\n- name: x\n  context:\n    cluster: c1\n    user: u1\ncurrent-context: x\nusers:\n- name: u1\n  user:\n{user}"
         )
     }
-}
-
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    l.local_addr().unwrap().port()
 }
 
 fn catalogue(b: &Base) -> Vec<Case> {
@@ -807,10 +802,7 @@ fn kubectl_verdict(kubectl: &Path, config: &Path, cache: &Path) -> Verdict {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let dialed = ["connection refused", "was refused", "dial tcp"]
-        .iter()
-        .any(|p| text.contains(p));
-    if dialed && !out.status.success() {
+    if support::kubectl_dialed(&out) {
         Verdict::Accepted
     } else {
         Verdict::Rejected(text.trim().to_string())

@@ -514,3 +514,312 @@ fn kubectl_completes_the_plugin_through_kubectl_complete_fix() {
     let text = out(&o);
     assert!(text.contains("v1beta1\nv1\n:4"), "{text}");
 }
+
+/// Links to the built binary under kubectl's plugin names, in a directory for PATH:
+/// `kubectl-fix` (`kubectl fix`), `kubectl-fix_kubeconfig` (krew's link for the plugin
+/// `fix-kubeconfig`, run as `kubectl fix-kubeconfig`) and their `kubectl_complete-` helpers.
+fn plugin_names() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "kubectl-fix",
+        "kubectl-fix_kubeconfig",
+        "kubectl_complete-fix",
+        "kubectl_complete-fix_kubeconfig",
+    ] {
+        std::os::unix::fs::symlink(cargo_bin("kubefix"), dir.path().join(name)).unwrap();
+    }
+    dir
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// #14: as a plugin, every command the help quotes, the examples and clap's usage errors use
+/// the name kubectl runs it by; the examples stay aligned.
+#[test]
+fn help_and_usage_use_the_plugin_name() {
+    let dir = plugin_names();
+    for (exe, name) in [
+        ("kubectl-fix", "kubectl fix"),
+        ("kubectl-fix_kubeconfig", "kubectl fix-kubeconfig"),
+    ] {
+        let bin = dir.path().join(exe);
+        for args in [
+            &["--help"][..],
+            &["restore", "--help"],
+            &["probe", "--help"],
+        ] {
+            let o = Command::new(&bin).args(args).output().unwrap();
+            assert_eq!(o.status.code(), Some(0));
+            let help = out(&o);
+            assert!(help.contains(&format!("Usage: {name}")), "{help}");
+            assert!(!help.contains("`kubefix "), "{exe} {args:?}:\n{help}");
+        }
+        let help = out(&Command::new(&bin).arg("--help").output().unwrap());
+        assert!(
+            help.contains(&format!("`{name} rules` lists them")),
+            "{help}"
+        );
+        let examples: Vec<&str> = help
+            .lines()
+            .skip_while(|l| *l != "Examples:")
+            .skip(1)
+            .collect();
+        assert_eq!(examples.len(), 5, "{help}");
+        assert!(examples.iter().all(|l| l.starts_with(&format!("  {name}"))));
+        let column = |l: &str| l.find("  back up").or(l.find("  exit 1"));
+        let check = examples.iter().find(|l| l.contains("--check")).unwrap();
+        let apply = examples.iter().find(|l| l.contains("back up")).unwrap();
+        assert_eq!(column(check), column(apply), "{help}");
+
+        // clap's own usage errors.
+        let o = Command::new(&bin).arg("--no-such-flag").output().unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            err(&o).contains(&format!("Usage: {name} [OPTIONS]")),
+            "{}",
+            err(&o)
+        );
+    }
+}
+
+/// #14: as a plugin, kubefix's own errors name the plugin as typed (`kubectl fix: error:`), as
+/// kubectl's do; as kubefix they keep `kubefix:`.
+#[test]
+fn errors_name_the_plugin() {
+    let dir = plugin_names();
+    let missing = dir.path().join("missing.yaml");
+    for (exe, name) in [
+        ("kubectl-fix", "kubectl fix"),
+        ("kubectl-fix_kubeconfig", "kubectl fix-kubeconfig"),
+    ] {
+        let o = Command::new(dir.path().join(exe))
+            .arg("--kubeconfig")
+            .arg(&missing)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let text = err(&o);
+        assert!(
+            text.starts_with(&format!(
+                "{name}: error: {}: cannot read",
+                missing.display()
+            )),
+            "{text}"
+        );
+        assert!(!text.contains("kubefix:"), "{text}");
+
+        let o = Command::new(dir.path().join(exe))
+            .args(["--rule", "no-such-rule", "--kubeconfig", BROKEN])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(
+            err(&o),
+            format!("{name}: error: unknown rule \"no-such-rule\"; `{name} rules` lists them\n")
+        );
+    }
+    let o = kubefix(&["--kubeconfig", missing.to_str().unwrap()]);
+    assert!(err(&o).starts_with("kubefix: error: "), "{}", err(&o));
+}
+
+/// krew installs the plugin `fix-kubeconfig` as `kubectl-fix_kubeconfig`: the real kubectl
+/// runs it as `kubectl fix-kubeconfig`, completes it through
+/// `kubectl_complete-fix_kubeconfig`, and `kubectl fix` keeps working beside it.
+#[test]
+fn kubectl_runs_and_completes_the_krew_plugin_name() {
+    let Some(kubectl) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let dir = plugin_names();
+    let kubectl = |args: &[&str]| {
+        Command::new(&kubectl)
+            .env("PATH", path_with(dir.path()))
+            .env_remove("KUBECONFIG")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for plugin in ["fix-kubeconfig", "fix"] {
+        let o = kubectl(&[plugin, "--check", "--kubeconfig", BROKEN]);
+        assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+        assert!(
+            out(&o).contains(&format!(
+                "run kubectl {plugin} --kubeconfig {BROKEN} --apply"
+            )),
+            "{}",
+            out(&o)
+        );
+        let o = kubectl(&["__complete", plugin, "--skip", ""]);
+        let text = out(&o);
+        for rule in kubefix::rules::registry() {
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with(&format!("{}\t", rule.id()))),
+                "{plugin}: {} not offered:\n{text}",
+                rule.id()
+            );
+        }
+        assert!(text.ends_with(":4\n"), "{text}");
+    }
+}
+
+/// #14: `--rule` and `--skip` complete rule ids in bash, zsh and fish (they offered file
+/// names): bash and fish are asked for real, zsh's script is checked for the ids.
+#[test]
+fn shells_complete_rule_ids() {
+    let ids: Vec<&str> = kubefix::rules::registry().iter().map(|r| r.id()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let script = |shell: &str, file: &str| {
+        let o = kubefix(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0));
+        let path = dir.path().join(file);
+        std::fs::write(&path, &o.stdout).unwrap();
+        (path, out(&o))
+    };
+
+    // bash: what the completion function offers after `--rule ins` and `--skip `.
+    let (bash_script, _) = script("bash", "kubefix.bash");
+    let complete_bash = |line: &str| -> Vec<String> {
+        let program = "source \"$1\"\nCOMP_LINE=\"$2\"; COMP_POINT=${#COMP_LINE}\n\
+             read -ra COMP_WORDS <<<\"$2\"\n\
+             case $2 in *' ') COMP_WORDS+=(''); esac\n\
+             COMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n\
+             _kubefix kubefix \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\"\n\
+             printf '%s\\n' \"${COMPREPLY[@]}\"";
+        let o = Command::new("bash")
+            .args(["-c", program, "bash"])
+            .arg(&bash_script)
+            .arg(line)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", err(&o));
+        out(&o).lines().map(str::to_string).collect()
+    };
+    assert_eq!(complete_bash("kubefix --rule ins"), ["insecure-with-ca"]);
+    let mut offered = complete_bash("kubefix --apply --skip ");
+    offered.sort();
+    let mut want: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(offered, want);
+
+    // zsh: the --rule and --skip specs list every id; the script parses.
+    let (zsh_script, zsh) = script("zsh", "_kubefix");
+    for flag in ["'*--rule=[", "'*--skip=["] {
+        let spec = zsh
+            .split(flag)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {flag} in the zsh script"));
+        let spec = &spec[..spec.find("))' \\").expect("the end of the value list")];
+        for id in &ids {
+            assert!(
+                spec.contains(&format!("({id}\\:")) || spec.contains(&format!("\n{id}\\:")),
+                "zsh {flag}: no {id}"
+            );
+        }
+    }
+    if let Some(zsh) = support::require_or_skip("zsh") {
+        let o = Command::new(zsh)
+            .arg("-n")
+            .arg(&zsh_script)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", err(&o));
+    }
+
+    // fish: what `complete -C` offers, for `--rule ins` (the option's value as the next word,
+    // which clap_complete's script alone does not complete) and for `--skip=`.
+    let Some(fish) = support::require_or_skip("fish") else {
+        return;
+    };
+    let (fish_script, _) = script("fish", "kubefix.fish");
+    let complete_fish = |line: &str| -> Vec<String> {
+        let o = Command::new(&fish)
+            .arg("--no-config")
+            .arg("-c")
+            .arg(format!(
+                "source {}; complete -C '{line}'",
+                fish_script.display()
+            ))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", err(&o));
+        out(&o)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(complete_fish("kubefix --rule ins"), ["insecure-with-ca"]);
+    assert_eq!(
+        complete_fish("kubefix --apply --skip ins"),
+        ["insecure-with-ca"]
+    );
+    assert_eq!(
+        complete_fish("kubefix --skip=ins"),
+        ["--skip=insecure-with-ca"]
+    );
+    let mut offered = complete_fish("kubefix --skip ");
+    offered.sort();
+    assert_eq!(offered, want);
+    // Other values and subcommands are still completed.
+    assert_eq!(complete_fish("kubefix --exec-api-version v1b"), ["v1beta1"]);
+    assert!(complete_fish("kubefix --rule missing-file res").contains(&"restore".to_string()));
+}
+
+/// #14: with KUBEFIX_HOME_ROOT set, the hook scans only the homes under it, not /root (so it
+/// can be tried on a scratch directory without touching root's kubeconfig); without it, /root
+/// is scanned too. `sh -x` shows which configs it looked at; KUBEFIX is a stand-in that
+/// only records what it was given, so nothing real is touched.
+#[test]
+fn post_upgrade_hook_scans_root_only_without_a_home_root() {
+    let scratch = tempfile::tempdir().unwrap();
+    let record = scratch.path().join("record");
+    let fake = scratch.path().join("fake-kubefix");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let homes = scratch.path().join("homes");
+    let alice = homes.join("alice/.kube/config");
+    std::fs::create_dir_all(alice.parent().unwrap()).unwrap();
+    std::fs::write(&alice, "apiVersion: v1\nkind: Config\n").unwrap();
+
+    let trace = |home_root: Option<&Path>| -> String {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-x", "examples/post-upgrade.sh"])
+            .env("KUBEFIX", &fake)
+            .env_remove("KUBEFIX_HOME_ROOT")
+            .env_remove("KUBEFIX_ARGS")
+            .env_remove("KUBEFIX_STRICT");
+        if let Some(r) = home_root {
+            cmd.env("KUBEFIX_HOME_ROOT", r);
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        err(&o)
+    };
+    let _ = std::fs::remove_file(&record);
+    let scoped = trace(Some(&homes));
+    assert!(!scoped.contains("/root/.kube"), "{scoped}");
+    assert!(
+        scoped.contains(&format!("config={}", alice.display())),
+        "{scoped}"
+    );
+    let ran = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(
+        ran,
+        format!("--apply --color never --kubeconfig {}\n", alice.display())
+    );
+
+    // The default scans /home and /root (with the stand-in, nothing is changed).
+    let default = trace(None);
+    assert!(default.contains("config=/root/.kube/config"), "{default}");
+}

@@ -409,7 +409,10 @@ fn a_readable_file_that_receives_credentials_ends_0600() {
 #[test]
 fn force_identity_names_an_entry_and_is_refused_on_another_users_file() {
     let m = Machine::new();
-    let alice = m.node.client("alice", &["developers"], Validity::Expired);
+    // An admin identity under another name, to which --force-identity is offered.
+    let alice = m
+        .node
+        .client("alice", &["system:masters"], Validity::Expired);
     let original = stale_copy("https://localhost:6443", &m.server_ca.cert_pem, &alice);
     let config = m.kube.join("config");
     std::fs::write(&config, &original).unwrap();

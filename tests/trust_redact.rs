@@ -416,3 +416,61 @@ fn a_huge_value_in_an_error_message_is_cut() {
         );
     }
 }
+
+/// #14: redaction is for secrets only. gcp's `token-key` and `expiry-key` are JSONPath
+/// templates, shown as written; the access token next to them stays redacted.
+#[test]
+fn gcp_jsonpath_templates_are_shown_and_the_token_is_not() {
+    let text = std::fs::read_to_string(support::testdata("gke-gcp-auth-provider.yaml")).unwrap();
+    let token = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("access-token: "))
+        .expect("the fixture has an access token")
+        .to_string();
+    for (mode, out) in every_mode(&text) {
+        if mode.contains("check") {
+            continue;
+        }
+        assert!(
+            out.contains("expiry-key: '{.credential.token_expiry}'"),
+            "{mode}: {out}"
+        );
+        assert!(
+            out.contains("token-key: '{.credential.access_token}'"),
+            "{mode}: {out}"
+        );
+        assert!(out.contains("access-token: <redacted: "), "{mode}: {out}");
+        assert!(!out.contains(&token), "{mode}: {out}");
+    }
+}
+
+/// #14: a cluster CA is no secret but 1,500 characters on one line; as a diff's context it is
+/// shown as `kubectl config view` shows it, DATA+OMITTED, and in full with -v or
+/// --show-secrets.
+#[test]
+fn long_ca_data_in_context_is_omitted_unless_asked() {
+    let ca = base64::engine::general_purpose::STANDARD.encode(vec![b'x'; 1100]);
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\n    certificate-authority-data: {ca}\n    insecure-skip-tls-verify: true\ncontexts: []\nusers: []\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "config", &text);
+    for extra in [&[][..], &["-o", "json"][..]] {
+        let mut args = vec!["--kubeconfig", "config"];
+        args.extend_from_slice(extra);
+        let out = all(&kubefix(dir.path(), &args));
+        assert!(out.contains("-    insecure-skip-tls-verify: true"), "{out}");
+        assert!(
+            out.contains("     certificate-authority-data: DATA+OMITTED"),
+            "{extra:?}: {out}"
+        );
+        assert!(!out.contains(&ca), "{extra:?}: {out}");
+    }
+    for flag in ["-v", "--show-secrets"] {
+        let out = all(&kubefix(dir.path(), &["--kubeconfig", "config", flag]));
+        assert!(
+            out.contains(&format!("     certificate-authority-data: {ca}")),
+            "{flag}: {out}"
+        );
+    }
+}

@@ -26,6 +26,29 @@ pub struct Identity {
     pub organizations: Vec<String>,
 }
 
+/// Groups whose members are cluster admins by default: `system:masters` (bound to
+/// cluster-admin, and past every authorizer), kubeadm's `kubeadm:cluster-admins` (1.29+).
+pub const ADMIN_GROUPS: [&str; 2] = ["system:masters", "kubeadm:cluster-admins"];
+
+/// The user names the distributions give their admin certificate: K3s and RKE2
+/// `system:admin`, kubeadm `kubernetes-admin` and `kubernetes-super-admin`.
+pub const ADMIN_USERS: [&str; 3] = ["system:admin", "kubernetes-admin", "kubernetes-super-admin"];
+
+impl Identity {
+    /// Is this the identity of a cluster admin as the distributions write it (an admin
+    /// group, or an admin user name)? Anything else is a person's or a program's own
+    /// certificate, which a node's admin kubeconfig cannot renew.
+    pub fn is_admin(&self) -> bool {
+        self.organizations
+            .iter()
+            .any(|o| ADMIN_GROUPS.contains(&o.as_str()))
+            || self
+                .common_name
+                .as_deref()
+                .is_some_and(|cn| ADMIN_USERS.contains(&cn))
+    }
+}
+
 impl std::fmt::Display for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "CN={}", self.common_name.as_deref().unwrap_or(""))?;

@@ -19,12 +19,58 @@
 
 use super::support::auth_provider::{exec_section, to_exec, users_with};
 use super::support::{AzureLogin, Context, Finding, Rule, Severity};
+use crate::plugins::find_on_path;
 
 rule!(AzureAuthProviderRule, "azure-auth-provider", fixes, "AKS users on the removed azure auth-provider; converted to kubelogin as `kubelogin convert-kubeconfig` does");
 
 /// kubelogin's `execInstallHint`, verbatim.
 pub const INSTALL_HINT: &str = "\nkubelogin is not installed which is required to connect to AAD enabled cluster.\n\nTo learn more, please go to https://azure.github.io/kubelogin/\n";
 pub const KUBECTL_SAYS: &str = "The azure auth plugin has been removed. Please use the https://github.com/Azure/kubelogin kubectl/client-go credential plugin instead.";
+
+/// What to tell a user whose PATH lacks kubelogin (`None` when it is installed): the
+/// installs kubelogin's documentation names (Azure CLI, Homebrew, winget).
+pub fn install_hint(installed: bool) -> Option<String> {
+    (!installed).then(|| {
+        "kubelogin is not on PATH: install it with `az aks install-cli` (may need sudo), \
+         `brew install Azure/kubelogin/kubelogin` or `winget install --id=Microsoft.Azure.Kubelogin -e`, \
+         see https://azure.github.io/kubelogin/"
+            .to_string()
+    })
+}
+
+/// How to choose another way of signing in than the one converted to, unless the user chose
+/// it with `--azure-login` already.
+fn login_hint(cx: &Context<'_, '_, '_>, login: AzureLogin) -> Option<String> {
+    let chosen = cx
+        .options
+        .command
+        .args
+        .iter()
+        .any(|(f, _)| f == "--azure-login");
+    if chosen {
+        return None;
+    }
+    let other = if login == AzureLogin::AzureCli {
+        AzureLogin::DeviceCode
+    } else {
+        AzureLogin::AzureCli
+    };
+    Some(format!(
+        "kubelogin signs in with --login {} here (its default); to sign in another way run `{}` (methods: devicecode, azurecli, spn, msi, workloadidentity, interactive, ropc, azd)",
+        login.name(),
+        cx.options
+            .command
+            .with(&["--apply", "--azure-login", other.name()])
+    ))
+}
+
+/// `prev; next`, or whichever is there.
+fn join(prev: Option<String>, next: Option<String>) -> Option<String> {
+    match (prev, next) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    }
+}
 
 /// The legacy provider's config, as kubelogin reads it.
 #[derive(Default)]
@@ -66,7 +112,12 @@ impl Rule for AzureAuthProviderRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
         let login = cx.options.azure_login;
-        for p in users_with(kc, "azure") {
+        let providers = users_with(kc, "azure");
+        if providers.is_empty() {
+            return;
+        }
+        let install = install_hint(find_on_path("kubelogin").is_some());
+        for p in providers {
             let line = p.line(kc);
             let mut f = Finding::new(
                 ID,
@@ -96,9 +147,12 @@ impl Rule for AzureAuthProviderRule {
                         kc,
                         &p,
                         &exec,
-                        &format!("kubelogin --login {}", login.name()),
+                        &format!("kubelogin get-token --login {}", login.name()),
                     ) {
-                        Ok((change, title)) => f = f.fix(title, vec![change]),
+                        Ok((change, title)) => {
+                            f = f.fix(title, vec![change]);
+                            f.hint = login_hint(cx, login);
+                        }
                         Err(e) => {
                             f = f.hint(format!(
                             "run `kubelogin convert-kubeconfig --login {}` or edit by hand ({e})",
@@ -108,6 +162,7 @@ impl Rule for AzureAuthProviderRule {
                     }
                 }
             }
+            f.hint = join(f.hint.take(), install.clone());
             out.push(f);
         }
     }

@@ -12,13 +12,14 @@
 //! Users that `k3s-credentials` already reports (and usually fixes) are left to it.
 //!
 //! Hint: the command that regenerates the entry, from its vendor shape (EKS, GKE, AKS,
-//! minikube), a `kubectl create token` for service-account tokens, else how kubefix could
-//! refresh it from a node's admin kubeconfig.
+//! minikube), a `kubectl create token` for service-account tokens, for a user's own
+//! certificate (not an admin identity) the way to a new one, else how kubefix could refresh
+//! it from a node's admin kubeconfig.
 
 use std::collections::HashSet;
 
 use super::k3s_credentials;
-use super::support::{vendor_hints, Context, Finding, Rule, Severity};
+use super::support::{renew, vendor_hints, Context, Finding, Rule, Severity};
 use crate::inspect::date;
 use crate::inspect::expiry::{CredentialKind, ExpiryRow, ExpiryStatus};
 use crate::kubeconfig::Section;
@@ -122,16 +123,63 @@ fn hint(
     match row.kind {
         CredentialKind::Token => {
             let (ns, name) = row.subject.as_deref()?.split_once('/')?;
-            Some(format!(
-                "issue a new token for the service account: `kubectl -n {} create token {} --duration=8760h` (the API server may cap the duration)",
-                crate::shell::quote(ns),
-                crate::shell::quote(name)
-            ))
+            Some(token_round_trip(cx, entry, ns, name))
         }
-        CredentialKind::ClientCertificate => Some(format!(
+        CredentialKind::ClientCertificate => match &row.cert {
+            // A user's own certificate: no node's admin kubeconfig renews it.
+            Some(c) if !c.identity.is_admin() => Some(renew::new_certificate(
+                cx,
+                &c.identity,
+                entry.name.as_deref().unwrap_or(""),
+            )),
+            _ => Some(format!(
             "if this is a copy of a K3s, RKE2 or kubeadm admin kubeconfig, kubefix refreshes it from the node's file: run `{}` on the node, or pass --k3s-config PATH / --from PATH",
             cx.options.command.with_sudo(&["--apply"])
-        )),
+            )),
+        },
         CredentialKind::CertificateAuthority => None,
     }
+}
+
+/// A new token for service account `ns/name`, put back into user `entry` in one command:
+/// `kubectl config set-credentials USER --token="$(kubectl … create token …)"`. Creating a
+/// token needs another working credential for the same cluster: another context of this file
+/// on that cluster with another user, named with `--context`, else the hint says none is here.
+fn token_round_trip(
+    cx: &Context<'_, '_, '_>,
+    entry: &crate::kubeconfig::Entry,
+    ns: &str,
+    name: &str,
+) -> String {
+    let kc = cx.config;
+    let user = entry.name.as_deref().unwrap_or("");
+    let clusters: Vec<&str> = kc
+        .contexts_using(Section::Users, user)
+        .filter_map(|c| c.body.and_then(|b| kc.str_of(b, "cluster")))
+        .collect();
+    let other = clusters.iter().find_map(|cluster| {
+        kc.contexts_using(Section::Clusters, cluster)
+            .find(|c| c.name.is_some() && c.body.and_then(|b| kc.str_of(b, "user")) != Some(user))
+    });
+    let mut create: Vec<&str> = Vec::new();
+    if let Some(c) = other.and_then(|c| c.name.as_deref()) {
+        create.extend(["--context", c]);
+    }
+    create.extend(["-n", ns, "create", "token", name, "--duration=8760h"]);
+    let command = format!(
+        "{} --token=\"$({})\"",
+        renew::kubectl(cx, &["config", "set-credentials", user]),
+        renew::kubectl(cx, &create)
+    );
+    let needs = match other.and_then(|c| c.name.as_deref()) {
+        Some(c) => format!(
+            "creating a token needs a working credential for the cluster: this uses context {}",
+            crate::shell::quote(c)
+        ),
+        None => "creating a token needs a working credential for the cluster, and no other context in this file has one: add `--context NAME` (or `--kubeconfig FILE --context NAME`) of one that can create tokens to the inner kubectl".to_string(),
+    };
+    format!(
+        "issue a new token for the service account and put it into user {}: run `{command}` ({needs}; the API server may cap the duration)",
+        crate::shell::quote(user)
+    )
 }

@@ -12,11 +12,15 @@
 //! the first non-empty current-context counts for kubectl; a later file's dangling one is
 //! reported as info.
 //!
-//! Fix: none; kubefix cannot know what the reference should be. Report only.
+//! Fix: none; kubefix cannot know what the reference should be. Report only. The hint lists
+//! the names that do exist, nearest first (edit distance: a typo's target leads), at most
+//! [`SHOWN`] and how many more, with the kubectl command that points the reference at the
+//! nearest one (`kubectl config use-context`, `kubectl config set-context --cluster/--user`)
+//! on the same files.
 
 use std::collections::HashSet;
 
-use super::support::{Finding, Rule, Severity};
+use super::support::{Finding, Rule, RuleOptions, Severity};
 use crate::kubeconfig::names::FileNames;
 use crate::kubeconfig::Section;
 
@@ -28,7 +32,13 @@ rule!(
 );
 
 impl Rule for DanglingReferenceRule {
-    fn check_files(&self, files: &[&FileNames], out: &mut Vec<(usize, Finding)>) {
+    fn check_files(
+        &self,
+        files: &[&FileNames],
+        options: &RuleOptions,
+        out: &mut Vec<(usize, Finding)>,
+    ) {
+        let command = &options.command;
         let names = |s: Section| -> HashSet<&str> {
             files
                 .iter()
@@ -63,7 +73,14 @@ impl Rule for DanglingReferenceRule {
                             "Error in configuration: context was not found for specified context: {}",
                             cc.name
                         ))
-                        .hint("switch with kubectl config use-context NAME, or fix the name")
+                        .hint(match nearest(&contexts, &cc.name) {
+                            None => "this file defines no context: add one, or load the file that defines it (KUBECONFIG=a:b)".to_string(),
+                            Some(n) => format!(
+                                "switch to a context that exists: run `{}`; the contexts: {}",
+                                command.kubectl(&["config", "use-context", n.first]),
+                                n.list
+                            ),
+                        })
                     } else {
                         Finding::new(
                             ID,
@@ -96,13 +113,78 @@ impl Rule for DanglingReferenceRule {
                         format!("context {:?} uses {what} {:?}, which is not defined in {loaded}", r.context.name, t.name),
                     )
                     .kubectl_says(said)
-                    .hint(format!("fix the {what} name, add the {what}, or load the file that defines it (KUBECONFIG=a:b)"))
+                    .hint(match nearest(defined, &t.name) {
+                        None => format!("no {what} is defined: add the {what}, or load the file that defines it (KUBECONFIG=a:b)"),
+                        Some(n) => format!(
+                            "point it at a {what} that exists: run `{}`, or add the {what}, or load the file that defines it (KUBECONFIG=a:b); the {what}s: {}",
+                            command.kubectl(&[
+                                "config",
+                                "set-context",
+                                &r.context.name,
+                                &format!("--{what}={}", n.first),
+                            ]),
+                            n.list
+                        ),
+                    })
                     .named(Section::Contexts, r.context.name.clone());
                     out.push((i, f));
                 }
             }
         }
     }
+}
+
+/// How many existing names a hint lists.
+pub const SHOWN: usize = 5;
+
+/// The names a hint offers instead of a dangling one.
+struct Nearest<'n> {
+    /// The nearest name (the one the suggested command uses).
+    first: &'n str,
+    /// Up to [`SHOWN`] names, nearest first, quoted, and `… N more`.
+    list: String,
+}
+
+/// The existing names nearest to `missing` (edit distance, then name), or `None` when
+/// there are none. Names are compared on their first [`CMP_CHARS`] characters, so a hostile
+/// file's huge names cost no more than short ones.
+fn nearest<'n>(defined: &HashSet<&'n str>, missing: &str) -> Option<Nearest<'n>> {
+    let mut ranked: Vec<(usize, &str)> =
+        defined.iter().map(|n| (distance(n, missing), *n)).collect();
+    ranked.sort_unstable();
+    let first = ranked.first()?.1;
+    let mut list: Vec<String> = ranked
+        .iter()
+        .take(SHOWN)
+        .map(|(_, n)| crate::shell::quote(n))
+        .collect();
+    if ranked.len() > SHOWN {
+        list.push(format!("… {} more", ranked.len() - SHOWN));
+    }
+    Some(Nearest {
+        first,
+        list: list.join(", "),
+    })
+}
+
+/// How many characters of a name [`distance`] looks at.
+const CMP_CHARS: usize = 128;
+
+/// Levenshtein distance between the first [`CMP_CHARS`] characters of `a` and `b`.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().take(CMP_CHARS).collect();
+    let b: Vec<char> = b.chars().take(CMP_CHARS).collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = subst.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -138,7 +220,7 @@ mod tests {
             ..FileNames::default()
         };
         let mut out = Vec::new();
-        DanglingReferenceRule.check_files(&[&a, &b], &mut out);
+        DanglingReferenceRule.check_files(&[&a, &b], &RuleOptions::default(), &mut out);
         let got: Vec<_> = out.iter().map(|(i, f)| (*i, f.line, f.severity)).collect();
         assert_eq!(
             got,
@@ -157,5 +239,31 @@ mod tests {
             out[1].1.kubectl_error.as_deref(),
             Some("Please enter Username:")
         );
+    }
+
+    #[test]
+    fn nearest_names_first_capped_and_quoted() {
+        assert_eq!(distance("prodution", "production"), 1);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("kitten", "sitting"), 3);
+        let names: HashSet<&str> = [
+            "production",
+            "prod-eu",
+            "staging",
+            "dev",
+            "dev 2",
+            "qa",
+            "test",
+        ]
+        .into_iter()
+        .collect();
+        let n = nearest(&names, "prodution").unwrap();
+        assert_eq!(n.first, "production");
+        assert!(n.list.starts_with("production, prod-eu, "), "{}", n.list);
+        assert!(n.list.ends_with(", … 2 more"), "{}", n.list);
+        let n = nearest(&names, "dev2").unwrap();
+        assert_eq!(n.first, "dev");
+        assert!(n.list.starts_with("dev, 'dev 2', "), "{}", n.list);
+        assert!(nearest(&HashSet::new(), "x").is_none());
     }
 }

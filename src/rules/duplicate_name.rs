@@ -31,7 +31,12 @@ fn go_types(s: Section) -> (&'static str, &'static str) {
 }
 
 impl Rule for DuplicateNameRule {
-    fn check_files(&self, files: &[&FileNames], out: &mut Vec<(usize, Finding)>) {
+    fn check_files(
+        &self,
+        files: &[&FileNames],
+        _options: &super::support::RuleOptions,
+        out: &mut Vec<(usize, Finding)>,
+    ) {
         for section in Section::ALL {
             let mut first: HashMap<&str, (usize, usize)> = HashMap::new();
             for (i, file) in files.iter().enumerate() {
@@ -102,7 +107,7 @@ mod tests {
             ..FileNames::default()
         };
         let mut out = Vec::new();
-        DuplicateNameRule.check_files(&[&a, &b], &mut out);
+        DuplicateNameRule.check_files(&[&a, &b], &Default::default(), &mut out);
         assert_eq!(out.len(), 2);
         let (i, f) = &out[0];
         assert_eq!((*i, f.line, f.severity), (1, 7, Severity::Warning));

@@ -17,7 +17,9 @@
 //! (and `certificate-authority-data` when the match was not by CA and the CA changed), but
 //! only when the fresh certificate expires later and names the same user and groups (CN and
 //! O): swapping in another identity could grant admin rights, so that needs
-//! `--force-identity ENTRY` (refused when root works on another user's file). Entries that
+//! `--force-identity ENTRY` (refused when root works on another user's file), which is only
+//! suggested to an admin identity (an admin group, or the source's user name): a person's
+//! own certificate (`CN=jane, O=developers`) is told how to get a new one of its own. Entries that
 //! point at certificate files are reported with the exact commands (files created 0600);
 //! `--inline-credentials` replaces them by inline data instead.
 //!
@@ -35,7 +37,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use super::support::{Context, Finding, Rule, Severity};
+use super::support::{renew, Context, Finding, Rule, Severity};
 use crate::credentials::{Admin, Loaded, MatchedBy, Source, Target};
 use crate::inspect::{self, cert, expiry::resolve_path, Cert};
 use crate::kubeconfig::{Entry, Section};
@@ -315,6 +317,23 @@ impl Current<'_, '_, '_, '_> {
             let entry_name = self.user.name.as_deref().unwrap_or("");
             let forced = opts.force_identity.iter().any(|n| n == entry_name);
             if !same_identity && !forced {
+                // A person's own certificate: the admin's would make them a cluster admin,
+                // so the advice is a new certificate of their own, never --force-identity.
+                if let Ok(l) = &leaf {
+                    let admin_like = l.identity.is_admin()
+                        || l.identity.common_name.is_some()
+                            && l.identity.common_name == fresh.identity.common_name;
+                    if !admin_like {
+                        out.push(
+                            base(severity, format!(
+                                "{what}; {} has a fresh certificate for this cluster, but for another identity: this entry is {}, the source's is {}",
+                                self.src_name(), l.identity, fresh.identity
+                            ))
+                            .hint(renew::new_certificate(self.cx, &l.identity, entry_name)),
+                        );
+                        return;
+                    }
+                }
                 let theirs = match &leaf {
                     Ok(l) => format!("this entry is {}", l.identity),
                     Err(_) => "this entry's identity cannot be read".into(),

@@ -110,10 +110,13 @@ pub fn registry() -> &'static [&'static dyn Rule] {
 }
 
 /// Run the cross-file part of every selected rule over all loaded files (in load order).
-pub fn run_cross_file(files: &[&FileNames], selection: &Selection) -> Vec<(usize, Finding)> {
+pub fn run_cross_file(files: &[&FileNames], options: &RuleOptions) -> Vec<(usize, Finding)> {
     let mut out = Vec::new();
-    for rule in registry().iter().filter(|r| selection.enabled(r.id())) {
-        rule.check_files(files, &mut out);
+    for rule in registry()
+        .iter()
+        .filter(|r| options.selection.enabled(r.id()))
+    {
+        rule.check_files(files, options, &mut out);
     }
     out
 }

@@ -61,6 +61,17 @@ fn double_quoted(s: &str) -> String {
     out
 }
 
+/// A JSON string, which YAML reads as the same double-quoted scalar (JSON's escapes are
+/// YAML's too).
+pub(super) fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| double_quoted(s))
+}
+
+/// Whether `s` written plain reads back as the string `s` (anything unusual is quoted).
+pub(super) fn reads_as_string_plain(s: &str) -> bool {
+    plain_safe(s)
+}
+
 /// Render `value` as a flow scalar, in `style` where that style can carry it, else
 /// double-quoted. Returns the text and whether it is plain.
 pub fn render_scalar(value: &str, style: Style) -> (String, bool) {
@@ -74,7 +85,7 @@ pub fn render_scalar(value: &str, style: Style) -> (String, bool) {
 }
 
 /// A value to insert: scalars, and mappings and lists of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NewValue {
     Str(String),
     Bool(bool),
@@ -96,20 +107,29 @@ impl NewValue {
         }
     }
 
-    /// Flow notation: `{a: b, c: [d]}`.
-    pub(super) fn flow(&self) -> String {
+    /// Flow notation: `{a: b, c: [d]}`; with `json`, JSON (`{"a": "b", "c": ["d"]}`), which
+    /// YAML reads the same way.
+    pub(super) fn flow(&self, json: bool) -> String {
+        let key = |k: &str| {
+            if json {
+                json_string(k)
+            } else {
+                render_scalar(k, Style::Plain).0
+            }
+        };
         match self {
             NewValue::Map(entries) => {
                 let inner: Vec<String> = entries
                     .iter()
-                    .map(|(k, v)| format!("{}: {}", render_scalar(k, Style::Plain).0, v.flow()))
+                    .map(|(k, v)| format!("{}: {}", key(k), v.flow(json)))
                     .collect();
                 format!("{{{}}}", inner.join(", "))
             }
             NewValue::List(items) => {
-                let inner: Vec<String> = items.iter().map(NewValue::flow).collect();
+                let inner: Vec<String> = items.iter().map(|i| i.flow(json)).collect();
                 format!("[{}]", inner.join(", "))
             }
+            NewValue::Str(s) if json => json_string(s),
             scalar => scalar.scalar_text().map(|(t, _)| t).unwrap_or_default(),
         }
     }
@@ -148,10 +168,10 @@ impl NewValue {
                             first.1.block(indent + 2, step, nl)
                         )
                     }
-                    other => format!("{nl}{dash}- {}", other.flow()),
+                    other => format!("{nl}{dash}- {}", other.flow(false)),
                 })
                 .collect(),
-            other => format!(" {}", other.flow()),
+            other => format!(" {}", other.flow(false)),
         }
     }
 }

@@ -14,7 +14,10 @@ mod patch;
 mod tree;
 mod verify;
 
-pub use edit::{insert_entry, remove_entry, replace_entry, replace_scalar, Change, EditError};
+pub use edit::{
+    alias_index, insert_entry, join_flow_removals, rehome_anchors, remove_entry, replace_entry,
+    replace_scalar, Change, EditError,
+};
 pub use emit::{render_scalar, NewValue};
 pub use patch::{splice, Edit, Patch, PatchError};
 pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style, TagClass};

@@ -53,6 +53,19 @@ impl Patch {
         // Stable sort: insertions at one point keep the order they were pushed in.
         edits.sort_by_key(|e| (e.range.start, e.range.end));
         edits.dedup();
+        // Two deletions that share bytes (two neighbouring lines, each taking the line break
+        // between them) delete their union.
+        edits.dedup_by(|b, a| {
+            let join = a.replacement.is_empty()
+                && b.replacement.is_empty()
+                && !a.range.is_empty()
+                && !b.range.is_empty()
+                && b.range.start < a.range.end;
+            if join {
+                a.range.end = a.range.end.max(b.range.end);
+            }
+            join
+        });
         for e in &edits {
             if e.range.start > e.range.end
                 || e.range.end > src.len()

@@ -16,7 +16,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{render_scalar, Document, NewValue, NodeId, NodeKind, Style};
+use super::emit::reads_as_string_plain;
+use super::{Document, NewValue, NodeId, NodeKind, Style};
 
 impl Intent {
     /// The old node whose content the edit changes: the scalar, or the mapping.
@@ -26,6 +27,7 @@ impl Intent {
             Intent::Insert { map, .. }
             | Intent::Replace { map, .. }
             | Intent::Remove { map, .. } => map,
+            Intent::Inline { alias, .. } => alias,
         }
     }
 }
@@ -208,7 +210,7 @@ impl<'w> Occurrences<'w, '_, '_> {
 }
 
 /// What an edit means, in terms of the old document's nodes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Intent {
     /// Scalar `node` now reads `value` (plain or quoted).
     Set {
@@ -231,6 +233,9 @@ pub enum Intent {
     },
     /// Mapping `map` loses the entry whose key node is `key`.
     Remove { map: NodeId, key: NodeId },
+    /// Alias `alias` is written out as the node it refers to, anchor included (the anchored
+    /// node itself is removed): the same value, seen the same way, wherever it was used.
+    Inline { alias: NodeId },
 }
 
 struct Expect<'i> {
@@ -239,6 +244,8 @@ struct Expect<'i> {
     removes: HashMap<NodeId, Vec<NodeId>>,
     /// Replaced entries, by old key node.
     replaces: HashMap<NodeId, (&'i str, &'i NewValue)>,
+    /// Aliases written out as their target.
+    inlines: HashSet<NodeId>,
 }
 
 /// `Ok` when `new` equals `old` with `intents` applied; else where they first differ.
@@ -252,6 +259,7 @@ pub fn equivalent(
         inserts: HashMap::new(),
         removes: HashMap::new(),
         replaces: HashMap::new(),
+        inlines: HashSet::new(),
     };
     for i in intents {
         match i {
@@ -269,7 +277,15 @@ pub fn equivalent(
             } => {
                 ex.replaces.insert(*key, (new_key, value));
             }
-            Intent::Remove { map, key } => ex.removes.entry(*map).or_default().push(*key),
+            Intent::Remove { map, key } => {
+                let keys = ex.removes.entry(*map).or_default();
+                if !keys.contains(key) {
+                    keys.push(*key);
+                }
+            }
+            Intent::Inline { alias } => {
+                ex.inlines.insert(*alias);
+            }
         }
     }
     match (old.root, new.root) {
@@ -296,6 +312,14 @@ impl Walk<'_, '_, '_, '_> {
             NodeKind::Scalar { value: v, style, null: false } if v == value && (style == Style::Plain) == plain)
     }
 
+    /// Does new node `n` read as the string `value`: quoted, or plain where plain text
+    /// cannot resolve to anything else (a new key or string value, in the file's style)?
+    fn string_is(&self, n: NodeId, value: &str) -> bool {
+        matches!(self.new.kind(n),
+            NodeKind::Scalar { value: v, style, null: false }
+                if v == value && (style != Style::Plain || reads_as_string_plain(value)))
+    }
+
     /// Does new node `n` hold exactly `value`?
     fn is_new(&self, n: NodeId, value: &NewValue) -> bool {
         if self.new.anchor(n).is_some() {
@@ -304,20 +328,26 @@ impl Walk<'_, '_, '_, '_> {
         match (value, self.new.kind(n)) {
             (NewValue::Map(want), NodeKind::Mapping { entries, .. }) => {
                 want.len() == entries.len()
-                    && want.iter().zip(entries).all(|((k, v), &(nk, nv))| {
-                        self.scalar_is(nk, k, true) && self.is_new(nv, v)
-                    })
+                    && want
+                        .iter()
+                        .zip(entries)
+                        .all(|((k, v), &(nk, nv))| self.string_is(nk, k) && self.is_new(nv, v))
             }
             (NewValue::List(want), NodeKind::Sequence { items, .. }) => {
                 want.len() == items.len() && want.iter().zip(items).all(|(v, &i)| self.is_new(i, v))
             }
-            (NewValue::Str(s), _) => self.scalar_is(n, s, render_scalar(s, Style::Plain).1),
+            (NewValue::Str(s), _) => self.string_is(n, s),
             (NewValue::Bool(b), _) => self.scalar_is(n, if *b { "true" } else { "false" }, true),
             _ => false,
         }
     }
 
     fn node(&self, o: NodeId, n: NodeId) -> Result<(), String> {
+        if self.ex.inlines.contains(&o) {
+            if let NodeKind::Alias { target } = self.old.kind(o) {
+                return self.node(target, n);
+            }
+        }
         if self.old.anchor(o) != self.new.anchor(n) {
             return self.differ(n, "an anchor changed");
         }
@@ -368,7 +398,7 @@ impl Walk<'_, '_, '_, '_> {
                 }
                 for (&(ok, ov), &(nk, nv)) in kept.zip(b) {
                     if let Some(&(key, value)) = self.ex.replaces.get(&ok) {
-                        if !self.scalar_is(nk, key, true) || !self.is_new(nv, value) {
+                        if !self.string_is(nk, key) || !self.is_new(nv, value) {
                             return self.differ(nk, &format!("expected the replaced entry {key}"));
                         }
                         continue;
@@ -377,7 +407,7 @@ impl Walk<'_, '_, '_, '_> {
                     self.node(ov, nv)?;
                 }
                 for (&(key, value), &(nk, nv)) in inserted.iter().zip(&b[kept_len..]) {
-                    if !self.scalar_is(nk, key, true) || !self.is_new(nv, value) {
+                    if !self.string_is(nk, key) || !self.is_new(nv, value) {
                         return self.differ(nk, &format!("expected the new entry {key}"));
                     }
                 }

@@ -11,6 +11,7 @@
 pub mod apiserver;
 pub mod pki;
 pub mod proxy;
+pub mod styles;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -118,6 +119,23 @@ pub fn require_or_skip(tool: &str) -> Option<PathBuf> {
         eprintln!("skipping: {tool} not found on PATH");
     }
     None
+}
+
+/// A loopback port nothing listens on (bound, then released): kubectl pointed at it fails
+/// with "connection refused" once it has accepted the kubeconfig.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    l.local_addr().unwrap().port()
+}
+
+/// Whether kubectl's output shows it got as far as dialing the server (the kubeconfig was
+/// accepted): the oracle of `tests/parity.rs` and `tests/styles.rs`.
+pub fn kubectl_dialed(out: &std::process::Output) -> bool {
+    let text = stdout_and_stderr(out);
+    !out.status.success()
+        && ["connection refused", "was refused", "dial tcp"]
+            .iter()
+            .any(|p| text.contains(p))
 }
 
 /// Standard (padded) base64.

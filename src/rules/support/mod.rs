@@ -3,6 +3,7 @@
 
 pub mod auth_provider;
 pub mod data;
+pub mod renew;
 pub mod rule;
 #[cfg(test)]
 pub mod testutil;

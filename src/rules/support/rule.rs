@@ -168,7 +168,13 @@ pub trait Rule: Declared + Sync {
     /// Rules about names shared by all loaded files (`$KUBECONFIG` is one merged config to
     /// client-go) look at every file's [`FileNames`] at once, after all files are
     /// planned; each finding goes with the index of its file.
-    fn check_files(&self, _files: &[&FileNames], _out: &mut Vec<(usize, Finding)>) {}
+    fn check_files(
+        &self,
+        _files: &[&FileNames],
+        _options: &RuleOptions,
+        _out: &mut Vec<(usize, Finding)>,
+    ) {
+    }
     /// Stable identifier, used in reports and JSON.
     fn id(&self) -> &'static str {
         self.meta().id
