@@ -649,6 +649,100 @@ pub fn check(doc: &Document<'_>) -> Result<(), SchemaError> {
     }
 }
 
+/// A key client-go does not know where it is written (it drops it without a word).
+#[derive(Debug, Clone)]
+pub struct UnknownKey {
+    /// The key node.
+    pub key: NodeId,
+    /// Where the mapping sits: `users[0].user.exec`, empty for the top level.
+    pub place: String,
+    /// The keys client-go knows there.
+    pub known: Vec<&'static str>,
+}
+
+/// The places a key is known at, for "it belongs under …": (place, its keys), most
+/// specific first. `clusters[].cluster` stands for every cluster.
+pub fn places() -> [(&'static str, Vec<&'static str>); 6] {
+    let names = |fields: &[(&'static str, Ty)]| fields.iter().map(|(n, _)| *n).collect();
+    [
+        ("clusters[].cluster", names(CLUSTER)),
+        ("users[].user", names(USER)),
+        ("contexts[].context", names(CONTEXT)),
+        ("users[].user.exec", names(EXEC)),
+        ("users[].user.auth-provider", vec!["name", "config"]),
+        ("the top level", names(CONFIG)),
+    ]
+}
+
+/// Every key client-go ignores because its mapping has no such field (free-form mappings —
+/// `extensions[].extension`, auth-provider `config`, `as-user-extra` — hold anything). Each
+/// node is visited once (an aliased mapping is checked where it is written), so this is
+/// linear in the document. Merge keys (`<<`) and keys whose value carries an anchor (a
+/// top-level `x-defaults: &d …` kept for merging) are not reported.
+pub fn unknown_keys(doc: &Document<'_>) -> Vec<UnknownKey> {
+    let mut out = Vec::new();
+    if let Some(root) = doc.root {
+        let mut seen = std::collections::HashSet::new();
+        walk_unknown(doc, root, CONFIG, Where::Root, &mut seen, &mut out);
+    }
+    out
+}
+
+fn walk_unknown(
+    doc: &Document<'_>,
+    id: NodeId,
+    fields: &'static [(&'static str, Ty)],
+    what: Where<'_>,
+    seen: &mut std::collections::HashSet<NodeId>,
+    out: &mut Vec<UnknownKey>,
+) {
+    let id = doc.resolve(id);
+    if !seen.insert(id) {
+        return;
+    }
+    let Some(entries) = doc.entries(id) else {
+        return;
+    };
+    for &(k, v) in entries {
+        let Some(key) = doc.scalar(k) else { continue };
+        match fields.iter().find(|(name, _)| *name == key) {
+            Some(&(_, ty)) => match ty {
+                Ty::Obj(inner) => walk_unknown(doc, v, inner, Where::Field(&what, key), seen, out),
+                Ty::List(inner) => {
+                    for (i, &item) in doc.items(doc.resolve(v)).unwrap_or(&[]).iter().enumerate() {
+                        walk_unknown(
+                            doc,
+                            item,
+                            inner,
+                            Where::Index(&Where::Field(&what, key), i),
+                            seen,
+                            out,
+                        );
+                    }
+                }
+                _ => {}
+            },
+            None if key == "<<" || doc.anchor(doc.resolve(v)).is_some() => {}
+            None if matches!(what, Where::Root) && key.starts_with("x-") => {}
+            None => out.push(UnknownKey {
+                key: k,
+                place: what.to_string(),
+                known: fields.iter().map(|(n, _)| *n).collect(),
+            }),
+        }
+    }
+    // The mappings merged in hold fields of the same object.
+    if let Some(merged) = doc.merge_value(id) {
+        let sources: Vec<NodeId> = match doc.items(merged) {
+            Some(items) => items.to_vec(),
+            None => vec![merged],
+        };
+        for s in sources {
+            walk_unknown(doc, s, fields, what, seen, out);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -786,7 +786,21 @@ enum Verdict {
 }
 
 fn kubectl_verdict(kubectl: &Path, config: &Path, cache: &Path) -> Verdict {
-    let out = Command::new(kubectl)
+    kubectl_verdict_on(kubectl, config, cache, None)
+}
+
+/// [`kubectl_verdict`] with `PATH` set (`None`: the test's own).
+fn kubectl_verdict_on(
+    kubectl: &Path,
+    config: &Path,
+    cache: &Path,
+    path: Option<&std::ffi::OsStr>,
+) -> Verdict {
+    let mut cmd = Command::new(kubectl);
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    let out = cmd
         .env_remove("KUBECONFIG")
         .env("KUBECACHEDIR", cache)
         .arg("--kubeconfig")
@@ -999,4 +1013,381 @@ fn kubefix_agrees_with_kubectl() {
         "{accepted} accepted of {}",
         outcomes.len()
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Repairs and report-only findings (#13, kubectl parity). For each repair: kubectl rejects
+// the broken file with the case's words, kubefix flags it with the same words, and after
+// `kubefix --apply` kubectl accepts the file and kubefix finds no error; the secrets of the
+// file never appear in kubefix's output. Plugins come from the fake plugins on PATH (for
+// kubefix and kubectl alike), so `aws2` → `aws` runs the fake `aws`.
+
+struct RepairCase {
+    name: &'static str,
+    yaml: String,
+    said: String,
+    /// Text that must never appear in kubefix's output (a key, or its repaired value).
+    secrets: Vec<String>,
+}
+
+/// A file kubectl reads with a key it ignores, or an empty current-context: kubefix warns
+/// (`rule`, with `warns` in the message or kubectl's words) and agrees with kubectl.
+struct WarnCase {
+    name: &'static str,
+    yaml: String,
+    expect: Expect,
+    rule: &'static str,
+    warns: &'static str,
+}
+
+fn repair_catalogue(b: &Base) -> Vec<RepairCase> {
+    let (s, ca, cert, key) = (b.server(), &b.ca, &b.cert, &b.key);
+    let mut cases = Vec::new();
+    let mut add = |name, cluster: String, user: String, said: &str, secrets: Vec<String>| {
+        cases.push(RepairCase {
+            name,
+            yaml: b.config(&cluster, &user),
+            said: said.to_string(),
+            secrets,
+        })
+    };
+    let indented = |pem: &str| -> String { pem.lines().map(|l| format!("      {l}\n")).collect() };
+    add(
+        "repair-ca-data-with-space",
+        format!(
+            "{s}    certificate-authority-data: {} {}\n",
+            &ca[..10],
+            &ca[10..]
+        ),
+        b.user(),
+        "illegal base64 data at input byte 10",
+        vec![key.clone()],
+    );
+    add(
+        "repair-key-data-wrapped-plain",
+        b.cluster(),
+        format!(
+            "    client-certificate-data: {cert}\n    client-key-data: {}\n      {}\n",
+            &key[..64],
+            &key[64..]
+        ),
+        "illegal base64 data at input byte 64",
+        vec![key.clone(), key[..40].to_string(), key[64..104].to_string()],
+    );
+    add(
+        "repair-cert-data-tab",
+        b.cluster(),
+        format!(
+            "    client-certificate-data: \"{}\\t{}\"\n    client-key-data: {key}\n",
+            &cert[..33],
+            &cert[33..]
+        ),
+        "illegal base64 data at input byte 33",
+        vec![key.clone()],
+    );
+    add(
+        "repair-ca-data-raw-pem-literal",
+        format!(
+            "{s}    certificate-authority-data: |\n{}",
+            indented(&pem_of(ca))
+        ),
+        b.user(),
+        "illegal base64 data at input byte 0",
+        vec![key.clone()],
+    );
+    add(
+        "repair-ca-data-raw-pem-plain",
+        format!(
+            "{s}    certificate-authority-data: {}",
+            indented(&pem_of(ca)).trim_start()
+        ),
+        b.user(),
+        "illegal base64 data at input byte 0",
+        vec![key.clone()],
+    );
+    add(
+        "repair-ca-data-base64-twice",
+        format!(
+            "{s}    certificate-authority-data: {}\n",
+            b64(ca.as_bytes())
+        ),
+        b.user(),
+        "unable to load root certificates: unable to parse bytes as PEM block",
+        vec![key.clone()],
+    );
+    add(
+        "repair-cert-data-base64-twice",
+        b.cluster(),
+        format!(
+            "    client-certificate-data: {}\n    client-key-data: {key}\n",
+            b64(cert.as_bytes())
+        ),
+        "tls: failed to find any PEM data in certificate input",
+        vec![key.clone()],
+    );
+    add(
+        "repair-key-data-base64-twice",
+        b.cluster(),
+        format!(
+            "    client-certificate-data: {cert}\n    client-key-data: {}\n",
+            b64(key.as_bytes())
+        ),
+        "tls: failed to find any PEM data in key input",
+        vec![key.clone(), b64(key.as_bytes())[..40].to_string()],
+    );
+    add(
+        "repair-proxy-socks5h",
+        format!("{}    proxy-url: socks5h://127.0.0.1:1\n", b.cluster()),
+        b.user(),
+        "invalid 'proxy-url' \"socks5h://127.0.0.1:1\" for cluster \"c1\": unsupported scheme \"socks5h\", must be http, https, or socks5",
+        vec![key.clone()],
+    );
+    add(
+        "repair-exec-heptio-authenticator-aws",
+        b.cluster(),
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: heptio-authenticator-aws\n      args: [token, -i, c1]\n".into(),
+        "getting credentials: exec: executable heptio-authenticator-aws not found",
+        Vec::new(),
+    );
+    add(
+        "repair-exec-aws2",
+        b.cluster(),
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws2\n      args: [eks, get-token, --cluster-name, c1]\n".into(),
+        "getting credentials: exec: executable aws2 not found",
+        Vec::new(),
+    );
+    cases
+}
+
+fn warn_catalogue(b: &Base) -> Vec<WarnCase> {
+    let (cert, key) = (&b.cert, &b.key);
+    vec![
+        WarnCase {
+            name: "unknown-key-act-as",
+            yaml: b.config(&b.cluster(), "    token: t\n    act-as: bob\n"),
+            expect: Expect::Accepted,
+            rule: "unknown-key",
+            warns: "`act-as` is not a key kubectl knows in users[0].user; kubectl ignores it; did you mean `as`?",
+        },
+        WarnCase {
+            name: "unknown-key-act-as-next-to-an-error",
+            yaml: b.config(&b.cluster(), "    token: t\n    act-as: bob\n    as-groups: [devs]\n"),
+            expect: Expect::Rejected(
+                "requesting uid, groups or user-extra for u1 without impersonating a user".into(),
+            ),
+            rule: "unknown-key",
+            warns: "did you mean `as`?",
+        },
+        WarnCase {
+            name: "unknown-key-client-certificate-date",
+            yaml: b.config(
+                &b.cluster(),
+                &format!("    client-certificate-date: {cert}\n    client-key-data: {key}\n"),
+            ),
+            expect: Expect::Rejected("Please enter Username:".into()),
+            rule: "unknown-key",
+            warns: "did you mean `client-certificate-data`?",
+        },
+        WarnCase {
+            name: "unknown-key-top-level-proxy-url",
+            yaml: format!(
+                "{}proxy-url: socks5://127.0.0.1:1\n",
+                b.config(&b.cluster(), &b.user())
+            ),
+            expect: Expect::Accepted,
+            rule: "unknown-key",
+            warns: "`proxy-url` is not a key kubectl knows at the top level; kubectl ignores it (it belongs in clusters[].cluster)",
+        },
+        WarnCase {
+            name: "empty-current-context",
+            yaml: b
+                .config(&b.cluster(), &b.user())
+                .replace("current-context: x\n", "current-context: \"\"\n"),
+            expect: Expect::Accepted,
+            rule: "dangling-reference",
+            warns: "The connection to the server localhost:8080 was refused - did you specify the right host or port?",
+        },
+    ]
+}
+
+/// `kubefix ARGS --kubeconfig CONFIG` with `PATH`: exit code, stdout and stderr.
+fn kubefix_on(config: &Path, path: &std::ffi::OsStr, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::cargo_bin("kubefix")
+        .unwrap()
+        .env_remove("KUBECONFIG")
+        .env("PATH", path)
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(config)
+        .output()
+        .unwrap();
+    (out.status.code(), support::output_text(&out))
+}
+
+/// kubefix's findings on `config`: (rule, severity, message, kubectlError).
+fn kubefix_findings(config: &Path, path: &std::ffi::OsStr) -> Vec<[String; 4]> {
+    let out = Command::cargo_bin("kubefix")
+        .unwrap()
+        .env_remove("KUBECONFIG")
+        .env("PATH", path)
+        .args(["--check", "-o", "json", "--kubeconfig"])
+        .arg(config)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("kubefix JSON: {e}\n{}", support::output_text(&out)));
+    json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["findings"].as_array().unwrap().clone())
+        .map(|f| {
+            ["rule", "severity", "message", "kubectlError"]
+                .map(|k| f[k].as_str().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn kubefix_apply_satisfies_kubectl() {
+    let Some(kubectl) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("kubefix-parity-ca");
+    let issued = ca.client_cert("parity-user", &["devs"], Validity::Valid);
+    let other = ca.client_cert("someone-else", &[], Validity::Valid);
+    let base = Base {
+        port: closed_port(),
+        ca: ca.cert_b64(),
+        cert: issued.cert_b64(),
+        key: issued.key_b64(),
+        other_key: other.key_b64(),
+        dir: dir.path().to_path_buf(),
+    };
+    let path = support::fake_plugins_path();
+    let write = |name: &str, yaml: &str| {
+        let p = dir.path().join(format!("{name}.yaml"));
+        fs::write(&p, yaml).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    };
+    let kubectl_says = |name: &str, p: &Path| {
+        kubectl_verdict_on(
+            &kubectl,
+            p,
+            &dir.path().join(format!("cache-{name}")),
+            Some(&path),
+        )
+    };
+    let errors = |found: &[[String; 4]]| -> Vec<String> {
+        found
+            .iter()
+            .filter(|f| f[1] == "error")
+            .map(|f| format!("[{}] {} | kubectl says: {}", f[0], f[2], f[3]))
+            .collect()
+    };
+    let mut failures = Vec::new();
+    let repairs = repair_catalogue(&base);
+    for c in &repairs {
+        let p = write(c.name, &c.yaml);
+        match kubectl_says(c.name, &p) {
+            Verdict::Rejected(k) if k.contains(&c.said) => {}
+            v => failures.push(format!(
+                "{}: kubectl should reject with {:?}: {v:?}",
+                c.name, c.said
+            )),
+        }
+        let before = errors(&kubefix_findings(&p, &path));
+        if !before.iter().any(|e| e.contains(&c.said)) {
+            failures.push(format!(
+                "{}: kubefix does not say {:?}: {before:?}",
+                c.name, c.said
+            ));
+        }
+        let (dry_code, dry) = kubefix_on(&p, &path, &[]);
+        let (code, applied) = kubefix_on(&p, &path, &["--apply"]);
+        if code != Some(0) || dry_code != Some(0) {
+            failures.push(format!(
+                "{}: kubefix (dry run {dry_code:?}, --apply {code:?}):\n{dry}\n{applied}",
+                c.name
+            ));
+            continue;
+        }
+        for secret in &c.secrets {
+            if dry.contains(secret.as_str()) || applied.contains(secret.as_str()) {
+                failures.push(format!(
+                    "{}: a secret is in kubefix's output:\n{dry}",
+                    c.name
+                ));
+            }
+        }
+        let fixed = fs::read_to_string(&p).unwrap();
+        if fixed == c.yaml {
+            failures.push(format!("{}: --apply changed nothing:\n{applied}", c.name));
+        }
+        match kubectl_says(c.name, &p) {
+            Verdict::Accepted => {}
+            v => failures.push(format!(
+                "{}: kubectl refuses the repaired file: {v:?}\n{fixed}",
+                c.name
+            )),
+        }
+        let after = errors(&kubefix_findings(&p, &path));
+        if !after.is_empty() {
+            failures.push(format!(
+                "{}: kubefix still finds errors after --apply: {after:?}",
+                c.name
+            ));
+        }
+    }
+    let warns = warn_catalogue(&base);
+    for c in &warns {
+        let p = write(c.name, &c.yaml);
+        let k = kubectl_says(c.name, &p);
+        let found = kubefix_findings(&p, &path);
+        let errs = errors(&found);
+        match (&c.expect, &k) {
+            (Expect::Accepted, Verdict::Accepted) if errs.is_empty() => {}
+            (Expect::Rejected(said), Verdict::Rejected(k))
+                if k.contains(said.as_str()) && errs.iter().any(|e| e.contains(said.as_str())) => {}
+            _ => failures.push(format!(
+                "{}: expected {:?}; kubectl {k:?}; kubefix errors {errs:?}",
+                c.name, c.expect
+            )),
+        }
+        let warned = found.iter().any(|f| {
+            f[0] == c.rule
+                && f[1] == "warning"
+                && (f[2].contains(c.warns) || f[3].contains(c.warns))
+        });
+        if !warned {
+            failures.push(format!(
+                "{}: no {} warning with {:?}: {found:?}",
+                c.name, c.rule, c.warns
+            ));
+        }
+        // kubectl's own words for what it then does, where the warning quotes them.
+        if let (Verdict::Accepted, true) = (&k, c.warns.starts_with("The connection")) {
+            let out = support::output_text(
+                &support::kubectl_command(&kubectl, &p, &dir.path().join("cache-x"))
+                    .args(["get", "--raw", "/version"])
+                    .output()
+                    .unwrap(),
+            );
+            if !out.contains(c.warns) {
+                failures.push(format!(
+                    "{}: kubectl does not say {:?}: {out}",
+                    c.name, c.warns
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "parity repairs: {} repair cases, {} warning cases, {} failures",
+        repairs.len(),
+        warns.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -742,3 +742,59 @@ users:
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// exec-renamed
+
+/// `heptio-authenticator-aws` and `aws2` point at their new names when those are on PATH
+/// (looked up, never run: the scripts would leave a mark), and are reported with the new
+/// name to install otherwise.
+#[test]
+fn renamed_exec_plugins_follow_their_new_name_only_when_it_is_installed() {
+    for (old, new, args) in [
+        (
+            "heptio-authenticator-aws",
+            "aws-iam-authenticator",
+            "[token, -i, probe]",
+        ),
+        ("aws2", "aws", "[eks, get-token, --cluster-name, probe]"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        fs::create_dir(&bin).unwrap();
+        let ran = dir.path().join("ran");
+        let config = exec_config(dir.path(), old, &format!("      args: {args}\n"));
+        let before = fs::read_to_string(&config).unwrap();
+        // Not installed: reported, with the new name, and nothing changes.
+        let out = run(&bin, &config, &["--apply"]);
+        let t = text(&out);
+        assert!(
+            t.contains(&format!(
+                "kubectl says: getting credentials: exec: executable {old} not found"
+            )),
+            "{t}"
+        );
+        assert!(
+            t.contains(&format!(
+                "{old} was renamed {new} (same arguments): install {new}"
+            )),
+            "{t}"
+        );
+        assert_eq!(fs::read_to_string(&config).unwrap(), before);
+        // Installed under the new name: the command is changed, the arguments kept.
+        script(&bin, new, &format!("touch {}", ran.display()));
+        let out = run(&bin, &config, &["--apply"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("[exec-renamed"), "{}", text(&out));
+        assert_eq!(
+            fs::read_to_string(&config).unwrap(),
+            before.replace(&format!("command: {old}"), &format!("command: {new}"))
+        );
+        assert!(!ran.exists(), "the plugin was run");
+        let r = json(&run(&bin, &config, &["--check", "-o", "json"]));
+        assert!(
+            findings_of(&r, "exec-on-path").is_empty()
+                && findings_of(&r, "exec-renamed").is_empty()
+        );
+    }
+}

@@ -31,6 +31,8 @@ pub struct ContextRefs {
 pub struct FileNames {
     pub path: PathBuf,
     pub current_context: Option<Named>,
+    /// The line of a `current-context` that is there but empty (`""`, `~`, nothing).
+    pub empty_current_context: Option<usize>,
     pub clusters: Vec<Named>,
     pub contexts: Vec<Named>,
     pub users: Vec<Named>,
@@ -79,6 +81,14 @@ impl FileNames {
         FileNames {
             path: path.to_path_buf(),
             current_context: kc.root.and_then(|r| nonempty(r, "current-context")),
+            empty_current_context: kc.root.and_then(|r| {
+                let key = kc.doc.get_key(r, "current-context")?;
+                let value = kc.get(r, "current-context")?;
+                kc.doc
+                    .scalar(value)
+                    .is_none_or(str::is_empty)
+                    .then(|| kc.line(key))
+            }),
             clusters: section(Section::Clusters),
             contexts: section(Section::Contexts),
             users: section(Section::Users),

@@ -11,14 +11,21 @@
 //! - `proxy-url`: `invalid 'proxy-url' "URL" for cluster "NAME": unsupported scheme "socks5h", must be http, https, or socks5`,
 //!   or `… could not parse: URL`.
 //!
-//! Report only: the right address is the user's to give.
+//! Fix: `proxy-url: socks5h://…` becomes `socks5://…` (the rest of the URL unchanged, and
+//! checked to pass the same validation). `socks5h` means "let the proxy resolve the name";
+//! client-go's `socks5` already does that: the SPDY round tripper
+//! (`k8s.io/apimachinery/pkg/util/httpstream/spdy/roundtripper.go`, `dialWithSocks5Proxy`)
+//! and net/http's bundled SOCKS client hand the target's `host:port` to
+//! `golang.org/x/net/proxy.SOCKS5`, whose `internal/socks` client sends a name that is not an
+//! IP literal as address type FQDN (`b = append(b, AddrTypeFQDN)` in `client.go`), so the
+//! proxy resolves it. The server address itself is the user's to give: report only.
 
 use super::support::data::go_url_parse;
-use super::support::view::key_line;
 use super::support::view::{has, is_true};
+use super::support::view::{key_line, set_value};
 use super::support::{Context, Finding, Rule, Severity};
 
-rule!(ClusterServerRule, "cluster-server", reports, "clusters without server (kubectl falls back to localhost:8080), with a server kubectl cannot parse, or an unsupported proxy-url");
+rule!(ClusterServerRule, "cluster-server", fixes, "clusters without server (kubectl falls back to localhost:8080), with a server kubectl cannot parse, or an unsupported proxy-url (fixes socks5h:// to socks5://)");
 
 /// What kubectl says about `server`, or `None` when it takes it.
 pub fn server_error(server: &str, default_tls: bool) -> Option<String> {
@@ -54,6 +61,16 @@ pub fn proxy_error(proxy: &str) -> Option<String> {
             u.scheme
         )),
     }
+}
+
+/// `socks5h://REST` as `socks5://REST`, when that is a proxy-url client-go takes.
+fn socks5_for_socks5h(proxy: &str) -> Option<String> {
+    let scheme = proxy.get(..8)?;
+    if !scheme.eq_ignore_ascii_case("socks5h:") {
+        return None;
+    }
+    let socks5 = format!("socks5:{}", &proxy[8..]);
+    proxy_error(&socks5).is_none().then_some(socks5)
 }
 
 impl Rule for ClusterServerRule {
@@ -99,18 +116,25 @@ impl Rule for ClusterServerRule {
             }
             if let Some(proxy) = kc.str_of(body, "proxy-url").filter(|p| !p.is_empty()) {
                 if let Some(e) = proxy_error(proxy) {
-                    out.push(
-                        Finding::new(
-                            ID,
-                            Severity::Error,
-                            key_line(kc, body, "proxy-url"),
-                            "kubectl cannot use this proxy-url".into(),
-                        )
-                        .entry(cluster)
-                        .code("bad-proxy-url")
-                        .kubectl_says(format!("invalid 'proxy-url' {proxy:?} for cluster {name:?}: {e}"))
-                        .hint("write proxy-url as http://, https:// or socks5://HOST:PORT (socks5h is not supported; socks5 resolves names through the proxy too)"),
-                    );
+                    let f = Finding::new(
+                        ID,
+                        Severity::Error,
+                        key_line(kc, body, "proxy-url"),
+                        "kubectl cannot use this proxy-url".into(),
+                    )
+                    .entry(cluster)
+                    .code("bad-proxy-url")
+                    .kubectl_says(format!(
+                        "invalid 'proxy-url' {proxy:?} for cluster {name:?}: {e}"
+                    ));
+                    out.push(match socks5_for_socks5h(proxy) {
+                        Some(socks5) => f.fix_or_hint(
+                            "use socks5:// (client-go's socks5 already lets the proxy resolve names)",
+                            set_value(kc, body, "proxy-url", &socks5).map(|c| vec![c]),
+                            "change socks5h:// to socks5://",
+                        ),
+                        None => f.hint("write proxy-url as http://, https:// or socks5://HOST:PORT (socks5h is not supported; socks5 resolves names through the proxy too)"),
+                    });
                 }
             }
         }
@@ -146,6 +170,32 @@ mod tests {
         assert_eq!(
             proxy_error("127.0.0.1:1").as_deref(),
             Some("could not parse: 127.0.0.1:1")
+        );
+    }
+
+    #[test]
+    fn socks5h_becomes_socks5_in_the_files_style() {
+        use super::super::support::testutil::fixed;
+        assert_eq!(
+            socks5_for_socks5h("socks5h://u:p@proxy.corp:1080").as_deref(),
+            Some("socks5://u:p@proxy.corp:1080")
+        );
+        assert_eq!(socks5_for_socks5h("socks5://p:1"), None);
+        assert_eq!(socks5_for_socks5h("socks5h://[::1"), None);
+        let src = "apiVersion: v1
+kind: Config
+clusters:
+- name: a
+  cluster:
+    server: https://h:6443
+    proxy-url: 'socks5h://127.0.0.1:1080' # via bastion
+- name: b
+  cluster: {server: 'https://h:6443', proxy-url: \"SOCKS5H://p:1\"}
+";
+        assert_eq!(
+            fixed(src, &RuleOptions::default()),
+            src.replace("'socks5h:", "'socks5:")
+                .replace("\"SOCKS5H:", "\"socks5:")
         );
     }
 

@@ -12,6 +12,12 @@
 //! the first non-empty current-context counts for kubectl; a later file's dangling one is
 //! reported as info.
 //!
+//! An empty `current-context: ""` (or `current-context:` with nothing) when no loaded file
+//! sets one: kubectl uses no context at all, so no cluster and no user, and talks to
+//! `The connection to the server localhost:8080 was refused - did you specify the right host or port?`
+//! (verified with kubectl 1.32; the same as no current-context). A warning that names the
+//! contexts there are: kubectl itself does not refuse the file.
+//!
 //! Fix: none; kubefix cannot know what the reference should be. Report only. The hint lists
 //! the names that do exist, nearest first (edit distance: a typo's target leads), at most
 //! [`SHOWN`] and how many more, with the kubectl command that points the reference at the
@@ -28,7 +34,7 @@ rule!(
     DanglingReferenceRule,
     "dangling-reference",
     reports,
-    "current-context, or a context's cluster or user, naming something no loaded file defines"
+    "current-context, or a context's cluster or user, naming something no loaded file defines; an empty current-context"
 );
 
 impl Rule for DanglingReferenceRule {
@@ -57,6 +63,7 @@ impl Rule for DanglingReferenceRule {
             format!("any of the {} loaded files", files.len())
         };
         let mut effective_seen = false;
+        let mut warned_empty = false;
         for (i, file) in files.iter().enumerate() {
             if let Some(cc) = &file.current_context {
                 let effective = !effective_seen;
@@ -94,6 +101,50 @@ impl Rule for DanglingReferenceRule {
                         )
                     };
                     out.push((i, f));
+                }
+            }
+            if let (Some(line), false, false) =
+                (file.empty_current_context, effective_seen, warned_empty)
+            {
+                // Only when no file loaded later sets one either.
+                let set_later = files[i..].iter().any(|f| f.current_context.is_some());
+                let names: Vec<&str> = files
+                    .iter()
+                    .flat_map(|f| f.section(Section::Contexts))
+                    .map(|n| n.name.as_str())
+                    .collect();
+                if !set_later && !names.is_empty() {
+                    warned_empty = true;
+                    let listed: Vec<String> = names
+                        .iter()
+                        .take(SHOWN)
+                        .map(|n| crate::shell::quote(n))
+                        .collect();
+                    let more = if names.len() > SHOWN {
+                        format!(", … {} more", names.len() - SHOWN)
+                    } else {
+                        String::new()
+                    };
+                    out.push((
+                        i,
+                        Finding::new(
+                            ID,
+                            Severity::Warning,
+                            line,
+                            "current-context is empty: kubectl uses no context and falls back to http://localhost:8080".into(),
+                        )
+                        .code("empty-current-context")
+                        .kubectl_says("The connection to the server localhost:8080 was refused - did you specify the right host or port?")
+                        .hint(format!(
+                            "choose a context: run `{}`; the contexts: {}{more}",
+                            command.kubectl(&[
+                                "config",
+                                "use-context",
+                                if names.len() == 1 { names[0] } else { "NAME" },
+                            ]),
+                            listed.join(", ")
+                        )),
+                    ));
                 }
             }
             for r in &file.refs {
@@ -198,6 +249,42 @@ mod tests {
             name: name.into(),
             line,
         }
+    }
+
+    #[test]
+    fn empty_current_context_names_the_contexts_unless_another_file_sets_one() {
+        let a = FileNames {
+            path: PathBuf::from("/k/a"),
+            empty_current_context: Some(4),
+            contexts: vec![named("prod", 5)],
+            ..FileNames::default()
+        };
+        let mut out = Vec::new();
+        DanglingReferenceRule.check_files(&[&a], &RuleOptions::default(), &mut out);
+        assert_eq!(out.len(), 1);
+        let f = &out[0].1;
+        assert_eq!((f.line, f.severity), (4, Severity::Warning));
+        assert_eq!(f.message, "current-context is empty: kubectl uses no context and falls back to http://localhost:8080");
+        assert_eq!(
+            f.hint.as_deref(),
+            Some("choose a context: run `kubectl config use-context prod`; the contexts: prod")
+        );
+        let b = FileNames {
+            path: PathBuf::from("/k/b"),
+            current_context: Some(named("prod", 2)),
+            ..FileNames::default()
+        };
+        let mut out = Vec::new();
+        DanglingReferenceRule.check_files(&[&a, &b], &RuleOptions::default(), &mut out);
+        assert!(out.is_empty(), "{out:?}");
+        // No context at all: nothing to point at (an empty file kubectl reads as empty).
+        let empty = FileNames {
+            empty_current_context: Some(1),
+            ..FileNames::default()
+        };
+        let mut out = Vec::new();
+        DanglingReferenceRule.check_files(&[&empty], &RuleOptions::default(), &mut out);
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -9,9 +9,15 @@
 //! empty and relative `PATH` entries are skipped (Go refuses a program found through them);
 //! the plugin is never run. A command with a `/` is not looked up here. With
 //! `--probe-exec`, `exec-plugin-version` runs plugins and reports a missing one itself, so
-//! this rule leaves those users to it. Report only, with the plugin's `installHint`.
+//! this rule leaves those users to it. Reported with the plugin's `installHint`.
+//!
+//! Fix (`exec-renamed`): two plugins that were renamed, with the same arguments, are pointed
+//! at their new name when that name is on `PATH` (looked up, never run):
+//! `heptio-authenticator-aws` → `aws-iam-authenticator` (the project's rename, 2018) and
+//! `aws2` → `aws` (AWS CLI v2's preview binary; the released v2 is `aws`). When the new name
+//! is not on `PATH` either, the finding says to install it.
 
-use super::support::view::key_line;
+use super::support::view::{key_line, set_value};
 use super::support::{Context, Finding, Rule, Severity};
 
 rule!(
@@ -24,6 +30,19 @@ rule!(
 rule!(
 /// The PATH half (`exec: executable NAME not found`): the plugin is looked up, never run.
 ExecOnPathRule as PATH_ID, "exec-on-path", reports, "exec plugins whose command is not on PATH (looked up, never run)");
+
+rule!(
+/// The renamed plugins: `exec: executable heptio-authenticator-aws not found` where
+/// `aws-iam-authenticator` is installed. A rule of its own because it fixes: the fixers run
+/// again on the repaired text, and a missing plugin another rule's fix names (kubelogin after
+/// an azure conversion) is a finding to report, not a fix that failed.
+ExecRenamedRule as RENAMED_ID, "exec-renamed", fixes, "exec plugins under an old name (heptio-authenticator-aws, aws2) not on PATH, pointed at the new name (aws-iam-authenticator, aws) when that is on PATH");
+
+/// Plugins renamed with the same command line: old name, new name.
+const RENAMED: [(&str, &str); 2] = [
+    ("heptio-authenticator-aws", "aws-iam-authenticator"),
+    ("aws2", "aws"),
+];
 
 /// API versions `exec-plugin-version` probes under `--probe-exec`.
 const PROBED: [&str; 3] = [
@@ -45,18 +64,36 @@ pub fn look_path(name: &str, path: &std::ffi::OsStr) -> Option<std::path::PathBu
 
 impl Rule for ExecCommandRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
-        check(cx, false, out)
+        check(cx, Half::Structure, out)
     }
 }
 
 impl Rule for ExecOnPathRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
-        check(cx, true, out)
+        check(cx, Half::OnPath, out)
     }
 }
 
-/// Structure findings (`on_path: false`) or the PATH lookup (`on_path: true`).
-fn check(cx: &Context<'_, '_, '_>, on_path: bool, out: &mut Vec<Finding>) {
+impl Rule for ExecRenamedRule {
+    fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
+        check(cx, Half::Renamed, out)
+    }
+}
+
+/// Which findings [`check`] makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Half {
+    /// No command, an env entry without name (`exec-command`).
+    Structure,
+    /// Not on PATH (`exec-on-path`), except what `exec-renamed` fixes.
+    OnPath,
+    /// An old name not on PATH whose new name is (`exec-renamed`).
+    Renamed,
+}
+
+/// The findings of one [`Half`].
+fn check(cx: &Context<'_, '_, '_>, half: Half, out: &mut Vec<Finding>) {
+    let on_path = half != Half::Structure;
     {
         let kc = cx.config;
         let path = std::env::var_os("PATH").unwrap_or_default();
@@ -114,21 +151,42 @@ fn check(cx: &Context<'_, '_, '_>, on_path: bool, out: &mut Vec<Finding>) {
             if here {
                 continue;
             }
+            let renamed = RENAMED
+                .iter()
+                .find(|(old, _)| *old == command)
+                .map(|&(old, new)| {
+                    let here = *found
+                        .entry(new.to_string())
+                        .or_insert_with(|| look_path(new, &path).is_some());
+                    (old, new, here)
+                });
+            let fixable = renamed.is_some_and(|(_, _, here)| here);
+            if fixable != (half == Half::Renamed) {
+                continue;
+            }
             let hint = crate::rules::support::view::install_hint(kc, exec, command);
-            out.push(
-                Finding::new(
-                    PATH_ID,
-                    Severity::Error,
-                    key_line(kc, exec, "command"),
-                    format!("exec plugin {command:?} is not installed (not found on PATH)"),
-                )
-                .entry(user)
-                .code("not-on-path")
-                .kubectl_says(format!(
-                    "getting credentials: exec: executable {command} not found"
-                ))
-                .hint(hint),
-            );
+            let f = Finding::new(
+                if fixable { RENAMED_ID } else { PATH_ID },
+                Severity::Error,
+                key_line(kc, exec, "command"),
+                format!("exec plugin {command:?} is not installed (not found on PATH)"),
+            )
+            .entry(user)
+            .code("not-on-path")
+            .kubectl_says(format!(
+                "getting credentials: exec: executable {command} not found"
+            ));
+            out.push(match renamed {
+                Some((old, new, true)) => f.fix_or_hint(
+                    format!("use {new} ({old} was renamed; same arguments)"),
+                    set_value(kc, exec, "command", new).map(|c| vec![c]),
+                    format!("change command to {new}"),
+                ),
+                Some((old, new, false)) => f.hint(format!(
+                    "{old} was renamed {new} (same arguments): install {new} and change command to {new}; {hint}"
+                )),
+                None => f.hint(hint),
+            });
         }
     }
 }

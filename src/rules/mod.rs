@@ -60,6 +60,7 @@ mod missing_file;
 mod no_kubeconfig_keys;
 mod oidc_auth_provider;
 pub mod support;
+mod unknown_key;
 
 use crate::kubeconfig::names::FileNames;
 
@@ -100,9 +101,12 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &cluster_server::ClusterServerRule,
         &credential_data::CredentialDataRule,
         &credential_data::CredentialPemRule,
+        &credential_data::CredentialEncodingRule,
         &exec_command::ExecCommandRule,
         &exec_command::ExecOnPathRule,
+        &exec_command::ExecRenamedRule,
         &file_permissions::FilePermissionsRule,
+        &unknown_key::UnknownKeyRule,
         &duplicate_key::DuplicateKeyRule,
         &extra_documents::ExtraDocumentsRule,
         &no_kubeconfig_keys::NoKubeconfigKeysRule,

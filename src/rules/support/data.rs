@@ -344,6 +344,24 @@ pub fn key_pair_error(cert_pem: &[u8], key_pem: &[u8]) -> Option<String> {
     (matches == Some(false)).then(|| "tls: private key does not match public key".into())
 }
 
+/// Whether `pem` holds a client certificate `tls.X509KeyPair` takes: its first
+/// `CERTIFICATE` block parses as X.509.
+pub fn cert_loads(pem: &[u8]) -> bool {
+    pem_blocks(pem)
+        .into_iter()
+        .find(|b| b.kind == "CERTIFICATE")
+        .is_some_and(|b| parses_as_certificate(&b.bytes))
+}
+
+/// Whether `pem` holds a private key `tls.X509KeyPair` takes: its first `… PRIVATE KEY`
+/// block parses (PKCS#1, PKCS#8 or SEC 1) and carries no headers (an encrypted key).
+pub fn key_loads(pem: &[u8]) -> bool {
+    pem_blocks(pem)
+        .into_iter()
+        .find(|b| b.kind == "PRIVATE KEY" || b.kind.ends_with(" PRIVATE KEY"))
+        .is_some_and(|b| !b.has_headers && private_key(&b.bytes).is_some())
+}
+
 /// DER contents of the algorithm OIDs: rsaEncryption, id-ecPublicKey, id-Ed25519.
 const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];

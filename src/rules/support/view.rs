@@ -35,3 +35,30 @@ pub fn install_hint(kc: &Kubeconfig<'_, '_>, exec: NodeId, command: &str) -> Str
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| format!("install {command}, or point command at it"))
 }
+
+/// Set the scalar value of `key` in `map` to `value`, in the file's quoting style: a flow
+/// scalar in place ([`replace_scalar`](crate::yaml::replace_scalar), through an alias to its
+/// anchor), a block scalar (`|`, `>`) by rewriting the entry as `key: value`.
+pub fn set_value(
+    kc: &Kubeconfig<'_, '_>,
+    map: NodeId,
+    key: &str,
+    value: &str,
+) -> Result<crate::yaml::Change, crate::yaml::EditError> {
+    use crate::yaml::{NodeKind, Style};
+    let doc = kc.doc;
+    let node = doc.resolve(doc.get(map, key).unwrap_or(map));
+    match doc.kind(node) {
+        NodeKind::Scalar {
+            style: Style::Literal | Style::Folded,
+            ..
+        } if doc.anchor(node).is_none() => crate::yaml::replace_entry(
+            doc,
+            map,
+            key,
+            key,
+            &crate::yaml::NewValue::Str(value.to_string()),
+        ),
+        _ => crate::yaml::replace_scalar(doc, node, value),
+    }
+}
