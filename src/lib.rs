@@ -399,14 +399,25 @@ fn apply(
         )));
         return applied;
     }
+    // Each file's bytes in its own encoding (UTF-16 text is written back as UTF-16).
+    let bytes: Vec<_> = plans
+        .iter()
+        .map(|p| {
+            (
+                p.encoding.encode(&p.original),
+                p.new_text.as_deref().map(|t| p.encoding.encode(t)),
+            )
+        })
+        .collect();
     let jobs: Vec<persist::Job<'_>> = plans
         .iter()
         .zip(owners)
-        .map(|(p, o)| persist::Job {
+        .zip(&bytes)
+        .map(|((p, o), (original, new))| persist::Job {
             path: &p.path,
             owner: o.as_ref(),
-            original: p.original.as_bytes(),
-            new: p.new_text.as_deref().map(str::as_bytes),
+            original,
+            new: new.as_deref(),
             mode: p.new_mode,
         })
         .collect();

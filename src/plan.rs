@@ -18,7 +18,10 @@ use crate::yaml::{self, Document, Edit, Patch};
 #[derive(Debug)]
 pub struct FilePlan {
     pub path: PathBuf,
+    /// The file's text (decoded from UTF-16 when it is, see `encoding`).
     pub original: String,
+    /// How the file is encoded; the new text is written back the same way.
+    pub encoding: yaml::Encoding,
     pub findings: Vec<Finding>,
     /// The repaired text, when at least one fix applies and it passed verification.
     pub new_text: Option<String>,
@@ -159,7 +162,7 @@ struct Report {
 /// check, the report-only rules, the expiry table, names, secret spans). Errors keep their
 /// sequential precedence: an invalid original is reported before any repair problem.
 pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<FilePlan> {
-    let original = yaml::decode_owned(bytes).map_err(|e| invalid(path, e))?;
+    let (original, encoding) = yaml::decode_file(bytes).map_err(|e| invalid(path, e))?;
     let text = original.as_str();
     let doc = load(path, text)?;
     let view = kubeconfig_view(path, &doc)?;
@@ -248,8 +251,9 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
         .iter()
         .filter_map(|f| f.fix.as_ref().and_then(|x| x.mode))
         .min();
+    // No content, or a null document (`null`, an empty first document): an empty config.
+    let empty = view.root.is_none();
     drop(view);
-    let empty = doc.root.is_none();
     let lines_old = doc.lines;
     // Names and values in findings and the expiry table come from the file: from here on
     // they are only shown, so they are made safe to show (controls escaped, bounded).
@@ -259,6 +263,7 @@ pub fn plan_owned(path: &Path, bytes: Vec<u8>, options: &RuleOptions) -> Result<
     Ok(FilePlan {
         path: path.to_path_buf(),
         original,
+        encoding,
         findings,
         new_text,
         edits,
@@ -746,6 +751,13 @@ fn verify(
         ))
     };
     let new_doc = load(path, new_text).map_err(load_failed)?;
+    // Later YAML documents (which kubectl ignores) are kept byte for byte.
+    let old_rest = old.rest.map(|at| &old.src[at..]);
+    if old_rest != new_doc.rest.map(|at| &new_text[at..]) {
+        return Err(fail(
+            "the repaired text changes what follows the first YAML document; this is a kubefix bug, please report it".into(),
+        ));
+    }
     yaml::equivalent(old, &new_doc, intents).map_err(|where_| {
         fail(format!(
             "the repaired text differs from the original in more than the intended values ({where_}); this is a kubefix bug, please report it"

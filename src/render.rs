@@ -402,6 +402,15 @@ pub fn human_findings(
     let mut out = String::new();
     let label = clean(label);
     let label = label.as_str();
+    // Said once under the file's name, with -v or when the file is rewritten.
+    let encoding_note = (plan.encoding != crate::yaml::Encoding::Utf8
+        && (verbose || plan.new_text.is_some()))
+    .then(|| {
+        format!(
+            "  note: the file is {0} text (with a byte-order mark), which kubectl reads; a fix is written back as {0}\n",
+            plan.encoding.label()
+        )
+    });
     if plan.findings.is_empty() {
         if verbose && plan.empty {
             let _ = writeln!(
@@ -410,10 +419,12 @@ pub fn human_findings(
             );
         } else if verbose {
             let _ = writeln!(out, "{label}: no problems found");
+            out.push_str(encoding_note.as_deref().unwrap_or(""));
         }
         return out;
     }
     let _ = writeln!(out, "{}", style.paint("1", label));
+    out.push_str(encoding_note.as_deref().unwrap_or(""));
     for f in &plan.findings {
         let sev = match f.severity {
             Severity::Error => style.paint("31;1", "error"),

@@ -66,16 +66,16 @@ fn read_trusted(b: &Backup) -> Result<Vec<u8>> {
     persist::read_bounded_file(file, &b.path)
 }
 
-/// A backup must read as a kubeconfig before it is put back: UTF-8, one YAML document, the
-/// kubeconfig schema. Returns its text.
-fn check_backup(path: &Path, bytes: Vec<u8>) -> Result<String> {
+/// A backup must read as a kubeconfig before it is put back: text kubectl reads (UTF-8, or
+/// UTF-16 with a byte-order mark), the kubeconfig schema. Returns its text and encoding.
+fn check_backup(path: &Path, bytes: Vec<u8>) -> Result<(String, crate::yaml::Encoding)> {
     let invalid = |line, column, message: String| Error::Invalid {
         path: path.to_path_buf(),
         line,
         column,
         message: format!("not restoring this backup: {message}"),
     };
-    let text = crate::yaml::decode_owned(bytes)
+    let (text, encoding) = crate::yaml::decode_file(bytes)
         .map_err(|e| invalid(e.position.line, e.position.column, e.message))?;
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err(Error::InvalidNoPosition {
@@ -90,11 +90,22 @@ fn check_backup(path: &Path, bytes: Vec<u8>) -> Result<String> {
             let p = doc.position(at);
             invalid(p.line, p.column, m)
         };
-        crate::kubeconfig::Kubeconfig::new(&doc).map_err(|e| at(&doc, e.at, e.message))?;
+        let view =
+            crate::kubeconfig::Kubeconfig::new(&doc).map_err(|e| at(&doc, e.at, e.message))?;
+        // kubectl would read it (as an empty config), but kubefix never backed it up as a
+        // kubeconfig: not one to put back.
+        if view.no_kubeconfig_keys {
+            return Err(at(
+                &doc,
+                0,
+                "none of the kubeconfig keys (apiVersion, kind, clusters, contexts, users, current-context) is present".into(),
+            ));
+        }
+        drop(view);
         crate::schema::check(&doc)
             .map_err(|e| at(&doc, e.at, format!("not a valid kubeconfig: {}", e.message)))?;
     }
-    Ok(text)
+    Ok((text, encoding))
 }
 
 /// `text` with every secret value replaced by its redaction (a multi-line secret keeps its
@@ -132,7 +143,10 @@ fn restore_diff(
     backup: &str,
     show_secrets: bool,
 ) -> String {
-    let current = String::from_utf8_lossy(current);
+    let current = match crate::yaml::decode_file(current.to_vec()) {
+        Ok((text, _)) => std::borrow::Cow::Owned(text),
+        Err(_) => String::from_utf8_lossy(current),
+    };
     let (old, new) = if show_secrets {
         (Some(current.into_owned()), backup.to_string())
     } else {
@@ -267,6 +281,8 @@ struct Job {
     path: PathBuf,
     from: PathBuf,
     content: String,
+    /// The backup's bytes (its text in its own encoding).
+    bytes: Vec<u8>,
     current: Vec<u8>,
     owner: Option<Owner>,
     /// Whether the backup differs from the file (else nothing to write).
@@ -314,11 +330,14 @@ fn pick(f: &Found, chosen: Option<&Path>) -> Result<Job> {
         let current = crate::plan::read(&f.path)?;
         Ok((content, current))
     })?;
+    let (content, encoding) = content;
+    let bytes = encoding.encode(&content).into_owned();
     Ok(Job {
         path: f.path.clone(),
         from: pick.path.clone(),
-        changed: content.as_bytes() != current.as_slice(),
+        changed: bytes != current,
         content,
+        bytes,
         current,
         owner: f.owner.clone(),
     })
@@ -334,7 +353,7 @@ fn put_back(inv: &Invocation, jobs: &[Job]) -> (Vec<render::Restored>, Option<pe
             path: &j.path,
             owner: j.owner.as_ref(),
             original: &j.current,
-            new: j.changed.then_some(j.content.as_bytes()),
+            new: j.changed.then_some(j.bytes.as_slice()),
             mode: None,
         })
         .collect();

@@ -5,7 +5,7 @@
 //! belongs), fails the whole file. This module reports the same mistakes with their line and
 //! column, without a second parse. Unknown fields are ignored, as client-go ignores them.
 
-use crate::yaml::{Document, NodeId, NodeKind, Style};
+use crate::yaml::{Document, NodeId, NodeKind, Style, TagClass};
 
 /// What a field must hold.
 #[derive(Clone, Copy)]
@@ -128,8 +128,35 @@ fn resolve_plain(s: &str) -> Scalar {
         | "-.inf" | "-.Inf" | "-.INF" => return Scalar::Number,
         _ => {}
     }
-    let number = match s.as_bytes()[0] {
-        b'.' => go::parse_float(s),
+    if number_kind(s).is_some() {
+        Scalar::Number
+    } else {
+        Scalar::Str
+    }
+}
+
+/// A plain scalar go-yaml v2 resolves to a number: `Some(true)` for an integer, `Some(false)`
+/// for a float.
+fn number_kind(s: &str) -> Option<bool> {
+    if matches!(
+        s,
+        ".nan"
+            | ".NaN"
+            | ".NAN"
+            | ".inf"
+            | ".Inf"
+            | ".INF"
+            | "+.inf"
+            | "+.Inf"
+            | "+.INF"
+            | "-.inf"
+            | "-.Inf"
+            | "-.INF"
+    ) {
+        return Some(false);
+    }
+    match s.as_bytes().first()? {
+        b'.' => go::parse_float(s).then_some(false),
         b'+' | b'-' | b'0'..=b'9' => {
             let plain = if s.contains('_') {
                 std::borrow::Cow::Owned(s.replace('_', ""))
@@ -137,23 +164,160 @@ fn resolve_plain(s: &str) -> Scalar {
                 std::borrow::Cow::Borrowed(s)
             };
             let plain = plain.as_ref();
-            go::parse_int(plain, 0).is_some()
+            let int = go::parse_int(plain, 0).is_some()
                 || go::parse_uint(plain, 0).is_some()
-                || (go::yaml_style_float(plain) && go::parse_float(plain))
                 || match (plain.strip_prefix("0b"), plain.strip_prefix("-0b")) {
                     (Some(bits), _) => {
                         go::parse_int(bits, 2).is_some() || go::parse_uint(bits, 2).is_some()
                     }
                     (None, Some(bits)) => go::parse_int(&format!("-{bits}"), 2).is_some(),
                     (None, None) => false,
-                }
+                };
+            if int {
+                Some(true)
+            } else {
+                (go::yaml_style_float(plain) && go::parse_float(plain)).then_some(false)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The tag go-yaml v2 resolves a value to, as its messages name it (`!!int`).
+fn resolved_tag(s: &str) -> &'static str {
+    match resolve_plain(s) {
+        Scalar::Null => "!!null",
+        Scalar::Bool => "!!bool",
+        Scalar::Number if number_kind(s) == Some(true) => "!!int",
+        Scalar::Number => "!!float",
+        Scalar::Str => "!!str",
+    }
+}
+
+/// Whether go-yaml v2 accepts `value` under explicit tag `class` (`resolve.go`: the value
+/// must resolve to the tag, an integer passes as a float; `!!str`, `!!binary` and tags it
+/// does not know take anything).
+fn tag_accepts(class: TagClass, value: &str) -> bool {
+    match class {
+        TagClass::None | TagClass::Str | TagClass::Binary => true,
+        TagClass::Bool => resolve_plain(value) == Scalar::Bool,
+        TagClass::Null => resolve_plain(value) == Scalar::Null,
+        TagClass::Int => number_kind(value) == Some(true),
+        TagClass::Float => number_kind(value).is_some(),
+        TagClass::Timestamp => is_timestamp(value),
+    }
+}
+
+/// go-yaml v2's `parseTimestamp`: Go's `time.Parse` with one of `2006-1-2T15:4:5.999999999Z07:00`
+/// (`T` or `t`), `2006-1-2 15:4:5.999999999` and `2006-1-2`: a four-digit year, one- or
+/// two-digit fields in range (the day within its month), optional fractional seconds, and a
+/// zone (`Z` or `±hh:mm`) after a `T` only.
+fn is_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    // One or two digits.
+    let num = |i: &mut usize| -> Option<u32> {
+        let from = *i;
+        while *i < b.len() && *i - from < 2 && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        (*i > from).then(|| s[from..*i].parse().ok()).flatten()
+    };
+    let byte = |i: &mut usize, c: u8| -> bool {
+        let ok = b.get(*i) == Some(&c);
+        *i += usize::from(ok);
+        ok
+    };
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let year: u32 = s[..4].parse().unwrap_or(0);
+    let mut i = 5;
+    let Some(month) = num(&mut i) else {
+        return false;
+    };
+    if !byte(&mut i, b'-') {
+        return false;
+    }
+    let Some(day) = num(&mut i) else { return false };
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let sep = b[i];
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return false;
+    }
+    i += 1;
+    let time = [
+        num(&mut i),
+        byte(&mut i, b':').then_some(0),
+        num(&mut i),
+        byte(&mut i, b':').then_some(0),
+        num(&mut i),
+    ];
+    match time {
+        [Some(h), Some(_), Some(m), Some(_), Some(sec)] if h < 24 && m < 60 && sec < 60 => {}
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let from = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == from {
+            return false;
+        }
+    }
+    if sep == b' ' {
+        return i == b.len();
+    }
+    match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            let zone = &b[i + 1..];
+            zone.len() == 5
+                && zone[2] == b':'
+                && [0, 1, 3, 4].iter().all(|&j| zone[j].is_ascii_digit())
         }
         _ => false,
-    };
-    if number {
-        Scalar::Number
-    } else {
-        Scalar::Str
+    }
+}
+
+/// Tagged scalars whose value go-yaml v2 cannot decode under their tag
+/// (`insecure-skip-tls-verify: !!bool "x"`): kubectl refuses the whole file, wherever the
+/// node is. The first in document order.
+fn check_tags(doc: &Document<'_>) -> Result<(), SchemaError> {
+    let bad = doc
+        .tagged()
+        .filter_map(|(id, class)| match doc.kind(id) {
+            NodeKind::Scalar { value, .. } if !tag_accepts(class, value) => {
+                Some((doc.node(id).span().start, class, resolved_tag(value)))
+            }
+            _ => None,
+        })
+        .min_by_key(|&(at, _, _)| at);
+    match bad {
+        None => Ok(()),
+        Some((at, class, rtag)) => Err(SchemaError {
+            at,
+            // The value itself is not echoed: it may be a token.
+            message: format!(
+                "this value is tagged {} but reads as {rtag}; kubectl refuses the file: yaml: cannot decode {rtag} `…` as a {}",
+                class.short(),
+                class.short()
+            ),
+        }),
     }
 }
 
@@ -340,15 +504,22 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// What go-yaml v2 hands on for a scalar: by its explicit tag, if any (values the tag
+    /// does not accept were refused by [`check_tags`]), else a plain one by its text and a
+    /// quoted one as a string.
     fn scalar_kind(&self, id: NodeId) -> Option<Scalar> {
-        match self.doc.kind(self.doc.resolve(id)) {
+        let id = self.doc.resolve(id);
+        match self.doc.kind(id) {
             NodeKind::Scalar { null: true, .. } => Some(Scalar::Null),
-            NodeKind::Scalar {
-                value,
-                style: Style::Plain,
-                ..
-            } => Some(resolve_plain(value)),
-            NodeKind::Scalar { .. } => Some(Scalar::Str),
+            NodeKind::Scalar { value, style, .. } => Some(match self.doc.tag_class(id) {
+                TagClass::None if style == Style::Plain => resolve_plain(value),
+                TagClass::None | TagClass::Str | TagClass::Binary | TagClass::Timestamp => {
+                    Scalar::Str
+                }
+                TagClass::Bool => Scalar::Bool,
+                TagClass::Int | TagClass::Float => Scalar::Number,
+                TagClass::Null => Scalar::Null,
+            }),
             _ => None,
         }
     }
@@ -402,10 +573,12 @@ impl Checker<'_, '_> {
                 Ok(())
             }
             Ty::StrMap | Ty::StrListMap => {
-                let entries = doc
-                    .entries(id)
-                    .ok_or_else(|| self.wrong(id, what, "a mapping"))?;
-                for &(k, v) in entries {
+                if doc.entries(id).is_none() {
+                    return Err(self.wrong(id, what, "a mapping"));
+                }
+                // Only the entries kubectl reads (not a key written again, nor one a later
+                // merge key overrides).
+                for &(k, v) in doc.read_entries(id).iter() {
                     let key = doc.scalar(k).unwrap_or("");
                     let inner = if matches!(ty, Ty::StrMap) {
                         Ty::Str
@@ -417,17 +590,19 @@ impl Checker<'_, '_> {
                 Ok(())
             }
             Ty::Obj(fields) => {
-                let entries = doc
-                    .entries(id)
-                    .ok_or_else(|| self.wrong(id, what, "a mapping"))?;
-                for &(k, v) in entries {
+                if doc.entries(id).is_none() {
+                    return Err(self.wrong(id, what, "a mapping"));
+                }
+                // Only the entries kubectl reads (not a key written again, nor one a later
+                // merge key overrides).
+                for &(k, v) in doc.read_entries(id).iter() {
                     let Some(key) = doc.scalar(k) else { continue };
                     if let Some(&(_, fty)) = fields.iter().find(|(name, _)| *name == key) {
                         self.check(v, fty, Where::Field(&what, key))?;
                     }
                 }
                 // Merge keys: the merged mappings hold fields of the same object.
-                if let Some(merged) = doc.merge_value(id) {
+                for merged in doc.merge_values(id) {
                     let sources: Vec<NodeId> = match doc.items(merged) {
                         Some(items) => items.to_vec(),
                         None => vec![merged],
@@ -467,6 +642,7 @@ fn show(doc: &Document<'_>, id: NodeId) -> String {
 
 /// Check a parsed kubeconfig against client-go's schema.
 pub fn check(doc: &Document<'_>) -> Result<(), SchemaError> {
+    check_tags(doc)?;
     match doc.root {
         Some(root) => Checker { doc }.check(root, Ty::Obj(CONFIG), Where::Root),
         None => Ok(()),
@@ -712,6 +888,36 @@ mod tests {
             .map(|(s, _)| *s)
             .collect();
         assert!(wrong.is_empty(), "resolved unlike kubectl: {wrong:?}");
+    }
+
+    /// go-yaml v2's explicit tags, as kubectl v1.32 reads them (`kubectl config view` on
+    /// `server: <tag> <value>`): read, or refused with "cannot decode".
+    #[test]
+    fn explicit_tags_are_decoded_as_go_yaml_decodes_them() {
+        for (value, read) in [
+            ("!!timestamp 2001-12-14t21:59:43.10-05:00", true),
+            ("!!timestamp 2001-1-1", true),
+            ("!!timestamp 2001-12-14T21:59:43Z", true),
+            ("!!timestamp '2001-12-14 21:59:43.10'", true),
+            ("!!timestamp x", false),
+            ("!!timestamp 2001-13-45", false),
+            ("!!timestamp 2001-02-29", false),
+            ("!!timestamp '2001-12-14 21:59:43.10 -5'", false),
+            ("!!bool ~", false),
+            ("!!null ~", true),
+            ("!!null x", false),
+            ("!!int 1.5", false),
+            ("!!float 1", false), // a number where a string belongs
+            ("!!str 1", true),
+            ("!foo 1", true),
+        ] {
+            let src = format!("clusters:\n- name: a\n  cluster:\n    server: {value}\n");
+            assert_eq!(err(&src).is_none(), read, "{value}: {:?}", err(&src));
+        }
+        let e = err("x: !!bool maybe\n").unwrap();
+        assert!(e.contains("cannot decode !!str `…` as a !!bool"), "{e}");
+        let e = err("x: !!int true\n").unwrap();
+        assert!(e.contains("cannot decode !!bool `…` as a !!int"), "{e}");
     }
 
     #[test]

@@ -614,7 +614,6 @@ fn bad_fixture_positions_point_at_the_problem() {
     for (name, line) in [
         ("not-yaml.yaml", 6),
         ("tabs.yaml", 5),
-        ("duplicate-keys.yaml", 20),
         ("binary.yaml", 7),
         ("invalid-utf8.yaml", 6),
         ("top-level-list.yaml", 1),

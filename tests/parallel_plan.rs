@@ -68,7 +68,7 @@ fn summary(plan: &FilePlan, lines: usize, bytes: usize) -> String {
             f.rule,
             f.code,
             f.entry.as_ref().map(|e| e.to_string()),
-            f.message,
+            shift_lines(&f.message, lines),
             line(f.line),
             f.fix.is_some()
         );
@@ -106,9 +106,14 @@ fn error_summary(e: &Error, lines: usize) -> String {
         } => format!("invalid {}:{column}: {message}", line - lines),
         other => other.to_string(),
     };
-    // Messages name other lines too ("first defined at line 17").
+    shift_lines(&text, lines)
+}
+
+/// `text` with every "line N" in it shifted back by `lines` (messages name other lines
+/// too: "first defined at line 17").
+fn shift_lines(text: &str, lines: usize) -> String {
     let mut out = String::new();
-    let mut rest = text.as_str();
+    let mut rest = text;
     while let Some(i) = rest.find("line ") {
         out += &rest[..i + 5];
         rest = &rest[i + 5..];

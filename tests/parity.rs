@@ -504,6 +504,224 @@ fn catalogue(b: &Base) -> Vec<Case> {
         expect: no("yaml: line 2: found character that cannot start any token"),
         kubefix_args: Vec::new(),
     });
+    // What kubectl reads although kubefix used to refuse it (#13): duplicate keys (the last
+    // wins), go-yaml v2's merge-key order, explicit tags, later YAML documents (ignored),
+    // files without kubeconfig keys, UTF-16 with a byte-order mark (see ENCODED).
+    {
+        let mut raw = |name: &'static str, yaml: String, expect: Expect| {
+            cases.push(Case {
+                name,
+                yaml,
+                expect,
+                kubefix_args: Vec::new(),
+            });
+        };
+        let cfg = b.config(&b.cluster(), &b.user());
+        let no_key = b.config(
+            &b.cluster(),
+            &format!("    client-certificate-data: {cert}\n"),
+        );
+        let no_key_says = "client-key-data or client-key must be specified for u1";
+        let alpha = "client.authentication.k8s.io/v1alpha1";
+        let beta = "client.authentication.k8s.io/v1beta1";
+        let alpha_says = "invalid apiVersion \"client.authentication.k8s.io/v1alpha1\"";
+        let exec_cmd = "      command: sh\n      args:\n      - -c\n      - printf '%s' '{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"t\"}}'\n";
+        let exec = |keys: &str| b.config(&b.cluster(), &format!("    exec:\n{keys}{exec_cmd}"));
+        let bad_key = b64(b"hello");
+        let ftp = "    server: ftp://127.0.0.1:1\n";
+
+        raw("dup-kind", format!("kind: Config\n{cfg}"), ok());
+        raw(
+            "dup-server-last-ftp",
+            b.config(
+                &format!("{s}{ftp}    insecure-skip-tls-verify: true\n"),
+                &b.user(),
+            ),
+            no("unsupported protocol scheme \"ftp\""),
+        );
+        raw(
+            "dup-server-first-ftp",
+            b.config(
+                &format!("{ftp}{s}    insecure-skip-tls-verify: true\n"),
+                &b.user(),
+            ),
+            ok(),
+        );
+        raw(
+            "dup-key-data-last-bad",
+            b.config(
+                &b.cluster(),
+                &format!("{}    client-key-data: {bad_key}\n", b.user()),
+            ),
+            no("tls: failed to find any PEM data in key input"),
+        );
+        raw(
+            "dup-key-data-first-bad",
+            b.config(
+                &b.cluster(),
+                &format!("    client-key-data: {bad_key}\n{}", b.user()),
+            ),
+            ok(),
+        );
+        raw(
+            "dup-exec-api-version-last-v1alpha1",
+            exec(&format!(
+                "      apiVersion: {beta}\n      apiVersion: {alpha}\n"
+            )),
+            no(alpha_says),
+        );
+        raw(
+            "dup-exec-api-version-first-v1alpha1",
+            exec(&format!(
+                "      apiVersion: {alpha}\n      apiVersion: {beta}\n"
+            )),
+            ok(),
+        );
+        raw(
+            "dup-users-list-last-bad",
+            format!("{cfg}users:\n- name: u1\n  user:\n    client-certificate-data: {cert}\n"),
+            no(no_key_says),
+        );
+        raw(
+            "dup-users-list-first-bad",
+            format!("{no_key}users:\n- name: u1\n  user:\n{}", b.user()),
+            ok(),
+        );
+        let anchors = format!(
+            "x-alpha: &alpha {{apiVersion: {alpha}}}\nx-beta: &beta {{apiVersion: {beta}}}\n"
+        );
+        raw(
+            "merge-after-own-key",
+            format!(
+                "{anchors}{}",
+                exec(&format!("      apiVersion: {beta}\n      <<: *alpha\n"))
+            ),
+            no(alpha_says),
+        );
+        raw(
+            "merge-before-own-key",
+            format!(
+                "{anchors}{}",
+                exec(&format!("      <<: *alpha\n      apiVersion: {beta}\n"))
+            ),
+            ok(),
+        );
+        raw(
+            "merge-overrides-an-ignored-own-key",
+            format!(
+                "{anchors}{}",
+                exec(&format!("      apiVersion: {alpha}\n      <<: *beta\n"))
+            ),
+            ok(),
+        );
+        raw(
+            "merge-twice-around-own-key",
+            format!(
+                "{anchors}{}",
+                exec(&format!(
+                    "      <<: *alpha\n      apiVersion: {beta}\n      <<: *alpha\n"
+                ))
+            ),
+            no(alpha_says),
+        );
+        raw(
+            "merge-list-first-wins",
+            format!("{anchors}{}", exec("      <<: [*alpha, *beta]\n")),
+            no(alpha_says),
+        );
+        raw(
+            "merge-list-first-wins-ok",
+            format!("{anchors}{}", exec("      <<: [*beta, *alpha]\n")),
+            ok(),
+        );
+        raw(
+            "merge-source-with-dup-key",
+            format!(
+                "x-ex: &ex {{apiVersion: {alpha}, apiVersion: {beta}}}\n{}",
+                exec("      <<: *ex\n")
+            ),
+            ok(),
+        );
+        for (name, value, expect) in [
+            ("tag-bool-quoted-true", "!!bool \"true\"", ok()),
+            ("tag-bool-yes", "!!bool yes", ok()),
+            ("tag-bool-not-a-bool", "!!bool \"maybe\"", no("as a !!bool")),
+            ("tag-bool-on-an-int", "!!bool 1", no("as a !!bool")),
+        ] {
+            raw(
+                name,
+                b.config(
+                    &format!("{s}    insecure-skip-tls-verify: {value}\n"),
+                    &b.user(),
+                ),
+                expect,
+            );
+        }
+        raw(
+            "tag-null-bool",
+            b.config(
+                &format!("{}    insecure-skip-tls-verify: !!null \"\"\n", b.cluster()),
+                &b.user(),
+            ),
+            ok(),
+        );
+        raw(
+            "tag-str-server",
+            b.config(
+                &format!("    server: !!str https://127.0.0.1:{}\n    certificate-authority-data: {ca}\n", b.port),
+                &b.user(),
+            ),
+            ok(),
+        );
+        raw(
+            "tag-binary-server",
+            b.config(
+                &format!(
+                    "    server: !!binary {}\n    certificate-authority-data: {ca}\n",
+                    b64(format!("https://127.0.0.1:{}", b.port).as_bytes())
+                ),
+                &b.user(),
+            ),
+            ok(),
+        );
+        raw(
+            "tag-custom-token",
+            b.config(&b.cluster(), "    token: !vault kubefix-parity-token\n"),
+            ok(),
+        );
+        raw(
+            "second-document-ignored",
+            format!("{cfg}---\n{no_key}---\n: : [ not yaml\n"),
+            ok(),
+        );
+        raw("leading-document-marker", format!("---\n{cfg}"), ok());
+        raw(
+            "first-document-read",
+            format!("{no_key}---\n{cfg}"),
+            no(no_key_says),
+        );
+        // The first document is empty: kubectl reads an empty config.
+        raw("empty-first-document", format!("---\n---\n{no_key}"), ok());
+        raw("null-document", "null\n".into(), ok());
+        raw("no-kubeconfig-keys", "foo: bar\n".into(), ok());
+        raw("utf16le-bom", cfg.clone(), ok());
+        raw("utf16be-bom", cfg.clone(), ok());
+        raw(
+            "utf16le-bom-crlf-broken",
+            no_key.replace('\n', "\r\n"),
+            no(no_key_says),
+        );
+        raw(
+            "utf16le-without-bom",
+            cfg.clone(),
+            no("yaml: control characters are not allowed"),
+        );
+        raw(
+            "utf32le-bom",
+            cfg.clone(),
+            no("yaml: control characters are not allowed"),
+        );
+    }
     // A plugin that exists but prints nothing: only running it tells (--probe-exec).
     cases.push(Case {
         name: "exec-prints-nothing",
@@ -515,6 +733,39 @@ fn catalogue(b: &Base) -> Vec<Case> {
         kubefix_args: vec!["--probe-exec"],
     });
     cases
+}
+
+/// Cases written in another encoding than UTF-8 (the case's text, encoded so).
+const ENCODED: &[(&str, &str)] = &[
+    ("utf16le-bom", "utf-16le+bom"),
+    ("utf16be-bom", "utf-16be+bom"),
+    ("utf16le-bom-crlf-broken", "utf-16le+bom"),
+    ("utf16le-without-bom", "utf-16le"),
+    ("utf32le-bom", "utf-32le+bom"),
+];
+
+/// The bytes of a case's file.
+fn file_bytes(c: &Case) -> Vec<u8> {
+    let Some(&(_, encoding)) = ENCODED.iter().find(|(n, _)| *n == c.name) else {
+        return c.yaml.clone().into_bytes();
+    };
+    let units = || c.yaml.encode_utf16();
+    match encoding {
+        "utf-16le+bom" => [0xFF, 0xFE]
+            .into_iter()
+            .chain(units().flat_map(u16::to_le_bytes))
+            .collect(),
+        "utf-16be+bom" => [0xFE, 0xFF]
+            .into_iter()
+            .chain(units().flat_map(u16::to_be_bytes))
+            .collect(),
+        "utf-16le" => units().flat_map(u16::to_le_bytes).collect(),
+        "utf-32le+bom" => [0xFF, 0xFE, 0, 0]
+            .into_iter()
+            .chain(c.yaml.chars().flat_map(|ch| u32::from(ch).to_le_bytes()))
+            .collect(),
+        other => panic!("unknown encoding {other}"),
+    }
 }
 
 /// The PEM text of a base64 value.
@@ -663,8 +914,14 @@ fn kubefix_agrees_with_kubectl() {
     let cases = catalogue(&base);
     for c in &cases {
         let p = dir.path().join(format!("{}.yaml", c.name));
-        fs::write(&p, &c.yaml).unwrap();
+        fs::write(&p, file_bytes(c)).unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    for (name, _) in ENCODED {
+        assert!(
+            cases.iter().any(|c| c.name == *name),
+            "ENCODED names {name}, which is no case"
+        );
     }
     for (gap, _) in KNOWN_GAPS {
         assert!(

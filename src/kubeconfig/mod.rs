@@ -57,6 +57,9 @@ pub struct Kubeconfig<'d, 'a> {
     pub contexts: Vec<Entry>,
     pub users: Vec<Entry>,
     pub current_context: Option<String>,
+    /// The top level is a mapping without any kubeconfig key (`foo: bar`): kubectl reads it
+    /// as an empty config, without a word.
+    pub no_kubeconfig_keys: bool,
     /// Lookups by name, built on first use (a merged file has tens of thousands of entries,
     /// and rules look entries up per credential or per context).
     index: OnceCell<Index<'d>>,
@@ -88,18 +91,28 @@ pub struct NotKubeconfig {
 
 impl<'d, 'a> Kubeconfig<'d, 'a> {
     pub fn new(doc: &'d Document<'a>) -> Result<Kubeconfig<'d, 'a>, NotKubeconfig> {
+        let empty = Kubeconfig {
+            doc,
+            root: None,
+            clusters: Vec::new(),
+            contexts: Vec::new(),
+            users: Vec::new(),
+            current_context: None,
+            no_kubeconfig_keys: false,
+            index: OnceCell::new(),
+        };
         let Some(root) = doc.root else {
             // No YAML content (empty or only comments): client-go reads an empty config.
-            return Ok(Kubeconfig {
-                doc,
-                root: None,
-                clusters: Vec::new(),
-                contexts: Vec::new(),
-                users: Vec::new(),
-                current_context: None,
-                index: OnceCell::new(),
-            });
+            return Ok(empty);
         };
+        if matches!(
+            doc.kind(doc.resolve(root)),
+            crate::yaml::NodeKind::Scalar { null: true, .. }
+        ) {
+            // A document that is null (`null`, `~`, an empty first document `---`): go-yaml
+            // decodes nothing, and client-go reads an empty config too.
+            return Ok(empty);
+        }
         let not = |at: usize, message: String| NotKubeconfig { at, message };
         if doc.entries(root).is_none() {
             return Err(not(
@@ -129,18 +142,14 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
             "current-context",
             "preferences",
         ];
-        if !doc
+        // No kubeconfig key at all (`foo: bar`): kubectl reads an empty config; the
+        // `no-kubeconfig-keys` rule says so.
+        let no_kubeconfig_keys = !doc
             .entries(root)
             .unwrap_or(&[])
             .iter()
             .any(|&(k, _)| doc.scalar(k).is_some_and(|k| known.contains(&k)))
-        {
-            return Err(not(
-                doc.node(root).span().start,
-                "none of the kubeconfig keys (apiVersion, kind, clusters, contexts, users, current-context) is present"
-                    .into(),
-            ));
-        }
+            && doc.merge_value(root).is_none();
         let mut view = Kubeconfig {
             doc,
             root: Some(root),
@@ -151,6 +160,7 @@ impl<'d, 'a> Kubeconfig<'d, 'a> {
                 .get(root, "current-context")
                 .and_then(|n| doc.scalar(n))
                 .map(str::to_string),
+            no_kubeconfig_keys,
             index: OnceCell::new(),
         };
         for section in Section::ALL {

@@ -38,8 +38,10 @@ pub fn set_tls_server_name(
         let new = edited(path, &bytes, cluster, name)?;
         Ok((bytes, new))
     })?;
-    let written =
-        persist::replace(path, &original, new.as_bytes(), opts, &lock).map_err(|f| f.error)?;
+    // UTF-16 text is written back as UTF-16 (see `yaml::decode_file`).
+    let (new, encoding) = new;
+    let written = persist::replace(path, &original, &encoding.encode(&new), opts, &lock)
+        .map_err(|f| f.error)?;
     Ok(written.backup)
 }
 
@@ -51,8 +53,15 @@ fn invalid(path: &Path, message: String) -> Error {
 }
 
 /// The text with the cluster's `tls-server-name` set, verified by parsing it again.
-fn edited(path: &Path, bytes: &[u8], cluster: &str, name: &str) -> Result<String> {
-    let text = yaml::decode(bytes).map_err(|e| invalid(path, e.message))?;
+fn edited(
+    path: &Path,
+    bytes: &[u8],
+    cluster: &str,
+    name: &str,
+) -> Result<(String, yaml::Encoding)> {
+    let (text, encoding) =
+        yaml::decode_file(bytes.to_vec()).map_err(|e| invalid(path, e.message))?;
+    let text = text.as_str();
     let doc = Document::parse(text).map_err(|e| invalid(path, e.message))?;
     let kc = Kubeconfig::new(&doc).map_err(|e| invalid(path, e.message))?;
     let body = kc
@@ -90,5 +99,5 @@ fn edited(path: &Path, bytes: &[u8], cluster: &str, name: &str) -> Result<String
             "setting tls-server-name did not give the expected result; nothing was written".into(),
         ));
     }
-    Ok(new)
+    Ok((new, encoding))
 }

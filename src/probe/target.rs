@@ -94,12 +94,13 @@ struct FileView {
 fn read_file(path: &Path, owner: Option<&Owner>) -> crate::error::Result<FileView> {
     crate::persist::as_owner(owner, path, || {
         let bytes = crate::plan::read(path)?;
-        let text = crate::yaml::decode_owned(bytes).map_err(|e| crate::error::Error::Invalid {
-            path: path.to_path_buf(),
-            line: e.position.line,
-            column: e.position.column,
-            message: e.message,
-        })?;
+        let (text, _) =
+            crate::yaml::decode_file(bytes).map_err(|e| crate::error::Error::Invalid {
+                path: path.to_path_buf(),
+                line: e.position.line,
+                column: e.position.column,
+                message: e.message,
+            })?;
         let invalid = |message: String| crate::error::Error::InvalidNoPosition {
             path: path.to_path_buf(),
             message,

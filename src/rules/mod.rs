@@ -46,15 +46,18 @@ mod cluster_server;
 mod credential_data;
 mod credential_expiry;
 mod dangling_reference;
+mod duplicate_key;
 mod duplicate_name;
 mod exec_api_version;
 mod exec_command;
 mod exec_plugin_version;
+mod extra_documents;
 mod file_permissions;
 mod gcp_auth_provider;
 mod insecure_with_ca;
 pub mod k3s_credentials;
 mod missing_file;
+mod no_kubeconfig_keys;
 mod oidc_auth_provider;
 pub mod support;
 mod unknown_key;
@@ -104,6 +107,9 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &exec_command::ExecRenamedRule,
         &file_permissions::FilePermissionsRule,
         &unknown_key::UnknownKeyRule,
+        &duplicate_key::DuplicateKeyRule,
+        &extra_documents::ExtraDocumentsRule,
+        &no_kubeconfig_keys::NoKubeconfigKeysRule,
     ]
 }
 

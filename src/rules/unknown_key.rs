@@ -158,6 +158,11 @@ fn entry_of<'k>(
 impl Rule for UnknownKeyRule {
     fn check(&self, cx: &Context<'_, '_, '_>, out: &mut Vec<Finding>) {
         let kc = cx.config;
+        // No kubeconfig key at all: not a kubeconfig, and `no-kubeconfig-keys` says so once
+        // (a values file would otherwise get a warning for each of its keys).
+        if kc.no_kubeconfig_keys {
+            return;
+        }
         for (n, u) in crate::schema::unknown_keys(kc.doc).into_iter().enumerate() {
             let key = kc.doc.scalar(u.key).unwrap_or("");
             let at = |p: &str| {

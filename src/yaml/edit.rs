@@ -54,9 +54,10 @@ fn entry_index(
     entries: Entries<'_>,
     key: &str,
 ) -> Result<usize, EditError> {
+    // Of a key written twice, the last entry: the one kubectl reads.
     entries
         .iter()
-        .position(|&(k, _)| doc.scalar(k) == Some(key))
+        .rposition(|&(k, _)| doc.scalar(k) == Some(key))
         .ok_or_else(|| unsupported(doc, doc.node(map).span().start, format!("no key {key:?}")))
 }
 
@@ -450,6 +451,21 @@ pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change
         ));
     }
     let (k, v) = entries[idx];
+    // Of a key written twice, kubectl reads the last entry: without it, the earlier one.
+    if let Some(&(earlier, _)) = entries[..idx]
+        .iter()
+        .rev()
+        .find(|&&(e, _)| doc.scalar(e) == Some(key))
+    {
+        return Err(unsupported(
+            doc,
+            doc.node(k).span().start,
+            format!(
+                "{key:?} is also written at line {} (kubectl reads the last one), so removing it here would make kubectl read that one; remove both by hand",
+                doc.position(doc.node(earlier).span().start).line
+            ),
+        ));
+    }
     // With the entry gone, go-yaml (and so kubectl) would take the key from a merge key's
     // mapping (`<<: *base`): the removal would change nothing kubectl sees.
     if let Some(merged) = doc.merge_value(map) {

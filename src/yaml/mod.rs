@@ -20,7 +20,7 @@ pub use edit::{
 };
 pub use emit::{render_scalar, NewValue};
 pub use patch::{splice, Edit, Patch, PatchError};
-pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style};
+pub use tree::{Document, Layout, Node, NodeId, NodeKind, Style, TagClass};
 pub use verify::{equivalent, occurrences, Intent, Occurrence, Step};
 
 use std::fmt;
@@ -128,6 +128,10 @@ pub fn decode_owned(bytes: Vec<u8>) -> Result<String, YamlError> {
 
 fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> YamlError {
     let at = e.valid_up_to();
+    // go-yaml reads in order: a NUL before the bad byte (UTF-16 without a BOM) is the error.
+    if let Some(Err(nul)) = std::str::from_utf8(&bytes[..at]).ok().map(check_text) {
+        return nul;
+    }
     let idx = LineIndex::new(std::str::from_utf8(&bytes[..at]).unwrap_or(""));
     YamlError {
         position: idx.position(at),
@@ -135,13 +139,154 @@ fn not_utf8(bytes: &[u8], e: std::str::Utf8Error) -> YamlError {
     }
 }
 
-/// Text no YAML parser should be handed: a NUL byte means a binary file.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(text: &str, le: bool) -> Vec<u8> {
+        let mut out = if le {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for u in text.encode_utf16() {
+            out.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_with_a_bom_decodes_and_encodes_back_to_the_same_bytes() {
+        let text = "kind: Config # caf\u{e9} \u{1f600}\r\nclusters: []\n";
+        for (le, enc) in [(true, Encoding::Utf16Le), (false, Encoding::Utf16Be)] {
+            let bytes = utf16(text, le);
+            let (decoded, e) = decode_file(bytes.clone()).unwrap();
+            assert_eq!(e, enc);
+            assert_eq!(decoded, format!("\u{feff}{text}"));
+            assert_eq!(e.encode(&decoded).as_ref(), bytes.as_slice());
+        }
+        let (plain, e) = decode_file(b"kind: Config\n".to_vec()).unwrap();
+        assert_eq!((plain.as_str(), e), ("kind: Config\n", Encoding::Utf8));
+    }
+
+    #[test]
+    fn broken_utf16_is_refused_with_go_yamls_words() {
+        let mut odd = utf16("kind: Config\n", true);
+        odd.push(b'x');
+        let e = decode_file(odd).unwrap_err();
+        assert!(
+            e.message.ends_with("yaml: incomplete UTF-16 character"),
+            "{}",
+            e.message
+        );
+        let mut lone = utf16("kind: x", true);
+        lone.extend([0x00, 0xD8, b'\n', 0]);
+        let e = decode_file(lone).unwrap_err();
+        assert!(
+            e.message.ends_with("yaml: expected low surrogate area"),
+            "{}",
+            e.message
+        );
+        // Without a BOM, UTF-16 has NUL bytes: refused as kubectl refuses it.
+        let e = decode_file(
+            "kind: Config\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect(),
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .ends_with("yaml: control characters are not allowed"),
+            "{}",
+            e.message
+        );
+    }
+}
+
+/// Text no YAML parser should be handed: a NUL byte means a binary file (or UTF-16 or
+/// UTF-32 without a byte-order mark, which go-yaml cannot tell from one either).
 pub fn check_text(text: &str) -> Result<(), YamlError> {
     match memchr::memchr(0, text.as_bytes()) {
         Some(at) => Err(YamlError {
             position: LineIndex::new(text).position(at),
-            message: "the file contains a NUL byte; it is binary, not YAML".into(),
+            message: "the file contains a NUL byte; it is binary, not YAML (or UTF-16/UTF-32 text without a byte-order mark); kubectl refuses it: yaml: control characters are not allowed".into(),
         }),
         None => Ok(()),
     }
+}
+
+/// How a kubeconfig's text is encoded in its file. go-yaml v2 (and so kubectl) reads UTF-8,
+/// and UTF-16 when the file starts with a UTF-16 byte-order mark (PowerShell's `>` writes
+/// UTF-16 LE with one).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub enum Encoding {
+    #[default]
+    #[serde(rename = "utf-8")]
+    Utf8,
+    #[serde(rename = "utf-16le")]
+    Utf16Le,
+    #[serde(rename = "utf-16be")]
+    Utf16Be,
+}
+
+impl Encoding {
+    /// The file's bytes for `text` (decoded by [`decode_file`], the BOM included): UTF-16
+    /// text is encoded back as it was read, so bytes outside an edit stay the same.
+    pub fn encode(self, text: &str) -> std::borrow::Cow<'_, [u8]> {
+        let units = text.encode_utf16();
+        match self {
+            Encoding::Utf8 => std::borrow::Cow::Borrowed(text.as_bytes()),
+            Encoding::Utf16Le => units.flat_map(u16::to_le_bytes).collect(),
+            Encoding::Utf16Be => units.flat_map(u16::to_be_bytes).collect(),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf16Le => "UTF-16 LE",
+            Encoding::Utf16Be => "UTF-16 BE",
+        }
+    }
+}
+
+/// Decode a kubeconfig file's bytes as go-yaml v2 does: UTF-16 (little or big endian) when
+/// they start with its byte-order mark, else UTF-8 ([`decode_owned`]). The text keeps the
+/// BOM (as U+FEFF), so [`Encoding::encode`] gives back the file's exact bytes.
+pub fn decode_file(bytes: Vec<u8>) -> Result<(String, Encoding), YamlError> {
+    let encoding = match bytes.as_slice() {
+        [0xFF, 0xFE, ..] => Encoding::Utf16Le,
+        [0xFE, 0xFF, ..] => Encoding::Utf16Be,
+        _ => return decode_owned(bytes).map(|text| (text, Encoding::Utf8)),
+    };
+    let unit = |c: &[u8]| match encoding {
+        Encoding::Utf16Le => u16::from_le_bytes([c[0], c[1]]),
+        _ => u16::from_be_bytes([c[0], c[1]]),
+    };
+    let mut text = String::with_capacity(bytes.len());
+    // go-yaml v2's (reader.go) words for each defect.
+    let fail = |text: &str, what: &str| {
+        YamlError {
+        position: LineIndex::new(text).position(text.len()),
+        message: format!(
+            "the file starts with a {} byte-order mark but is not valid UTF-16; kubectl refuses it: yaml: {what}",
+            encoding.label()
+        ),
+    }
+    };
+    for c in char::decode_utf16(bytes.chunks_exact(2).map(unit)) {
+        match c {
+            Ok(c) => text.push(c),
+            Err(e) if e.unpaired_surrogate() < 0xDC00 => {
+                return Err(fail(&text, "expected low surrogate area"))
+            }
+            Err(_) => return Err(fail(&text, "unexpected low surrogate area")),
+        }
+    }
+    if !bytes.len().is_multiple_of(2) {
+        return Err(fail(&text, "incomplete UTF-16 character"));
+    }
+    check_text(&text)?;
+    Ok((text, encoding))
 }

@@ -1,5 +1,9 @@
 //! The parse: granit-parser's event stream turned into a [`Document`], then the checks that
-//! refuse what kubectl refuses (duplicate keys, alias bombs, excessive aliasing).
+//! refuse what kubectl refuses (alias bombs, excessive aliasing).
+//!
+//! What go-yaml v2 (and so kubectl) reads, this reads the same way: the first document of a
+//! stream only (the rest is recorded, never parsed), duplicate keys (recorded; the last one
+//! wins, see [`Document::get`]), and explicit tags (recorded per scalar, see [`TagClass`]).
 //!
 //! Each event is handled by one [`Builder`] method. A new node is pushed onto the node list
 //! and attached to the innermost open collection; a collection's children are moved into the
@@ -11,7 +15,7 @@ use std::ops::Range;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle, StructureStyle, Tag as YamlTag};
 
-use super::tree::{Node, Tag, FLOW, MERGE, NULL, OWNED};
+use super::tree::{Node, Tag, TagClass, FLOW, MERGE, NULL, OWNED};
 use super::{Document, Layout, LineIndex, NodeId, NodeKind, Style, YamlError};
 
 enum Open {
@@ -50,6 +54,10 @@ struct Builder<'a> {
     /// Node id -> anchor name and the span of `&name`.
     anchors: HashMap<NodeId, (Cow<'a, str>, Range<usize>)>,
     documents: usize,
+    /// Explicit tags on scalars (few nodes have one).
+    tags: HashMap<NodeId, TagClass>,
+    /// Where a second document starts (`---`): kubectl reads only the first.
+    rest: Option<usize>,
 }
 
 fn err_at(lines: &LineIndex, byte: usize, message: String) -> YamlError {
@@ -118,13 +126,12 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A second document ends the parse: go-yaml v2's `Unmarshal` (and so kubectl) decodes
+    /// the first document of a stream and never looks at the rest.
     fn document_start(&mut self, range: &Range<usize>) -> Result<(), YamlError> {
         self.documents += 1;
         if self.documents > 1 {
-            return Err(self.err_at(
-                range.start,
-                "more than one YAML document in the file; a kubeconfig is a single document".into(),
-            ));
+            self.rest = Some(range.start);
         }
         Ok(())
     }
@@ -141,7 +148,17 @@ impl<'a> Builder<'a> {
         // client-go reads as unset too.
         let plain = style == ScalarStyle::Plain;
         let empty = plain && range.is_empty();
-        let null = empty || (plain && matches!(value.as_ref(), "null" | "Null" | "NULL" | "~"));
+        let class = match &tag {
+            None => TagClass::None,
+            Some(t) => TagClass::of(t.suffix_in_namespace("tag:yaml.org,2002:").as_deref()),
+        };
+        let null_word = empty || matches!(value.as_ref(), "" | "null" | "Null" | "NULL" | "~");
+        // An explicit tag decides: `!!str ~` is the string "~", `!!null ""` is null.
+        let null = match class {
+            TagClass::None => plain && null_word,
+            TagClass::Null => null_word,
+            _ => false,
+        };
         let is_key = matches!(
             self.stack.last(),
             Some(Open::Mapping {
@@ -170,6 +187,16 @@ impl<'a> Builder<'a> {
         // The parser reports an empty value as "~"; keep the source's own text.
         let (a, len, owned) = if empty {
             (range.start as u32, 0, 0)
+        } else if class == TagClass::Binary {
+            // go-yaml v2 decodes `!!binary` (base64) and hands on the bytes as a string.
+            let decoded = decode_binary(&value).ok_or_else(|| {
+                self.err_at(
+                    range.start,
+                    "kubectl refuses the file: yaml: !!binary value contains invalid base64 data"
+                        .into(),
+                )
+            })?;
+            self.value(Cow::Owned(decoded))
         } else {
             self.value(value)
         };
@@ -178,6 +205,9 @@ impl<'a> Builder<'a> {
         node.style = style.into();
         node.flags = owned | if null { NULL } else { 0 } | if merge { MERGE } else { 0 };
         let id = self.push_at(node, range.start)?;
+        if class != TagClass::None {
+            self.tags.insert(id, class);
+        }
         if anchor_id != 0 {
             self.anchor_ids.insert(anchor_id, id);
         }
@@ -342,8 +372,13 @@ impl<'a> Document<'a> {
             anchor_ids: HashMap::new(),
             anchors: HashMap::new(),
             documents: 0,
+            tags: HashMap::new(),
+            rest: None,
         };
         for item in parser {
+            if b.rest.is_some() {
+                break;
+            }
             let (event, span) = match item {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -370,13 +405,15 @@ impl<'a> Document<'a> {
             has_merge_keys,
             has_aliases,
             anchors,
+            tags,
+            rest,
             ..
         } = b;
         // The estimates above are generous; give the rest back.
         nodes.shrink_to_fit();
         pairs.shrink_to_fit();
         items.shrink_to_fit();
-        let doc = Document {
+        let mut doc = Document {
             src,
             nodes,
             pairs,
@@ -388,9 +425,12 @@ impl<'a> Document<'a> {
             anchors,
             has_merge_keys,
             has_aliases,
+            tags,
+            rest,
+            duplicates: Vec::new(),
         };
         if let Some(root) = root {
-            doc.check_duplicate_keys()?;
+            doc.duplicates = doc.duplicate_keys();
             doc.check_alias_expansion(root)?;
             doc.check_alias_ratio(root)?;
         }
@@ -399,43 +439,48 @@ impl<'a> Document<'a> {
 }
 
 impl Document<'_> {
-    /// Two equal scalar keys in one mapping make the document ambiguous (parsers disagree on
-    /// which wins), so kubefix refuses to edit it.
-    fn check_duplicate_keys(&self) -> Result<(), YamlError> {
+    /// Every key written again in its mapping, with the entry before it of the same key
+    /// (`(earlier, later)` key nodes, in document order). go-yaml v2 (and so kubectl) reads
+    /// such a mapping without complaint, the last entry winning; merge keys (`<<`) are not
+    /// keys of the mapping but instructions, applied in order, and are not listed.
+    fn duplicate_keys(&self) -> Vec<(NodeId, NodeId)> {
+        let mut out = Vec::new();
         let mut seen: HashMap<&str, NodeId> = HashMap::new();
         for node in &self.nodes {
             if node.tag != Tag::Mapping || node.b < 2 {
                 continue;
             }
             let entries = &self.pairs[node.a as usize..(node.a + node.b) as usize];
+            let key = |k: NodeId| {
+                let n = &self.nodes[k as usize];
+                (n.flags & (MERGE | NULL) == 0)
+                    .then(|| self.key_text(k))
+                    .flatten()
+            };
             // Kubeconfig mappings are small: compare pairwise there, hash only big ones.
-            let dup = if entries.len() <= 12 {
-                entries.iter().enumerate().find_map(|(i, &(k, _))| {
-                    let key = self.key_text(k)?;
-                    entries[..i]
+            if entries.len() <= 12 {
+                for (i, &(k, _)) in entries.iter().enumerate() {
+                    let Some(text) = key(k) else { continue };
+                    if let Some(&(f, _)) = entries[..i]
                         .iter()
-                        .find(|&&(f, _)| self.key_text(f) == Some(key))
-                        .map(|&(f, _)| (f, k, key))
-                })
+                        .rev()
+                        .find(|&&(f, _)| key(f) == Some(text))
+                    {
+                        out.push((f, k));
+                    }
+                }
             } else {
                 seen.clear();
-                entries.iter().find_map(|&(k, _)| {
-                    let key = self.key_text(k)?;
-                    seen.insert(key, k).map(|f| (f, k, key))
-                })
-            };
-            if let Some((first, k, key)) = dup {
-                let p = self.lines.position(self.node(first).start as usize);
-                return Err(YamlError {
-                    position: self.lines.position(self.node(k).start as usize),
-                    message: format!(
-                        "duplicate key {key:?} (first defined at line {}); the file is ambiguous",
-                        p.line
-                    ),
-                });
+                for &(k, _) in entries {
+                    let Some(text) = key(k) else { continue };
+                    if let Some(f) = seen.insert(text, k) {
+                        out.push((f, k));
+                    }
+                }
             }
         }
-        Ok(())
+        out.sort_unstable_by_key(|&(_, k)| self.nodes[k as usize].start);
+        out
     }
 
     /// Refuse alias bombs and aliases that contain themselves, before anything walks the tree.
@@ -604,6 +649,17 @@ pub const MAX_ALIAS_EXPANSION: u64 = 2_000_000;
 /// certificate through an alias a few hundred times adds a few MiB; 2,000 copies of a 2 MB
 /// name add 4 GB, which kubefix would hold as entry names and findings.
 pub const MAX_ALIAS_EXPANDED_BYTES: u64 = 256 << 20;
+
+/// go-yaml v2's `!!binary`: Go's standard base64, which skips line breaks (`\r`, `\n`)
+/// and nothing else; bytes that are not UTF-8 reach kubectl's JSON decoder as U+FFFD.
+fn decode_binary(value: &str) -> Option<String> {
+    use base64::Engine;
+    let compact: String = value.chars().filter(|&c| c != '\r' && c != '\n').collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
 
 fn detect_newline(src: &str) -> &'static str {
     match src.find('\n') {

@@ -95,6 +95,54 @@ pub(super) const MERGE: u8 = 4;
 /// Collection flag: written in flow style (`{...}` / `[...]`), not block style.
 pub(super) const FLOW: u8 = 8;
 
+/// An explicit tag on a scalar, as go-yaml v2 (`resolve.go`) acts on it. `!!str` and any
+/// tag outside `tag:yaml.org,2002:` it does not resolve (a custom `!foo` reads as a string);
+/// `!!bool`, `!!int`, `!!float`, `!!null` and `!!timestamp` resolve the value and fail the
+/// file when it is not one (`cannot decode !!str `x` as a !!bool`); `!!binary` is base64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagClass {
+    /// No tag: a plain scalar resolves by its text, a quoted one is a string.
+    None,
+    /// `!!str`, or a tag go-yaml does not resolve (`!foo`, `!!map` on a scalar): a string.
+    Str,
+    Bool,
+    Int,
+    Float,
+    Null,
+    Timestamp,
+    /// `!!binary`: the node's value is the decoded text.
+    Binary,
+}
+
+impl TagClass {
+    /// The class of a tag, from its suffix in `tag:yaml.org,2002:` (`None` for another
+    /// namespace).
+    pub(super) fn of(core_suffix: Option<&str>) -> TagClass {
+        match core_suffix {
+            Some("bool") => TagClass::Bool,
+            Some("int") => TagClass::Int,
+            Some("float") => TagClass::Float,
+            Some("null") => TagClass::Null,
+            Some("timestamp") => TagClass::Timestamp,
+            Some("binary") => TagClass::Binary,
+            _ => TagClass::Str,
+        }
+    }
+
+    /// The tag as go-yaml writes it in a message (`!!bool`).
+    pub fn short(self) -> &'static str {
+        match self {
+            TagClass::None | TagClass::Str => "!!str",
+            TagClass::Bool => "!!bool",
+            TagClass::Int => "!!int",
+            TagClass::Float => "!!float",
+            TagClass::Null => "!!null",
+            TagClass::Timestamp => "!!timestamp",
+            TagClass::Binary => "!!binary",
+        }
+    }
+}
+
 /// One node: 24 bytes. What `a` and `b` hold depends on the tag: a scalar's value (a source
 /// range, or an index into the owned strings), a collection's children (start and length in
 /// its arena), an alias's target.
@@ -158,6 +206,14 @@ pub struct Document<'a> {
     pub(super) has_merge_keys: bool,
     /// Whether the text has any alias (without one, nothing can expand).
     pub(super) has_aliases: bool,
+    /// Explicit tags written on scalars.
+    pub(super) tags: HashMap<NodeId, TagClass>,
+    /// Where a second YAML document starts (`---`), if the stream has one: kubectl reads the
+    /// first document only, and nothing from here on was parsed.
+    pub rest: Option<usize>,
+    /// Keys written twice in one mapping: `(earlier, later)` key nodes (see
+    /// [`Document::get`]: the later one is what kubectl reads).
+    pub duplicates: Vec<(NodeId, NodeId)>,
 }
 
 impl<'a> Document<'a> {
@@ -292,49 +348,138 @@ impl<'a> Document<'a> {
             && self.value_of(n) == key
     }
 
-    /// The value under `key` in mapping `map` (the first one; duplicate keys are rejected at
-    /// parse time). Returns the value's node id (unresolved, so callers can see aliases).
+    /// The value under `key` in mapping `map`, as go-yaml v2 (and so kubectl) reads it.
+    /// Returns the value's node id (unresolved, so callers can see aliases).
     ///
-    /// YAML merge keys are honoured as go-yaml (and so kubectl) reads them: keys written in
-    /// the mapping itself win, then those of `<<: *a` or `<<: [*a, *b]` in order.
+    /// go-yaml v2 decodes a mapping's entries in order into one map, so the last entry
+    /// that sets a key wins: of a key written twice, the second; and a merge key
+    /// (`<<: *a`, `<<: [*a, *b]`) sets every key of its mapping(s) where it stands,
+    /// overriding keys written before it, and overridden by keys written after it. Of a
+    /// merge list, the first mapping that has the key wins (go-yaml applies the list from
+    /// its last item to its first). The YAML spec's rule (keys of the mapping itself always
+    /// win) is not what kubectl does.
     pub fn get(&self, map: NodeId, key: &str) -> Option<NodeId> {
         self.get_depth(map, key, 0)
     }
 
     fn get_depth(&self, map: NodeId, key: &str, depth: usize) -> Option<NodeId> {
         let entries = self.entries(map)?;
-        if let Some(&(_, v)) = entries.iter().find(|&&(k, _)| self.is_key(k, key)) {
-            return Some(v);
-        }
-        if !self.has_merge_keys || depth > 32 {
-            return None;
-        }
-        let merged = self.merge_value(map)?;
-        match self.items(merged) {
-            Some(sources) => sources
+        if !self.has_merge_keys {
+            return entries
                 .iter()
-                .find_map(|&s| self.get_depth(s, key, depth + 1)),
-            None => self.get_depth(merged, key, depth + 1),
+                .rev()
+                .find(|&&(k, _)| self.is_key(k, key))
+                .map(|&(_, v)| v);
+        }
+        for &(k, v) in entries.iter().rev() {
+            if self.is_merge_key(k) {
+                if depth > 32 {
+                    continue;
+                }
+                let found = match self.items(v) {
+                    Some(sources) => sources
+                        .iter()
+                        .find_map(|&s| self.get_depth(s, key, depth + 1)),
+                    None => self.get_depth(v, key, depth + 1),
+                };
+                if found.is_some() {
+                    return found;
+                }
+            } else if self.is_key(k, key) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// The entries written in mapping `map` that kubectl reads, in document order: not an
+    /// entry whose key is written again later, nor one a later merge key overrides (see
+    /// [`Document::get`]). Linear in the mapping and what it merges.
+    pub fn read_entries(&self, map: NodeId) -> Cow<'_, [(NodeId, NodeId)]> {
+        let entries = self.entries(map).unwrap_or(&[]);
+        if self.duplicates.is_empty() && !self.has_merge_keys {
+            return Cow::Borrowed(entries);
+        }
+        let mut set: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for &(k, v) in entries.iter().rev() {
+            if self.is_merge_key(k) {
+                self.merged_keys(v, &mut set, 0);
+            } else if self.scalar(k).is_none_or(|key| set.insert(key)) {
+                out.push((k, v));
+            }
+        }
+        out.reverse();
+        Cow::Owned(out)
+    }
+
+    /// Every key a merge key's value `merged` sets, into `set`.
+    fn merged_keys<'s>(
+        &'s self,
+        merged: NodeId,
+        set: &mut std::collections::HashSet<&'s str>,
+        depth: usize,
+    ) {
+        if depth > 32 {
+            return;
+        }
+        let sources = match self.items(merged) {
+            Some(items) => items,
+            None => std::slice::from_ref(&merged),
+        };
+        for &s in sources {
+            for &(k, v) in self.entries(s).unwrap_or(&[]) {
+                if self.is_merge_key(k) {
+                    self.merged_keys(v, set, depth + 1);
+                } else if let Some(key) = self.scalar(k) {
+                    set.insert(key);
+                }
+            }
         }
     }
 
-    /// The value of mapping `map`'s merge key (`<<: *a` or `<<: [*a, *b]`), if it has one.
+    /// The value of mapping `map`'s first merge key (`<<: *a` or `<<: [*a, *b]`), if any.
     pub fn merge_value(&self, map: NodeId) -> Option<NodeId> {
-        if !self.has_merge_keys {
-            return None;
-        }
-        self.entries(map)?
+        self.merge_values(map).next()
+    }
+
+    /// The values of all of mapping `map`'s merge keys, in document order.
+    pub fn merge_values(&self, map: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let entries = if self.has_merge_keys {
+            self.entries(map).unwrap_or(&[])
+        } else {
+            &[]
+        };
+        entries
             .iter()
-            .find(|&&(k, _)| self.nodes[k as usize].flags & MERGE != 0)
+            .filter(|&&(k, _)| self.nodes[k as usize].flags & MERGE != 0)
             .map(|&(_, v)| v)
     }
 
-    /// The key node of the entry `key` in mapping `map`.
+    /// The key node of the entry `key` written in mapping `map` (of a key written twice,
+    /// the last: the one kubectl reads).
     pub fn get_key(&self, map: NodeId, key: &str) -> Option<NodeId> {
         self.entries(map)?
             .iter()
+            .rev()
             .find(|&&(k, _)| self.is_key(k, key))
             .map(|&(k, _)| k)
+    }
+
+    /// The explicit tag written on scalar `id` (aliases followed), if any.
+    pub fn tag_class(&self, id: NodeId) -> TagClass {
+        if self.tags.is_empty() {
+            return TagClass::None;
+        }
+        self.tags
+            .get(&self.resolve(id))
+            .copied()
+            .unwrap_or(TagClass::None)
+    }
+
+    /// Every scalar with an explicit tag, with its class.
+    pub fn tagged(&self) -> impl Iterator<Item = (NodeId, TagClass)> + '_ {
+        self.tags.iter().map(|(&id, &c)| (id, c))
     }
 
     /// 1-based line and character column of a byte offset.
@@ -388,10 +533,40 @@ mod tests {
             lookup(&format!("{base}c:\n  <<: [{{z: 1}}, *b]\n"), "c", "y").as_deref(),
             Some("merged")
         );
-        // Keys written in the mapping itself win.
+        // A key written after the merge key wins; one written before it is overridden by
+        // the merge (go-yaml v2's order, which kubectl v1.32 shows).
         assert_eq!(
             lookup(&format!("{base}c:\n  <<: *b\n  y: own\n"), "c", "y").as_deref(),
             Some("own")
+        );
+        assert_eq!(
+            lookup(&format!("{base}c:\n  y: own\n  <<: *b\n"), "c", "y").as_deref(),
+            Some("merged")
+        );
+        // Two merge keys: each applies where it stands.
+        assert_eq!(
+            lookup(
+                &format!("{base}c:\n  <<: *b\n  y: own\n  <<: *b\n"),
+                "c",
+                "y"
+            )
+            .as_deref(),
+            Some("merged")
+        );
+        // A merged mapping with a duplicate key: its last one.
+        assert_eq!(
+            lookup("b: &b {y: 1, y: 2}\nc:\n  <<: *b\n", "c", "y").as_deref(),
+            Some("2")
+        );
+        // Of a merge list, the first mapping that has the key, even before an own key.
+        assert_eq!(
+            lookup(
+                "a: &a {y: first}\nb: &b {y: second}\nc:\n  y: own\n  <<: [*a, *b]\n",
+                "c",
+                "y"
+            )
+            .as_deref(),
+            Some("first")
         );
         // Quoted, !!str, or an alias to a `<<` scalar: an ordinary key named `<<`, even when
         // the file has a real merge key elsewhere.
@@ -400,6 +575,86 @@ mod tests {
             let text = format!("{base}{real}m: &m <<\nc:\n  {key} : *b\n");
             assert_eq!(lookup(&text, "c", "y"), None, "{key}");
         }
+    }
+
+    #[test]
+    fn a_key_written_twice_reads_as_the_last() {
+        let text = "kind: Config\nkind: Other\nm: {a: 1, b: 2, a: 3}\n";
+        let doc = Document::parse(text).unwrap();
+        let root = doc.root.unwrap();
+        assert_eq!(
+            doc.get(root, "kind").and_then(|v| doc.scalar(v)),
+            Some("Other")
+        );
+        assert_eq!(lookup(text, "m", "a").as_deref(), Some("3"));
+        let lines: Vec<(usize, usize)> = doc
+            .duplicates
+            .iter()
+            .map(|&(a, b)| {
+                (
+                    doc.position(doc.node(a).start as usize).line,
+                    doc.position(doc.node(b).start as usize).column,
+                )
+            })
+            .collect();
+        assert_eq!(lines, [(1, 1), (3, 17)]);
+        assert_eq!(
+            doc.get_key(root, "kind").map(|k| doc.node(k).start),
+            Some(13)
+        );
+    }
+
+    /// Edits go to the entry kubectl reads, and removing it is refused when an earlier
+    /// entry of the same key would take its place.
+    #[test]
+    fn edits_of_a_key_written_twice_go_to_the_last() {
+        let text = "m:\n  a: 1\n  b: 2\n  a: 3\n";
+        let doc = Document::parse(text).unwrap();
+        let m = doc.get(doc.root.unwrap(), "m").unwrap();
+        let e = crate::yaml::remove_entry(&doc, m, "a").unwrap_err();
+        assert!(e.to_string().contains("also written at line 2"), "{e}");
+        let c = crate::yaml::replace_entry(&doc, m, "a", "a", &crate::yaml::NewValue::str("x"))
+            .unwrap();
+        assert_eq!(doc.lines.line(c.edit.range.start), 4);
+    }
+
+    #[test]
+    fn only_the_first_document_is_read() {
+        let text = "a: 1\n---\na: 2\n: : [ not yaml\n";
+        let doc = Document::parse(text).unwrap();
+        assert_eq!(doc.rest, Some(5));
+        assert_eq!(
+            doc.get(doc.root.unwrap(), "a").and_then(|v| doc.scalar(v)),
+            Some("1")
+        );
+        let lead = Document::parse("---\na: 1\n").unwrap();
+        assert_eq!(lead.rest, None);
+        let empty_first = Document::parse("---\n---\na: 1\n").unwrap();
+        assert_eq!(empty_first.rest, Some(4));
+        assert!(empty_first.scalar(empty_first.root.unwrap()).is_none());
+    }
+
+    #[test]
+    fn explicit_tags_are_recorded() {
+        let doc = Document::parse(
+            "a: !!bool \"true\"\nb: !!str ~\nc: !!null \"\"\nd: !!binary aHR0cHM6Ly9i\ne: !foo 5\n",
+        )
+        .unwrap();
+        let root = doc.root.unwrap();
+        let v = |k| doc.get(root, k).unwrap();
+        assert_eq!(doc.tag_class(v("a")), TagClass::Bool);
+        assert_eq!(doc.scalar(v("b")), Some("~"));
+        assert_eq!(doc.scalar(v("c")), None);
+        assert_eq!(doc.scalar(v("d")), Some("https://b"));
+        assert_eq!(doc.tag_class(v("e")), TagClass::Str);
+        assert!(Document::parse("a: !!binary '%%%'\n").is_err());
+        // Go's base64 skips line breaks, not spaces (a plain scalar folds lines to spaces).
+        let block = Document::parse("a: !!binary |\n  aHR0cHM6\n  Ly9i\n").unwrap();
+        assert_eq!(
+            block.scalar(block.get(block.root.unwrap(), "a").unwrap()),
+            Some("https://b")
+        );
+        assert!(Document::parse("a: !!binary aHR0cHM6\n  Ly9i\n").is_err());
     }
 
     #[test]

@@ -57,10 +57,10 @@ pub struct Occurrence {
 /// the tree that contain a target are walked, so the cost is one linear pass over the nodes
 /// plus the paths to the occurrences (bounded by the parser's alias-expansion limit).
 ///
-/// Merge keys: a key of a merged mapping counts as seen unless the merging mapping writes it
-/// after its `<<` entry or an earlier merge source has it (go-yaml v2, which kubectl uses,
-/// lets a merge override keys written before it; newer parsers do not: either way, a place
-/// that may be seen is listed). A merged mapping is itself seen wherever it is merged.
+/// Keys are read as go-yaml v2 (and so kubectl) reads them: of a key written twice, the
+/// last entry is seen; a merge key (`<<`) overrides the keys written before it and is
+/// overridden by those after it, and of a merge list the first mapping with a key wins.
+/// A merged mapping is itself seen wherever it is merged.
 pub fn occurrences(doc: &Document<'_>, targets: &HashSet<NodeId>) -> Vec<Occurrence> {
     let mut out = Vec::new();
     let Some(root) = doc.root else { return out };
@@ -132,34 +132,41 @@ impl<'w> Occurrences<'w, '_, '_> {
                 }
             }
             NodeKind::Mapping { .. } => {
-                let mut hidden: Vec<&str> = Vec::new();
+                let mut hidden: HashSet<&str> = HashSet::new();
                 self.mapping(id, via, &mut hidden, 0);
             }
             _ => {}
         }
     }
 
-    /// The entries of mapping `map` as seen where it is (merged into) the current path;
-    /// `hidden` holds the keys that win over this mapping's.
+    /// The entries of mapping `map` as kubectl sees them where it is (merged into) the
+    /// current path. `hidden` holds the keys that win over this mapping's; the keys this
+    /// mapping sets are added to it.
+    ///
+    /// go-yaml v2 decodes a mapping's entries in order into one map, a merge key (`<<`)
+    /// setting its mappings' keys where it stands (a merge list from its last item to its
+    /// first). Walked from the last entry, an entry is seen unless a later one set its key.
     fn mapping(
         &mut self,
         map: NodeId,
         via: Option<NodeId>,
-        hidden: &mut Vec<&'w str>,
+        hidden: &mut HashSet<&'w str>,
         depth: usize,
     ) {
         let doc: &'w Document<'_> = self.doc;
         let Some(entries) = doc.entries(map) else {
             return;
         };
-        let merge_at = entries.iter().position(|&(k, _)| doc.is_merge_key(k));
-        for &(k, v) in entries {
+        for &(k, v) in entries.iter().rev() {
             if doc.is_merge_key(k) {
+                if depth <= 32 {
+                    self.merge(v, via, hidden, depth);
+                }
                 continue;
             }
             let key = doc.scalar(k).unwrap_or("");
-            if hidden.contains(&key) {
-                continue;
+            if !hidden.insert(key) {
+                continue; // a later entry (or an outer mapping) sets it
             }
             let (rv, _) = self.follow(v, via);
             if self.contains[rv as usize] {
@@ -168,52 +175,37 @@ impl<'w> Occurrences<'w, '_, '_> {
                 self.path.pop();
             }
         }
-        let Some(at) = merge_at else { return };
-        if depth > 32 {
-            return;
-        }
-        // Keys that win over the merged ones: this mapping's own, written after `<<`, and
-        // (below) those of earlier merge sources.
-        let outer = hidden.len();
-        for &(k, _) in &entries[at + 1..] {
-            if let Some(key) = doc.scalar(k) {
-                hidden.push(key);
-            }
-        }
-        let merged = entries[at].1;
+    }
+
+    /// The mappings of a merge key's value `merged`, seen in the current mapping.
+    fn merge(
+        &mut self,
+        merged: NodeId,
+        via: Option<NodeId>,
+        hidden: &mut HashSet<&'w str>,
+        depth: usize,
+    ) {
+        let doc: &'w Document<'_> = self.doc;
         let (rm, mvia) = self.follow(merged, via);
-        let sources: Vec<NodeId> = match doc.kind(rm) {
-            NodeKind::Sequence { items, .. } => items.to_vec(),
-            _ => vec![merged],
+        let (sources, sources_via): (Vec<NodeId>, _) = match doc.kind(rm) {
+            NodeKind::Sequence { items, .. } => (items.to_vec(), mvia),
+            _ => (vec![merged], via),
         };
-        let sources_via = if matches!(doc.kind(rm), NodeKind::Sequence { .. }) {
-            mvia
-        } else {
-            via
-        };
+        // The first source wins over the later ones (go-yaml applies it last).
         for s in sources {
             let (sid, svia) = self.follow(s, sources_via);
             if doc.entries(sid).is_none() {
                 continue;
             }
-            if self.contains[sid as usize] {
-                if self.targets.contains(&sid) {
-                    self.out.push(Occurrence {
-                        node: sid,
-                        path: self.path.clone(),
-                        via: svia,
-                    });
-                }
-                self.mapping(sid, svia, hidden, depth + 1);
+            if self.targets.contains(&sid) && self.contains[sid as usize] {
+                self.out.push(Occurrence {
+                    node: sid,
+                    path: self.path.clone(),
+                    via: svia,
+                });
             }
-            // Its keys win over later sources'.
-            for &(k, _) in doc.entries(sid).unwrap_or(&[]) {
-                if let Some(key) = doc.scalar(k) {
-                    hidden.push(key);
-                }
-            }
+            self.mapping(sid, svia, hidden, depth + 1);
         }
-        hidden.truncate(outer);
     }
 }
 
@@ -429,6 +421,67 @@ impl Walk<'_, '_, '_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where each scalar reading `value` is seen in `text`, as kubectl reads it: the key
+    /// paths, one per occurrence.
+    fn seen(text: &str, value: &str) -> Vec<String> {
+        let doc = Document::parse(text).unwrap();
+        let targets: HashSet<NodeId> = (0..doc.len() as NodeId)
+            .filter(|&id| {
+                matches!(doc.kind(id), NodeKind::Scalar { .. })
+                    && doc.node(id).key().is_some()
+                    && doc.scalar(id) == Some(value)
+            })
+            .collect();
+        let mut paths: Vec<String> = occurrences(&doc, &targets)
+            .iter()
+            .map(|o| {
+                let keys: Vec<&str> = o
+                    .path
+                    .iter()
+                    .map(|s| match *s {
+                        Step::Key(k) => doc.scalar(k).unwrap_or("?"),
+                        Step::Index(..) => "#",
+                    })
+                    .collect();
+                format!(
+                    "{}@{}",
+                    keys.join("."),
+                    doc.position(doc.node(o.node).span().start).line
+                )
+            })
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    /// What kubectl sees is go-yaml v2's reading: the last of a key written twice, a merge
+    /// overriding the keys before it and overridden by those after it.
+    #[test]
+    fn occurrences_follow_go_yaml_v2s_order() {
+        let base = "b: &b {y: merged}\n";
+        // The merged value where no own key follows the merge key.
+        assert_eq!(
+            seen(&format!("{base}c:\n  y: own\n  <<: *b\n"), "merged"),
+            ["b.y@1", "c.y@1"]
+        );
+        assert!(seen(&format!("{base}c:\n  y: own\n  <<: *b\n"), "own").is_empty());
+        assert_eq!(
+            seen(&format!("{base}c:\n  <<: *b\n  y: own\n"), "merged"),
+            ["b.y@1"]
+        );
+        assert_eq!(
+            seen(&format!("{base}c:\n  <<: *b\n  y: own\n"), "own"),
+            ["c.y@4"]
+        );
+        // A key written twice: the last one only.
+        assert_eq!(seen("c: {y: one, y: two}\n", "one"), Vec::<String>::new());
+        assert_eq!(seen("c: {y: one, y: two}\n", "two"), ["c.y@1"]);
+        // Of a merge list, the first source wins over the later ones.
+        let two = "a: &a {y: first}\nb: &b {y: second}\nc:\n  <<: [*a, *b]\n";
+        assert_eq!(seen(two, "first"), ["a.y@1", "c.y@1"]);
+        assert_eq!(seen(two, "second"), ["b.y@2"]);
+    }
 
     #[test]
     fn detects_unintended_change() {
