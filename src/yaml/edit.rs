@@ -768,10 +768,19 @@ pub fn rehome_anchors(
             } => {
                 let start = props_start(doc, span.start);
                 let text = &doc.src[start..span.end];
-                if text.contains(['\n', '\r'])
-                    || value.contains([',', '[', ']', '{', '}', '#'])
-                    || !text.contains('&')
-                {
+                // Every property of the node must move with it: its anchor and its tag
+                // written before it on its own line (`&t !!binary …`), not on a line above,
+                // where `props_start` does not look (a value holding `&` or `!` proves nothing).
+                let props = &doc.src[start..span.start];
+                let anchor_here = doc
+                    .anchor_span(node)
+                    .is_some_and(|r| start <= r.start && r.end <= span.start);
+                let tag_here =
+                    !doc.tagged(node) || props.split_whitespace().any(|t| t.starts_with('!'));
+                if !anchor_here || !tag_here {
+                    return refuse("its anchor or tag is written on a line above the value");
+                }
+                if text.contains(['\n', '\r']) || value.contains([',', '[', ']', '{', '}', '#']) {
                     return refuse("kubefix moves only a one-line value to the alias");
                 }
                 text
@@ -943,5 +952,37 @@ mod tests {
         let (key, value) = (doc.get_key(a, "x").unwrap(), doc.get(a, "x").unwrap());
         let e = rehome_anchors(&doc, &alias_index(&doc), key, value, &[]).unwrap_err();
         assert!(e.to_string().contains("anchored as &m"), "{e}");
+    }
+
+    /// The anchor or tag of a moved value written on the line above it stays behind with
+    /// the removed lines: the alias would lose its anchor (`*t` after it no longer resolves)
+    /// or its tag (`!!binary` decoded by kubectl, the raw text after the move). Refused.
+    #[test]
+    fn a_removed_anchor_with_properties_on_the_line_above_is_not_moved() {
+        for src in [
+            "a:\n  x: &t\n    v&w\n  y: 1\nb: *t\nc: *t\n",
+            "a:\n  x: !!binary\n    &t aGk=\n  y: 1\nb: *t\n",
+            "a:\n  x: !!str\n    &t true\n  y: 1\nb: *t\n",
+        ] {
+            let doc = Document::parse(src).unwrap();
+            let a = at(&doc, &["a"]);
+            let (key, value) = (doc.get_key(a, "x").unwrap(), doc.get(a, "x").unwrap());
+            let removed = [remove_entry(&doc, a, "x").unwrap().edit.range];
+            let e = rehome_anchors(&doc, &alias_index(&doc), key, value, &removed).expect_err(src);
+            assert!(e.to_string().contains("anchored as &t"), "{e}");
+        }
+        // On the value's own line, tag and anchor move with it.
+        let src = "a:\n  x: &t !!binary aGk=\n  y: 1\nb: *t\n";
+        let out = apply(src, |d| {
+            let a = at(d, &["a"]);
+            let mut changes = vec![remove_entry(d, a, "x").unwrap()];
+            let key = d.get_key(a, "x").unwrap();
+            let removed = [changes[0].edit.range.clone()];
+            changes.extend(
+                rehome_anchors(d, &alias_index(d), key, d.get(a, "x").unwrap(), &removed).unwrap(),
+            );
+            changes
+        });
+        assert_eq!(out, "a:\n  y: 1\nb: &t !!binary aGk=\n");
     }
 }

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle, StructureStyle, Tag as YamlTag};
 
-use super::tree::{Node, Tag, FLOW, MERGE, NULL, OWNED};
+use super::tree::{Node, Tag, FLOW, MERGE, NULL, OWNED, TAGGED};
 use super::{Document, Layout, LineIndex, NodeId, NodeKind, Style, YamlError};
 
 enum Open {
@@ -176,7 +176,8 @@ impl<'a> Builder<'a> {
         node.a = a;
         node.b = len;
         node.style = style.into();
-        node.flags = owned | if null { NULL } else { 0 } | if merge { MERGE } else { 0 };
+        let tagged = if tag.is_some() { TAGGED } else { 0 };
+        node.flags = owned | if null { NULL } else { 0 } | if merge { MERGE } else { 0 } | tagged;
         let id = self.push_at(node, range.start)?;
         if anchor_id != 0 {
             self.anchor_ids.insert(anchor_id, id);
