@@ -400,11 +400,13 @@ fn flow_removal(
 
 /// Full-line comments right above the line at `line_start` (no blank line between), at the
 /// entry's column, that clearly belong to the removed key `key`: they name it and no other
-/// key of the mapping. Returns where they begin.
+/// key of the mapping. Returns where they begin. Lines before `floor` (the end of the entry
+/// before, whose multi-line quoted value may have a line that starts with `#`) are not looked at.
 fn own_comment_above(
     doc: &Document<'_>,
     entries: Entries<'_>,
     line_start: usize,
+    floor: usize,
     col: &str,
     key: &str,
 ) -> Option<usize> {
@@ -413,6 +415,9 @@ fn own_comment_above(
     let mut text = String::new();
     while from > 0 {
         let prev = doc.lines.line_start(doc.lines.line(from - 1));
+        if prev < floor {
+            break;
+        }
         let line = src[prev..from].trim_end_matches(['\n', '\r']);
         match line.strip_prefix(col) {
             Some(c) if c.starts_with('#') => {
@@ -488,8 +493,12 @@ pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change
             } else {
                 next_line(src, last)
             };
-            let start =
-                own_comment_above(doc, entries, start, &src[start..lead], key).unwrap_or(start);
+            let floor = match idx.checked_sub(1) {
+                Some(i) => entry_end(doc, entries[i].0, entries[i].1),
+                None => 0,
+            };
+            let start = own_comment_above(doc, entries, start, floor, &src[start..lead], key)
+                .unwrap_or(start);
             if end == src.len() && start > 0 && !src.ends_with('\n') {
                 // Last line without a final newline: drop the preceding line break instead.
                 let prev = if src[..start].ends_with("\r\n") {
@@ -929,6 +938,20 @@ mod tests {
         assert_eq!(
             out,
             "c:\n  server: s\n  # TLS: insecure and file\n  file: /x\n"
+        );
+    }
+
+    /// A line of the value before that starts with `#` (a double-quoted scalar over two
+    /// lines) is not a comment: it stays, and so does the value.
+    #[test]
+    fn a_quoted_value_line_that_looks_like_a_comment_stays() {
+        let src = "c:\n  name: \"kube\n  # insecure-skip-tls-verify\"\n  insecure-skip-tls-verify: true\n  file: /x\n";
+        let out = apply(src, |d| {
+            vec![remove_entry(d, at(d, &["c"]), "insecure-skip-tls-verify").unwrap()]
+        });
+        assert_eq!(
+            out,
+            "c:\n  name: \"kube\n  # insecure-skip-tls-verify\"\n  file: /x\n"
         );
     }
 
