@@ -217,3 +217,48 @@ fn alias_to_a_merge_key_scalar_is_not_a_merge() {
     assert!(all(&out).contains("no fixes needed"), "{}", all(&out));
     assert_eq!(std::fs::read(&file).unwrap(), before);
 }
+
+/// A cluster with both a CA and insecure-skip-tls-verify (kubectl refuses it), whose
+/// `tls-server-name` is a double-quoted value over two lines, the second starting with `#`.
+/// The removal must not take that line for a comment above the removed key (exit 2, "the
+/// repaired text would not load": unclosed quote).
+#[test]
+fn a_quoted_line_starting_with_hash_is_not_a_comment_of_the_removed_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "config",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n    certificate-authority: /etc/ssl/certs/ca.pem\n    tls-server-name: \"kube\n    # insecure-skip-tls-verify\"\n    insecure-skip-tls-verify: true\n",
+    );
+    let o = kubefix(
+        dir.path(),
+        &["--apply", "--kubeconfig", f.to_str().unwrap()],
+    );
+    assert_ne!(o.status.code(), Some(2), "{}", all(&o));
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n    certificate-authority: /etc/ssl/certs/ca.pem\n    tls-server-name: \"kube\n    # insecure-skip-tls-verify\"\n"
+    );
+}
+
+/// A removed value anchored on the line above (`&t` then the value, holding `&`, on the
+/// next line; or `!!binary` above `&t …`) is not moved to its alias without its
+/// properties: the finding keeps a hint, nothing is written, and kubefix does not exit 2.
+#[test]
+fn a_removed_anchor_with_its_tag_or_anchor_above_is_left_with_a_hint() {
+    for value in [
+        "&t\n      /tmp/a&b.crt",
+        "!!binary\n      &t L3RtcC9hLmNydA==",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster:\n    server: https://127.0.0.1:1\n    certificate-authority-data: x\n    certificate-authority: {value}\n- name: b\n  cluster:\n    server: https://127.0.0.1:2\n    certificate-authority: *t\n");
+        let f = write(dir.path(), "config", &text);
+        let o = kubefix(
+            dir.path(),
+            &["--apply", "--kubeconfig", f.to_str().unwrap()],
+        );
+        assert_ne!(o.status.code(), Some(2), "{}", all(&o));
+        assert!(all(&o).contains("anchored as &t"), "{}", all(&o));
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), text);
+    }
+}

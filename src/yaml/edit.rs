@@ -401,11 +401,13 @@ fn flow_removal(
 
 /// Full-line comments right above the line at `line_start` (no blank line between), at the
 /// entry's column, that clearly belong to the removed key `key`: they name it and no other
-/// key of the mapping. Returns where they begin.
+/// key of the mapping. Returns where they begin. Lines before `floor` (the end of the entry
+/// before, whose multi-line quoted value may have a line that starts with `#`) are not looked at.
 fn own_comment_above(
     doc: &Document<'_>,
     entries: Entries<'_>,
     line_start: usize,
+    floor: usize,
     col: &str,
     key: &str,
 ) -> Option<usize> {
@@ -414,6 +416,9 @@ fn own_comment_above(
     let mut text = String::new();
     while from > 0 {
         let prev = doc.lines.line_start(doc.lines.line(from - 1));
+        if prev < floor {
+            break;
+        }
         let line = src[prev..from].trim_end_matches(['\n', '\r']);
         match line.strip_prefix(col) {
             Some(c) if c.starts_with('#') => {
@@ -504,8 +509,12 @@ pub fn remove_entry(doc: &Document<'_>, map: NodeId, key: &str) -> Result<Change
             } else {
                 next_line(src, last)
             };
-            let start =
-                own_comment_above(doc, entries, start, &src[start..lead], key).unwrap_or(start);
+            let floor = match idx.checked_sub(1) {
+                Some(i) => entry_end(doc, entries[i].0, entries[i].1),
+                None => 0,
+            };
+            let start = own_comment_above(doc, entries, start, floor, &src[start..lead], key)
+                .unwrap_or(start);
             if end == src.len() && start > 0 && !src.ends_with('\n') {
                 // Last line without a final newline: drop the preceding line break instead.
                 let prev = if src[..start].ends_with("\r\n") {
@@ -784,10 +793,19 @@ pub fn rehome_anchors(
             } => {
                 let start = props_start(doc, span.start);
                 let text = &doc.src[start..span.end];
-                if text.contains(['\n', '\r'])
-                    || value.contains([',', '[', ']', '{', '}', '#'])
-                    || !text.contains('&')
-                {
+                // Every property of the node must move with it: its anchor and its tag
+                // written before it on its own line (`&t !!binary …`), not on a line above,
+                // where `props_start` does not look (a value holding `&` or `!` proves nothing).
+                let props = &doc.src[start..span.start];
+                let anchor_here = doc
+                    .anchor_span(node)
+                    .is_some_and(|r| start <= r.start && r.end <= span.start);
+                let tag_here =
+                    !doc.is_tagged(node) || props.split_whitespace().any(|t| t.starts_with('!'));
+                if !anchor_here || !tag_here {
+                    return refuse("its anchor or tag is written on a line above the value");
+                }
+                if text.contains(['\n', '\r']) || value.contains([',', '[', ']', '{', '}', '#']) {
                     return refuse("kubefix moves only a one-line value to the alias");
                 }
                 text
@@ -939,6 +957,20 @@ mod tests {
         );
     }
 
+    /// A line of the value before that starts with `#` (a double-quoted scalar over two
+    /// lines) is not a comment: it stays, and so does the value.
+    #[test]
+    fn a_quoted_value_line_that_looks_like_a_comment_stays() {
+        let src = "c:\n  name: \"kube\n  # insecure-skip-tls-verify\"\n  insecure-skip-tls-verify: true\n  file: /x\n";
+        let out = apply(src, |d| {
+            vec![remove_entry(d, at(d, &["c"]), "insecure-skip-tls-verify").unwrap()]
+        });
+        assert_eq!(
+            out,
+            "c:\n  name: \"kube\n  # insecure-skip-tls-verify\"\n  file: /x\n"
+        );
+    }
+
     #[test]
     fn a_removed_anchor_moves_to_its_first_remaining_alias() {
         let src = "a:\n  x: &t !!bool true\n  y: 1\nb:\n  x: *t\nc: [*t]\n";
@@ -959,5 +991,37 @@ mod tests {
         let (key, value) = (doc.get_key(a, "x").unwrap(), doc.get(a, "x").unwrap());
         let e = rehome_anchors(&doc, &alias_index(&doc), key, value, &[]).unwrap_err();
         assert!(e.to_string().contains("anchored as &m"), "{e}");
+    }
+
+    /// The anchor or tag of a moved value written on the line above it stays behind with
+    /// the removed lines: the alias would lose its anchor (`*t` after it no longer resolves)
+    /// or its tag (`!!binary` decoded by kubectl, the raw text after the move). Refused.
+    #[test]
+    fn a_removed_anchor_with_properties_on_the_line_above_is_not_moved() {
+        for src in [
+            "a:\n  x: &t\n    v&w\n  y: 1\nb: *t\nc: *t\n",
+            "a:\n  x: !!binary\n    &t aGk=\n  y: 1\nb: *t\n",
+            "a:\n  x: !!str\n    &t true\n  y: 1\nb: *t\n",
+        ] {
+            let doc = Document::parse(src).unwrap();
+            let a = at(&doc, &["a"]);
+            let (key, value) = (doc.get_key(a, "x").unwrap(), doc.get(a, "x").unwrap());
+            let removed = [remove_entry(&doc, a, "x").unwrap().edit.range];
+            let e = rehome_anchors(&doc, &alias_index(&doc), key, value, &removed).expect_err(src);
+            assert!(e.to_string().contains("anchored as &t"), "{e}");
+        }
+        // On the value's own line, tag and anchor move with it.
+        let src = "a:\n  x: &t !!binary aGk=\n  y: 1\nb: *t\n";
+        let out = apply(src, |d| {
+            let a = at(d, &["a"]);
+            let mut changes = vec![remove_entry(d, a, "x").unwrap()];
+            let key = d.get_key(a, "x").unwrap();
+            let removed = [changes[0].edit.range.clone()];
+            changes.extend(
+                rehome_anchors(d, &alias_index(d), key, d.get(a, "x").unwrap(), &removed).unwrap(),
+            );
+            changes
+        });
+        assert_eq!(out, "a:\n  y: 1\nb: &t !!binary aGk=\n");
     }
 }

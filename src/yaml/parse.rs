@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle, StructureStyle, Tag as YamlTag};
 
-use super::tree::{Node, Tag, TagClass, FLOW, MERGE, NULL, OWNED};
+use super::tree::{Node, Tag, TagClass, FLOW, MERGE, NULL, OWNED, TAGGED};
 use super::{Document, Layout, LineIndex, NodeId, NodeKind, Style, YamlError};
 
 enum Open {
@@ -203,7 +203,8 @@ impl<'a> Builder<'a> {
         node.a = a;
         node.b = len;
         node.style = style.into();
-        node.flags = owned | if null { NULL } else { 0 } | if merge { MERGE } else { 0 };
+        let tagged = if tag.is_some() { TAGGED } else { 0 };
+        node.flags = owned | if null { NULL } else { 0 } | if merge { MERGE } else { 0 } | tagged;
         let id = self.push_at(node, range.start)?;
         if class != TagClass::None {
             self.tags.insert(id, class);

@@ -94,6 +94,9 @@ pub(super) const OWNED: u8 = 2;
 pub(super) const MERGE: u8 = 4;
 /// Collection flag: written in flow style (`{...}` / `[...]`), not block style.
 pub(super) const FLOW: u8 = 8;
+/// Scalar flag: written with a tag (`!!str`, `!!binary`, `!local`), which changes what
+/// kubectl reads.
+pub(super) const TAGGED: u8 = 16;
 
 /// An explicit tag on a scalar, as go-yaml v2 (`resolve.go`) acts on it. `!!str` and any
 /// tag outside `tag:yaml.org,2002:` it does not resolve (a custom `!foo` reads as a string);
@@ -259,6 +262,17 @@ impl<'a> Document<'a> {
     /// Whether key node `k` is a merge key (`<<`) as go-yaml reads one.
     pub fn is_merge_key(&self, k: NodeId) -> bool {
         self.nodes[k as usize].flags & MERGE != 0
+    }
+
+    /// Whether scalar `id` is written with a tag (`!!str 1`, `!!binary …`).
+    pub fn is_tagged(&self, id: NodeId) -> bool {
+        let n = &self.nodes[id as usize];
+        n.tag == Tag::Scalar && n.flags & TAGGED != 0
+    }
+
+    /// Where the anchor (`&name`) written on node `id` is, if it has one.
+    pub fn anchor_span(&self, id: NodeId) -> Option<Range<usize>> {
+        self.anchors.get(&id).map(|(_, r)| r.clone())
     }
 
     /// Line of the anchor (`&name`) written on node `id`, if it has one.
