@@ -835,3 +835,46 @@ fn csr_command_is_whole_for_a_long_name() {
         assert_eq!(csr["spec"]["request"], support::b64(pem.as_bytes()));
     }
 }
+
+/// Review: names are the file author's. A context named `--current` (or a user named `-jane`)
+/// would be a flag to kubectl: `set-context --current --user=X` edits the current context,
+/// another one. Names that start with `-` go last, after `--`; pasted, the command edits the
+/// context the finding names and no other.
+#[test]
+fn a_name_that_looks_like_a_flag_stays_a_name() {
+    let Some(real) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let sh = Shell::new();
+    let text_ = contexts_config(&["ci", "'--current'"], "ci")
+        .replace(
+            "- name: '--current'\n  context:\n    cluster: c\n    user: u\n",
+            "- name: '--current'\n  context:\n    cluster: c\n    user: deploy-bto\n",
+        )
+        .replace(
+            "- name: u\n  user:\n    token: opaque\n",
+            "- name: u\n  user:\n    token: a\n- name: deploy-bot\n  user:\n    token: b\n",
+        );
+    let file = sh.write("k.yaml", &text_);
+    let o = sh.sh("kubefix --kubeconfig k.yaml -o json", &[]);
+    let hint = json_hint(&o, "dangling-reference");
+    std::fs::remove_file(sh.bin.join("kubectl")).unwrap();
+    std::os::unix::fs::symlink(&real, sh.bin.join("kubectl")).unwrap();
+    let cmd = hint_command(&hint);
+    let o = sh.sh(&cmd, &[]);
+    assert_eq!(o.status.code(), Some(0), "`{cmd}`: {}", text(&o));
+    let user_of = |ctx: &str| {
+        let o = sh.sh(
+            &format!("kubectl --kubeconfig k.yaml config view -o jsonpath='{{.contexts[?(@.name==\"{ctx}\")].context.user}}'"),
+            &[],
+        );
+        stdout(&o)
+    };
+    assert_eq!(
+        user_of("ci"),
+        "u",
+        "`{cmd}` edited another context: {}",
+        std::fs::read_to_string(&file).unwrap()
+    );
+    assert_eq!(user_of("--current"), "deploy-bot", "`{cmd}`");
+}

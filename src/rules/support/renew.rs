@@ -101,14 +101,15 @@ pub fn new_certificate(cx: &Context<'_, '_, '_>, identity: &Identity, user: &str
         request = quote(&request),
         set = kubectl(
             cx,
-            &[
-                "config",
-                "set-credentials",
-                user,
-                &format!("--client-certificate={crt}"),
-                &format!("--client-key={key}"),
-                "--embed-certs=true",
-            ]
+            &crate::shell::operands(
+                &["config", "set-credentials"],
+                &[user],
+                &[
+                    &format!("--client-certificate={crt}"),
+                    &format!("--client-key={key}"),
+                    "--embed-certs=true",
+                ],
+            )
         ),
     )
 }
