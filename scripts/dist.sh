@@ -134,11 +134,16 @@ install -m 0755 "$binary" "$root/kubefix"
 for doc in README.md CHANGELOG.md LICENSE-MIT LICENSE-APACHE SECURITY.md; do
     install -m 0644 "$doc" "$root/$doc"
 done
+# Run as `kubefix` whatever the binary's file name: kubefix names itself after argv[0]
+# (`kubectl-fix` writes kubectl-fix completions and a `kubectl fix` man page).
+generate() {
+    (exec -a kubefix "$generator" "$@")
+}
 for pair in bash:kubefix.bash zsh:_kubefix fish:kubefix.fish powershell:_kubefix.ps1 \
     elvish:kubefix.elv; do
-    "$generator" completions "${pair%%:*}" >"$root/complete/${pair#*:}"
+    generate completions "${pair%%:*}" >"$root/complete/${pair#*:}"
 done
-"$generator" man >"$root/doc/kubefix.1"
+generate man >"$root/doc/kubefix.1"
 chmod 0644 "$root"/complete/* "$root/doc/kubefix.1"
 chmod 0755 "$root" "$root/complete" "$root/doc"
 

@@ -63,23 +63,30 @@ pub const SECRET_CONFIG_KEYS: [&str; 6] = [
     "token",
 ];
 
-/// auth-provider `config` keys whose values are no secret though their names say token or
-/// key: gcp's JSONPath templates into its helper's output (`token-key:
-/// '{.credential.access_token}'`, `expiry-key: '{.credential.token_expiry}'`).
+/// gcp auth-provider `config` keys whose values are no secret though their names say token
+/// or key: JSONPath templates into its helper's output (`token-key:
+/// '{.credential.access_token}'`, `expiry-key: '{.credential.token_expiry}'`). Only for
+/// `name: gcp`: another provider's keys of these names are unknown, so secret by their names.
 pub const PUBLIC_CONFIG_KEYS: [&str; 2] = ["token-key", "expiry-key"];
 
-/// An auth-provider `config` key whose value is a secret: one of [`SECRET_CONFIG_KEYS`], not
-/// one of [`PUBLIC_CONFIG_KEYS`], else (a provider kubefix does not know) any name with
-/// token, secret, password or key in it.
+/// An auth-provider `config` key whose value is a secret, provider unknown: one of
+/// [`SECRET_CONFIG_KEYS`], else any name with token, secret, password or key in it.
 pub fn is_secret_config_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    if SECRET_CONFIG_KEYS.contains(&k.as_str()) {
-        return true;
-    }
-    if PUBLIC_CONFIG_KEYS.contains(&k.as_str()) {
+    SECRET_CONFIG_KEYS.contains(&k.as_str())
+        || k.contains("token")
+        || k.contains("secret")
+        || k.contains("password")
+        || k.contains("key")
+}
+
+/// [`is_secret_config_key`] for auth-provider `provider`: gcp's [`PUBLIC_CONFIG_KEYS`] are
+/// shown (client-go's gcp provider names them exactly so).
+pub fn is_secret_provider_key(provider: Option<&str>, key: &str) -> bool {
+    if provider == Some("gcp") && PUBLIC_CONFIG_KEYS.contains(&key) {
         return false;
     }
-    k.contains("token") || k.contains("secret") || k.contains("password") || k.contains("key")
+    is_secret_config_key(key)
 }
 
 /// `--client-secret`, `--oidc-client-secret`, `--password`, `--token`, `--pass`, `--passwd`,
@@ -146,9 +153,6 @@ pub fn is_secret_arg(arg: &str) -> bool {
 /// or key, any `*-data`, and exec env values.
 pub fn is_secret_field(path: &str) -> bool {
     let last = path.rsplit('.').next().unwrap_or(path).to_ascii_lowercase();
-    if path.contains("auth-provider.config.") && PUBLIC_CONFIG_KEYS.contains(&last.as_str()) {
-        return false;
-    }
     ["token", "secret", "password", "key", "-data"]
         .iter()
         .any(|s| last.contains(s))
@@ -173,12 +177,16 @@ pub fn secret_spans(view: &Kubeconfig<'_, '_>) -> Vec<Range<usize>> {
                 push(v);
             }
         }
-        if let Some(config) = doc
-            .get(body, "auth-provider")
-            .and_then(|ap| doc.get(ap, "config"))
-        {
+        let provider = doc.get(body, "auth-provider");
+        let provider_name = provider
+            .and_then(|ap| doc.get(ap, "name"))
+            .and_then(|n| doc.scalar(doc.resolve(n)));
+        if let Some(config) = provider.and_then(|ap| doc.get(ap, "config")) {
             for &(k, v) in doc.entries(config).unwrap_or(&[]) {
-                if doc.scalar(k).is_some_and(is_secret_config_key) {
+                if doc
+                    .scalar(k)
+                    .is_some_and(|k| is_secret_provider_key(provider_name, k))
+                {
                     push(v);
                 }
             }
@@ -547,20 +555,22 @@ mod tests {
         ] {
             assert!(is_secret_config_key(k), "{k}");
         }
-        // gcp's JSONPath templates and the providers' ids are shown.
-        for k in [
-            "token-key",
-            "expiry-key",
-            "cmd-path",
-            "client-id",
-            "apiserver-id",
-            "expiry",
-        ] {
+        // The providers' ids are shown, gcp's JSONPath templates only for gcp.
+        for k in ["token-key", "expiry-key"] {
+            assert!(!is_secret_provider_key(Some("gcp"), k), "{k}");
+            assert!(is_secret_provider_key(Some("acme"), k), "{k}");
+            assert!(is_secret_provider_key(None, k), "{k}");
+            assert!(
+                is_secret_provider_key(Some("gcp"), &k.to_uppercase()),
+                "{k}"
+            );
+        }
+        for k in ["cmd-path", "client-id", "apiserver-id", "expiry"] {
             assert!(!is_secret_config_key(k), "{k}");
         }
         // An unknown provider's key named like a secret stays secret.
         assert!(is_secret_config_key("api-key"));
-        assert!(!is_secret_field(
+        assert!(is_secret_field(
             "users[0].user.auth-provider.config.token-key"
         ));
         assert!(is_secret_field(

@@ -19,6 +19,23 @@ pub fn quote(s: &str) -> String {
     }
 }
 
+/// kubectl arguments: `head`, the names `names` (operands), then `tail` (flags); when a name
+/// starts with `-`, the names go last after `--`, so kubectl reads a context or user named
+/// `--current` or `-jane` as a name, never as a flag (`set-context --current` edits another
+/// context).
+pub fn operands<'a>(head: &[&'a str], names: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
+    let mut out = head.to_vec();
+    if names.iter().any(|n| n.starts_with('-')) {
+        out.extend_from_slice(tail);
+        out.push("--");
+        out.extend_from_slice(names);
+    } else {
+        out.extend_from_slice(names);
+        out.extend_from_slice(tail);
+    }
+    out
+}
+
 /// A kubefix command line to suggest: the program as invoked (`kubefix` or `kubectl fix`),
 /// `sudo` when the user ran under sudo, `$KUBECONFIG` when the files came from it, and the
 /// flags that select the files and sources and change the plan (never output-only flags).
@@ -256,5 +273,18 @@ mod tests {
             Some(std::path::Path::new("-config"))
         );
         assert_eq!(cli.k3s_context.as_deref(), Some("-x y"));
+    }
+
+    #[test]
+    fn names_that_look_like_flags_go_last_after_a_double_dash() {
+        let set = ["config", "set-context"];
+        assert_eq!(
+            operands(&set, &["ci"], &["--user=u"]),
+            ["config", "set-context", "ci", "--user=u"]
+        );
+        assert_eq!(
+            operands(&set, &["--current"], &["--user=u"]),
+            ["config", "set-context", "--user=u", "--", "--current"]
+        );
     }
 }

@@ -790,3 +790,91 @@ fn aks_advice_names_get_token_the_install_and_the_login_method() {
         .clone();
     assert!(f["hint"].is_null(), "{f:#}");
 }
+
+/// Review: the CSR commands are pasted from the report, where words over 200 characters
+/// are cut (`… (N bytes)`). For a CN longer than `jane` (an e-mail address) the request's
+/// JSON must still come through whole, in the text report and in JSON: pasted, kubectl
+/// receives the CertificateSigningRequest.
+#[test]
+fn csr_command_is_whole_for_a_long_name() {
+    let sh = Shell::new();
+    let ca = Ca::new("cluster-ca");
+    let cn = "jane.doe@engineering.example.com";
+    let stem = "jane.doe-engineering.example.com";
+    let jane = ca.client_cert(cn, &["developers"], Validity::Expired);
+    sh.write(
+        "user.yaml",
+        &stale_copy("https://127.0.0.1:6443", &ca.cert_pem, &jane),
+    );
+    let json = sh.sh("kubefix --kubeconfig user.yaml -o json", &[]);
+    let json = json_hint(&json, "credential-expiry");
+    let o = sh.sh("kubefix --kubeconfig user.yaml", &[]);
+    let t = text(&o);
+    let line = t
+        .lines()
+        .find(|l| l.trim_start().starts_with("hint:"))
+        .unwrap_or_else(|| panic!("no hint: {t}"));
+    stub(
+        &sh,
+        "kubectl",
+        "#!/bin/sh\ncase \"$*\" in 'create -f -') cat > \"$HOME/csr.json\"; exit 0;; esac\nexit 99\n",
+    );
+    for hint in [json.as_str(), line] {
+        let cmds = backquoted(hint);
+        let req = cmds.iter().find(|c| c.starts_with("openssl req")).unwrap();
+        let o = sh.sh(req, &[]);
+        assert_eq!(o.status.code(), Some(0), "`{req}`: {}", text(&o));
+        let create = cmds.iter().find(|c| c.starts_with("printf")).unwrap();
+        let o = sh.sh(create, &[]);
+        assert_eq!(o.status.code(), Some(0), "`{create}`: {}", text(&o));
+        let csr: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(sh.home.join("csr.json")).unwrap())
+                .unwrap_or_else(|e| panic!("`{create}`: {e}"));
+        assert_eq!(csr["metadata"]["name"], stem, "{create}");
+        let pem = std::fs::read_to_string(sh.path(&format!("{stem}.csr"))).unwrap();
+        assert_eq!(csr["spec"]["request"], support::b64(pem.as_bytes()));
+    }
+}
+
+/// Review: names are the file author's. A context named `--current` (or a user named `-jane`)
+/// would be a flag to kubectl: `set-context --current --user=X` edits the current context,
+/// another one. Names that start with `-` go last, after `--`; pasted, the command edits the
+/// context the finding names and no other.
+#[test]
+fn a_name_that_looks_like_a_flag_stays_a_name() {
+    let Some(real) = support::require_or_skip("kubectl") else {
+        return;
+    };
+    let sh = Shell::new();
+    let text_ = contexts_config(&["ci", "'--current'"], "ci")
+        .replace(
+            "- name: '--current'\n  context:\n    cluster: c\n    user: u\n",
+            "- name: '--current'\n  context:\n    cluster: c\n    user: deploy-bto\n",
+        )
+        .replace(
+            "- name: u\n  user:\n    token: opaque\n",
+            "- name: u\n  user:\n    token: a\n- name: deploy-bot\n  user:\n    token: b\n",
+        );
+    let file = sh.write("k.yaml", &text_);
+    let o = sh.sh("kubefix --kubeconfig k.yaml -o json", &[]);
+    let hint = json_hint(&o, "dangling-reference");
+    std::fs::remove_file(sh.bin.join("kubectl")).unwrap();
+    std::os::unix::fs::symlink(&real, sh.bin.join("kubectl")).unwrap();
+    let cmd = hint_command(&hint);
+    let o = sh.sh(&cmd, &[]);
+    assert_eq!(o.status.code(), Some(0), "`{cmd}`: {}", text(&o));
+    let user_of = |ctx: &str| {
+        let o = sh.sh(
+            &format!("kubectl --kubeconfig k.yaml config view -o jsonpath='{{.contexts[?(@.name==\"{ctx}\")].context.user}}'"),
+            &[],
+        );
+        stdout(&o)
+    };
+    assert_eq!(
+        user_of("ci"),
+        "u",
+        "`{cmd}` edited another context: {}",
+        std::fs::read_to_string(&file).unwrap()
+    );
+    assert_eq!(user_of("--current"), "deploy-bot", "`{cmd}`");
+}

@@ -418,3 +418,46 @@ fn dist_script_is_shellcheck_clean() {
     };
     run(Command::new(shellcheck).arg("scripts/dist.sh"));
 }
+
+/// Review: the archive depends on the binary's bytes only, not on its file name. Completions
+/// and the man page come from running it, and kubefix names itself after argv[0]: packaging
+/// a copy named `kubectl-fix` (a plugin link) must still give `kubefix`'s completions and man
+/// page, byte for byte the same archive.
+#[test]
+fn the_archive_does_not_depend_on_the_binarys_file_name() {
+    let host = host();
+    let archive = format!("kubefix-{}-{host}.tar.gz", version());
+    let a = tempfile::tempdir().unwrap();
+    dist(a.path(), &["--base-url", BASE_URL]);
+    let b = tempfile::tempdir().unwrap();
+    let plugin = b.path().join("bin").join("kubectl-fix");
+    std::fs::create_dir_all(plugin.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_kubefix"), &plugin).unwrap();
+    let out = b.path().join("out");
+    let o = Command::new("bash")
+        .arg("scripts/dist.sh")
+        .arg("--binary")
+        .arg(&plugin)
+        .arg("--out")
+        .arg(&out)
+        .args(["--base-url", BASE_URL])
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "dist.sh failed:\n{}", text(&o));
+    let x = tempfile::tempdir().unwrap();
+    run(Command::new("tar")
+        .arg("-xzf")
+        .arg(out.join(&archive))
+        .arg("-C")
+        .arg(x.path()));
+    let root = x.path().join(format!("kubefix-{}-{host}", version()));
+    let bash = std::fs::read_to_string(root.join("complete/kubefix.bash")).unwrap();
+    assert!(!bash.contains("kubectl-fix"), "{bash}");
+    let man = std::fs::read_to_string(root.join("doc/kubefix.1")).unwrap();
+    assert!(!man.contains("kubectl fix"), "{man}");
+    assert_eq!(
+        std::fs::read(a.path().join(&archive)).unwrap(),
+        std::fs::read(out.join(&archive)).unwrap()
+    );
+}

@@ -474,3 +474,17 @@ fn long_ca_data_in_context_is_omitted_unless_asked() {
         );
     }
 }
+
+/// Review: only gcp's `token-key` and `expiry-key` are known JSONPath templates. Another
+/// provider's keys of those names are unknown, so secret by their names (as before #14):
+/// `token-key: SECRET` of a provider kubefix does not know stays redacted in every mode.
+#[test]
+fn token_key_of_an_unknown_provider_stays_redacted() {
+    let text = "apiVersion: v1\nkind: Config\ncurrent-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nusers:\n- name: u\n  user:\n    auth-provider:\n      name: acme\n      config:\n        token-key: ACMESECRET-one\n        Expiry-Key: ACMESECRET-two\nclusters: [{name: c, cluster: {proxy-url: socks5h://127.0.0.1:1080, server: https://127.0.0.1:6443}}]\n";
+    for (mode, out) in every_mode(text) {
+        assert!(!out.contains("ACMESECRET"), "{mode}: {out}");
+        if !mode.contains("check") {
+            assert!(out.contains("token-key: <redacted: "), "{mode}: {out}");
+        }
+    }
+}

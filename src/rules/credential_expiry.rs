@@ -165,12 +165,25 @@ fn token_round_trip(
     if let Some(c) = other.and_then(|c| c.name.as_deref()) {
         create.extend(["--context", c]);
     }
-    create.extend(["-n", ns, "create", "token", name, "--duration=8760h"]);
-    let command = format!(
-        "{} --token=\"$({})\"",
-        renew::kubectl(cx, &["config", "set-credentials", user]),
-        renew::kubectl(cx, &create)
-    );
+    // Names last, after `--` when one starts with `-` (never read as a flag).
+    if name.starts_with('-') {
+        create.extend(["-n", ns, "create", "token", "--duration=8760h", "--", name]);
+    } else {
+        create.extend(["-n", ns, "create", "token", name, "--duration=8760h"]);
+    }
+    let inner = renew::kubectl(cx, &create);
+    let command = if user.starts_with('-') {
+        format!(
+            "{} --token=\"$({inner})\" -- {}",
+            renew::kubectl(cx, &["config", "set-credentials"]),
+            crate::shell::quote(user)
+        )
+    } else {
+        format!(
+            "{} --token=\"$({inner})\"",
+            renew::kubectl(cx, &["config", "set-credentials", user])
+        )
+    };
     let needs = match other.and_then(|c| c.name.as_deref()) {
         Some(c) => format!(
             "creating a token needs a working credential for the cluster: this uses context {}",

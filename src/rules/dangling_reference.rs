@@ -85,7 +85,7 @@ impl Rule for DanglingReferenceRule {
                             None => "this file defines no context: add one, or load the file that defines it (KUBECONFIG=a:b)".to_string(),
                             Some(n) => format!(
                                 "switch to a context that exists: run `{}`; the contexts: {}",
-                                command.kubectl(&["config", "use-context", n.first]),
+                                command.kubectl(&crate::shell::operands(&["config", "use-context"], &[n.first], &[])),
                                 n.list
                             ),
                         })
@@ -138,11 +138,11 @@ impl Rule for DanglingReferenceRule {
                         .kubectl_says("The connection to the server localhost:8080 was refused - did you specify the right host or port?")
                         .hint(format!(
                             "choose a context: run `{}`; the contexts: {}{more}",
-                            command.kubectl(&[
-                                "config",
-                                "use-context",
-                                if names.len() == 1 { names[0] } else { "NAME" },
-                            ]),
+                            command.kubectl(&crate::shell::operands(
+                                &["config", "use-context"],
+                                &[if names.len() == 1 { names[0] } else { "NAME" }],
+                                &[],
+                            )),
                             listed.join(", ")
                         )),
                     ));
@@ -169,12 +169,11 @@ impl Rule for DanglingReferenceRule {
                         None => format!("no {what} is defined: add the {what}, or load the file that defines it (KUBECONFIG=a:b)"),
                         Some(n) => format!(
                             "point it at a {what} that exists: run `{}`, or add the {what}, or load the file that defines it (KUBECONFIG=a:b); the {what}s: {}",
-                            command.kubectl(&[
-                                "config",
-                                "set-context",
-                                &r.context.name,
-                                &format!("--{what}={}", n.first),
-                            ]),
+                            command.kubectl(&crate::shell::operands(
+                                &["config", "set-context"],
+                                &[&r.context.name],
+                                &[&format!("--{what}={}", n.first)],
+                            )),
                             n.list
                         ),
                     })

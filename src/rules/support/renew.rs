@@ -81,8 +81,9 @@ pub fn new_certificate(cx: &Context<'_, '_, '_>, identity: &Identity, user: &str
         format!("{stem}.csr"),
         format!("{stem}.crt"),
     );
+    // Spaced JSON: reports cut a word of over 200 characters, and the stem is up to 63.
     let request = format!(
-        "{{\"apiVersion\":\"certificates.k8s.io/v1\",\"kind\":\"CertificateSigningRequest\",\"metadata\":{{\"name\":\"{stem}\"}},\"spec\":{{\"request\":\"%s\",\"signerName\":\"kubernetes.io/kube-apiserver-client\",\"usages\":[\"client auth\"]}}}}"
+        "{{\"apiVersion\": \"certificates.k8s.io/v1\", \"kind\": \"CertificateSigningRequest\", \"metadata\": {{\"name\": \"{stem}\"}}, \"spec\": {{\"request\": \"%s\", \"signerName\": \"kubernetes.io/kube-apiserver-client\", \"usages\": [\"client auth\"]}}}}"
     );
     format!(
         "{identity} is a user's own certificate, not a cluster admin's: a node's admin kubeconfig cannot renew it (and its credentials would make this entry a cluster admin). \
@@ -100,14 +101,15 @@ pub fn new_certificate(cx: &Context<'_, '_, '_>, identity: &Identity, user: &str
         request = quote(&request),
         set = kubectl(
             cx,
-            &[
-                "config",
-                "set-credentials",
-                user,
-                &format!("--client-certificate={crt}"),
-                &format!("--client-key={key}"),
-                "--embed-certs=true",
-            ]
+            &crate::shell::operands(
+                &["config", "set-credentials"],
+                &[user],
+                &[
+                    &format!("--client-certificate={crt}"),
+                    &format!("--client-key={key}"),
+                    "--embed-certs=true",
+                ],
+            )
         ),
     )
 }
